@@ -1,0 +1,143 @@
+"""Opening the catalog database and bringing its schema up to date.
+
+Migrations run automatically when a store opens. Several processes may open a fresh catalog at
+the same moment (two notebooks, a test run in parallel), so the upgrade runs under a lock: a
+file lock beside a SQLite database, an advisory lock on PostgreSQL. The common case (already at
+head) is one cheap version check and no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from raise_.errors import CatalogError
+
+__all__ = ["CatalogDatabase", "head_revision"]
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+# An arbitrary constant: the key of the PostgreSQL advisory lock that serialises migrations.
+_PG_MIGRATION_LOCK = 0x5241495345  # "RAISE"
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets notebooks read while another process writes; foreign keys are off by default.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class CatalogDatabase:
+    """An engine, a session factory and a migrated schema for one catalog URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        self._sqlite_path: Path | None = None
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                self._sqlite_path = Path(parsed.database).expanduser()
+                self._sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise CatalogError(
+                f"Cannot open the catalog at {parsed.render_as_string(hide_password=True)}: {exc}. "
+                "Check RAISE_CATALOG_URL (e.g. postgresql+psycopg://user@host:5432/db) and that its driver is "
+                "installed (pip install 'raise-featurestore[postgres]').",
+                {"url": parsed.render_as_string(hide_password=True)},
+            ) from exc
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision, if it is not there already."""
+        head = head_revision()
+        try:
+            if self.current_revision() == head:
+                return
+            with self._migration_lock() as conn:
+                if MigrationContext.configure(conn).get_current_revision() != head:
+                    cfg = _alembic_config()
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+                conn.commit()
+        except SQLAlchemyError as exc:
+            raise CatalogError(
+                f"Cannot bring the catalog schema up to date: {exc.__class__.__name__}: {exc}",
+                {"url": make_url(self.url).render_as_string(hide_password=True)},
+            ) from exc
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[Connection]:
+        if self.dialect == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+                yield conn
+            return
+        lock_path = self._sqlite_path.with_suffix(".migrate.lock") if self._sqlite_path else None
+        if lock_path is None:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        with open(lock_path, "a+") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                with self.engine.connect() as conn:
+                    yield conn
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed if the block succeeds, rolled back if it raises."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,516 @@
+"""Features and their versions: create (one or many, atomically), get, list, update, retire,
+search (PRD §4, §6; README *Feature Creation*, *Bulk Operations*, *Versioning*).
+
+Versioning rules: a feature's schema (dtype, nullable, default, derivation) is immutable per
+version; versions are ``v1, v2, ...`` without gaps; "the feature" means its newest version that
+is not archived. A new version inherits description, tags and owner unless given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.definitions import (
+    FeatureDefinition,
+    normalize_definition,
+    normalize_definitions,
+)
+from raise_.catalog.lookup import GroupRow, feature_record, find_group, find_project, suggest
+from raise_.catalog.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
+from raise_.catalog.namespace_service import group_path_parts, has_all_tags
+from raise_.catalog.naming import (
+    format_version,
+    parse_version,
+    physical_column_name,
+    validate_feature_name,
+    validate_tags,
+)
+from raise_.catalog.paths import parse_project_path
+from raise_.catalog.records import FeatureRecord
+from raise_.errors import (
+    FeatureExistsError,
+    FeatureNotFoundError,
+    InvalidArgumentError,
+    InvalidNameError,
+    RaiseError,
+    SchemaChangeError,
+    VersionNotFoundError,
+)
+from raise_.governance import audit
+from raise_.types import parse_dtype
+
+__all__ = ["STATUSES", "FeatureService"]
+
+STATUSES: Final = ("active", "deprecated", "archived")
+MUTABLE_FIELDS: Final = ("description", "tags", "owner")
+SCHEMA_FIELDS: Final = ("dtype", "nullable", "default", "derived_from", "name", "version")
+DEFAULT_SEARCH_LIMIT: Final = 50
+
+
+def _status(value: object) -> str | None:
+    if value is None:
+        return None
+    if value not in STATUSES:
+        raise InvalidArgumentError(
+            f"Invalid status {value!r}: use 'active', 'deprecated' or 'archived'.", {"status": repr(value)}
+        )
+    return str(value)
+
+
+def _normalize_sql(expr: str | None) -> str | None:
+    return " ".join(expr.split()) if expr else None
+
+
+def _schema_differences(row: FeatureModel, d: FeatureDefinition, given: set[str]) -> list[str]:
+    """The schema fields where ``d`` asks for something other than the existing version has."""
+    diffs = []
+    if row.dtype != d.dtype:
+        diffs.append(f"dtype {row.dtype} → {d.dtype}")
+    if _normalize_sql(row.derived_from) != _normalize_sql(d.derived_from):
+        diffs.append("derived_from")
+    if "nullable" in given and row.nullable != d.nullable:
+        diffs.append(f"nullable {row.nullable} → {d.nullable}")
+    if "default" in given:
+        old = row.default_value.get("value") if row.default_value else None
+        if old != d.default:
+            diffs.append(f"default {old!r} → {d.default!r}")
+    return diffs
+
+
+def _search_text(name: str, description: str | None, tags: list[str]) -> str:
+    return " ".join([name, description or "", *tags]).lower()
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class FeatureService:
+    def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
+        self.db = db
+        self.actor = actor
+
+    def _audit_feature(self, s: Session, action: str, row: FeatureModel, g: GroupRow, **details: Any) -> None:
+        audit.record(
+            s,
+            actor=self.actor(),
+            action=action,
+            resource_type="feature",
+            resource_id=row.id,
+            resource_path=f"{g.path}/{row.name}@{row.version}",
+            org_id=None,
+            details=details,
+        )
+
+    # -- creation ------------------------------------------------------------------------------
+
+    def create_features(
+        self, group_path: str, definitions: list[dict[str, Any]], *, if_exists: str = "error"
+    ) -> list[FeatureRecord]:
+        """Create every definition in one transaction: all of them, or none (README *Bulk*)."""
+        org, domain, project, group = group_path_parts(group_path)
+        call_mode = normalize_definition({"name": "x", "dtype": "int64", "if_exists": if_exists}).if_exists
+        defs = normalize_definitions(definitions)
+        givens = [set(entry) for entry in definitions]
+        with self.db.transaction() as s:
+            g = find_group(s, org, domain, project, group, lock=True)
+            creator = _BatchCreator(self, s, g)
+            out = []
+            for index, (d, given) in enumerate(zip(defs, givens, strict=True)):
+                try:
+                    out.append(creator.apply(d, given, d.if_exists or call_mode or "error"))
+                except RaiseError as exc:
+                    if len(defs) > 1:
+                        exc.details["index"] = index
+                        exc.message = f"features[{index}] ({d.name}): {exc.message}"
+                        exc.args = (exc.message,)
+                    raise
+            creator.flush()
+            return [feature_record(row, g) for row in out]
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get_feature(self, group_path: str, name: str, version: str | None = None) -> FeatureRecord:
+        org, domain, project, group = group_path_parts(group_path)
+        validate_feature_name(name)
+        if version is not None:
+            parse_version(version)
+        with self.db.reader() as s:
+            stmt = _features_of_group(org, domain, project, group).where(FeatureModel.name == name)
+            if version is not None:
+                stmt = stmt.where(FeatureModel.version == version)
+            rows = s.execute(stmt.order_by(FeatureModel.version_number.desc())).all()
+            if not rows:
+                g = find_group(s, org, domain, project, group)  # raises if the group is missing
+                return self._not_found(s, g, name, version)
+            if version is None:
+                live = [r for r in rows if r[0].status != "archived"]
+                if not live:
+                    raise FeatureNotFoundError(
+                        f"Feature {name!r} in group {group!r} is archived (all {len(rows)} version(s)); "
+                        f"read an archived version explicitly with {name}@{rows[0][0].version}, or create a new one.",
+                        {"group": group, "feature": name, "status": "archived"},
+                    )
+                rows = live
+            row, grp = rows[0]
+            return feature_record(row, GroupRow(grp, org, domain, project))
+
+    def _not_found(self, s: Session, g: GroupRow, name: str, version: str | None) -> FeatureRecord:
+        if version is not None:
+            versions = s.scalars(
+                select(FeatureModel.version)
+                .where(FeatureModel.group_id == g.model.id, FeatureModel.name == name)
+                .order_by(FeatureModel.version_number)
+            ).all()
+            if versions:
+                raise VersionNotFoundError(
+                    f"Feature {name!r} in group {g.model.name!r} has no version {version}; "
+                    f"it has {', '.join(versions)}.",
+                    {"group": g.model.name, "feature": name, "version": version, "versions": list(versions)},
+                )
+        names = s.scalars(select(FeatureModel.name).where(FeatureModel.group_id == g.model.id).distinct()).all()
+        raise FeatureNotFoundError(
+            f"Feature {name!r} not found in group {g.model.name!r}.{suggest(name, names)}",
+            {"group": g.model.name, "feature": name},
+        )
+
+    def list_features(
+        self,
+        group_path: str,
+        *,
+        tags: list[str] | None = None,
+        status: str | None = None,
+        all_versions: bool = False,
+    ) -> list[FeatureRecord]:
+        """Features of a group, newest non-archived version of each (or every version).
+
+        ``status=None`` hides archived features; ``status="archived"`` lists only those.
+        """
+        org, domain, project, group = group_path_parts(group_path)
+        wanted, want_status = validate_tags(tags), _status(status)
+        with self.db.reader() as s:
+            g = find_group(s, org, domain, project, group)
+            rows = s.scalars(
+                select(FeatureModel)
+                .where(FeatureModel.group_id == g.model.id)
+                .order_by(FeatureModel.name, FeatureModel.version_number)
+            ).all()
+        if not all_versions:
+            latest: dict[str, FeatureModel] = {}
+            for r in rows:  # ordered by version, so the last kept is the newest
+                if want_status == "archived" or r.status != "archived":
+                    latest[r.name] = r
+            rows = list(latest.values())
+        out = []
+        for r in rows:
+            if want_status is None and r.status == "archived" and not all_versions:
+                continue
+            if want_status is not None and r.status != want_status:
+                continue
+            if has_all_tags(r.tags, wanted):
+                out.append(feature_record(r, g))
+        return out
+
+    def list_versions(self, group_path: str, name: str) -> list[FeatureRecord]:
+        """Every version of a feature, archived ones included, oldest first."""
+        org, domain, project, group = group_path_parts(group_path)
+        validate_feature_name(name)
+        with self.db.reader() as s:
+            rows = s.execute(
+                _features_of_group(org, domain, project, group)
+                .where(FeatureModel.name == name)
+                .order_by(FeatureModel.version_number)
+            ).all()
+            if not rows:
+                self._not_found(s, find_group(s, org, domain, project, group), name, None)
+            return [feature_record(r, GroupRow(grp, org, domain, project)) for r, grp in rows]
+
+    # -- changes -------------------------------------------------------------------------------
+
+    def _locked_version(self, s: Session, group_path: str, name: str, version: str) -> tuple[FeatureModel, GroupRow]:
+        org, domain, project, group = group_path_parts(group_path)
+        validate_feature_name(name)
+        parse_version(version)
+        g = find_group(s, org, domain, project, group)
+        row = s.scalars(
+            select(FeatureModel).where(
+                FeatureModel.group_id == g.model.id,
+                FeatureModel.name == name,
+                FeatureModel.version == version,
+            )
+        ).one_or_none()
+        if row is None:
+            self._not_found(s, g, name, version)
+        assert row is not None
+        return row, g
+
+    def update_feature(self, group_path: str, name: str, version: str, changes: dict[str, Any]) -> FeatureRecord:
+        """Change mutable metadata (description, tags, owner) of one version."""
+        if not isinstance(changes, dict):
+            raise InvalidArgumentError("changes must be a dict of field → value.", {})
+        schema = [k for k in changes if k in SCHEMA_FIELDS]
+        if schema:
+            raise SchemaChangeError(
+                f"{', '.join(schema)} of {name}@{version} cannot change: a feature version's schema is immutable. "
+                f"Create a new version instead: group.create_feature({name!r}, dtype=..., "
+                f"version='v{parse_version(version) + 1}').",
+                {"feature": name, "version": version, "fields": schema},
+            )
+        unknown = [k for k in changes if k not in MUTABLE_FIELDS]
+        if unknown:
+            raise InvalidArgumentError(
+                f"Cannot update {unknown[0]!r}: updatable fields are {', '.join(MUTABLE_FIELDS)} "
+                "(use deprecate() or delete() to change the status).",
+                {"fields": unknown},
+            )
+        normalized = normalize_definition({"name": name, "dtype": "int64", **changes})
+        with self.db.transaction() as s:
+            row, g = self._locked_version(s, group_path, name, version)
+            before = {k: getattr(row, k) for k in changes}
+            if "description" in changes:
+                row.description = normalized.description
+            if "tags" in changes:
+                row.tags = normalized.tags
+            if "owner" in changes:
+                row.owner = normalized.owner
+            after = {k: getattr(row, k) for k in changes}
+            if before != after:
+                row.search_text = _search_text(row.name, row.description, row.tags)
+                self._audit_feature(s, "UPDATE_METADATA", row, g, changes={k: after[k] for k in after})
+            s.flush()
+            return feature_record(row, g)
+
+    def delete_feature(self, group_path: str, name: str, version: str) -> FeatureRecord:
+        """Soft delete: the version's status becomes ``archived``; its data and history stay."""
+        with self.db.transaction() as s:
+            row, g = self._locked_version(s, group_path, name, version)
+            if row.status != "archived":
+                row.status = "archived"
+                self._audit_feature(s, "DELETE", row, g)
+            s.flush()
+            return feature_record(row, g)
+
+    def deprecate_feature(self, group_path: str, name: str, version: str, message: str | None = None) -> FeatureRecord:
+        if message is not None and not isinstance(message, str):
+            raise InvalidArgumentError("The deprecation message must be a string.", {"message": repr(message)})
+        with self.db.transaction() as s:
+            row, g = self._locked_version(s, group_path, name, version)
+            if row.status == "archived":
+                raise InvalidArgumentError(
+                    f"{name}@{version} is archived; an archived feature cannot be deprecated.",
+                    {"feature": name, "version": version, "status": row.status},
+                )
+            row.status = "deprecated"
+            row.deprecation_message = message
+            self._audit_feature(s, "DEPRECATE", row, g, message=message)
+            s.flush()
+            return feature_record(row, g)
+
+    # -- search --------------------------------------------------------------------------------
+
+    def search_features(
+        self,
+        project_path: str,
+        query: str | None = None,
+        *,
+        tags: list[str] | None = None,
+        dtype: str | None = None,
+        status: str | None = None,
+        limit: int = DEFAULT_SEARCH_LIMIT,
+    ) -> list[FeatureRecord]:
+        """Features of the project whose name, description or tags contain every word of ``query``.
+
+        Ranked: exact name, then name prefix, then name substring, then description/tag matches.
+        Archived features are left out unless ``status="archived"`` is asked for.
+        """
+        pp = parse_project_path(project_path)
+        if query is not None and not isinstance(query, str):
+            raise InvalidArgumentError("query must be a string.", {"query": repr(query)})
+        if not isinstance(limit, int) or limit <= 0:
+            raise InvalidArgumentError(f"limit must be a positive integer, got {limit!r}.", {"limit": limit})
+        wanted, want_status = validate_tags(tags), _status(status)
+        want_dtype = str(parse_dtype(dtype)) if dtype is not None else None
+        terms = (query or "").lower().split()
+        with self.db.reader() as s:
+            project_row = find_project(s, pp.org, pp.domain, pp.project)
+            stmt = (
+                select(FeatureModel, FeatureGroupModel)
+                .join(FeatureGroupModel, FeatureModel.group_id == FeatureGroupModel.id)
+                .where(FeatureGroupModel.project_id == project_row.id)
+            )
+            for term in terms:
+                stmt = stmt.where(FeatureModel.search_text.like(_like_pattern(term), escape="\\"))
+            for tag in wanted:
+                # search_text ends with the tags, each preceded by a space: a cheap pre-filter,
+                # made exact below on the JSON list.
+                stmt = stmt.where(FeatureModel.search_text.like(_like_pattern(f" {tag}"), escape="\\"))
+            if want_dtype is not None:
+                stmt = stmt.where(FeatureModel.dtype == want_dtype)
+            if want_status is not None:
+                stmt = stmt.where(FeatureModel.status == want_status)
+            else:
+                stmt = stmt.where(FeatureModel.status != "archived")
+            name_l = func.lower(FeatureModel.name)
+            rank: Any = 3
+            if terms:
+                q = " ".join(terms)
+                rank = case(
+                    (name_l == q, 0),
+                    (name_l.like(f"{_like_pattern(q)[1:]}", escape="\\"), 1),
+                    (name_l.like(_like_pattern(q), escape="\\"), 2),
+                    else_=3,
+                )
+            stmt = stmt.order_by(rank, FeatureModel.name, FeatureModel.version_number.desc())
+            # Over-fetch so the exact tag check and one-version-per-feature still fill the limit.
+            rows = s.execute(stmt.limit(limit * 4 if wanted else limit * 2)).all()
+        out: list[FeatureRecord] = []
+        seen: set[tuple[str, str]] = set()
+        for row, grp in rows:
+            key = (grp.name, row.name)
+            if key in seen or not has_all_tags(row.tags, wanted):
+                continue
+            seen.add(key)
+            out.append(feature_record(row, GroupRow(grp, pp.org, pp.domain, pp.project)))
+            if len(out) == limit:
+                break
+        return out
+
+
+def _features_of_group(org: str, domain: str, project: str, group: str) -> Select[FeatureModel, FeatureGroupModel]:
+    return (
+        select(FeatureModel, FeatureGroupModel)
+        .join(FeatureGroupModel, FeatureModel.group_id == FeatureGroupModel.id)
+        .join(ProjectModel, FeatureGroupModel.project_id == ProjectModel.id)
+        .join(DomainModel, ProjectModel.domain_id == DomainModel.id)
+        .join(OrganizationModel, DomainModel.org_id == OrganizationModel.id)
+        .where(
+            and_(
+                OrganizationModel.name == org,
+                DomainModel.name == domain,
+                ProjectModel.name == project,
+                FeatureGroupModel.name == group,
+            )
+        )
+    )
+
+
+class _BatchCreator:
+    """Applies definitions one by one inside one transaction, seeing its own earlier creations."""
+
+    def __init__(self, service: FeatureService, session: Session, group: GroupRow) -> None:
+        self.service = service
+        self.s = session
+        self.g = group
+        rows = session.scalars(
+            select(FeatureModel)
+            .where(FeatureModel.group_id == group.model.id)
+            .order_by(FeatureModel.name, FeatureModel.version_number)
+        ).all()
+        self.versions: dict[str, list[FeatureModel]] = {}
+        self.physical: dict[str, str] = {}
+        for r in rows:
+            self.versions.setdefault(r.name, []).append(r)
+            self.physical[r.physical_column] = r.name
+        self.pending: list[FeatureModel] = []
+
+    def apply(self, d: FeatureDefinition, given: set[str], mode: str) -> FeatureModel:
+        rows = self.versions.get(d.name, [])
+        if d.version is not None:
+            wanted = parse_version(d.version)
+            existing = next((r for r in rows if r.version_number == wanted), None)
+            if existing is not None:
+                return self._exists(existing, d, given, mode)
+            expected = rows[-1].version_number + 1 if rows else 1
+            if wanted != expected:
+                raise InvalidArgumentError(
+                    f"Cannot create {d.name}@{d.version}: versions have no gaps, the next version of "
+                    f"{d.name!r} is v{expected}.",
+                    {"feature": d.name, "version": d.version, "next_version": f"v{expected}"},
+                )
+            return self._create(d, wanted, rows[-1] if rows else None)
+        live = [r for r in rows if r.status != "archived"]
+        if live:
+            return self._exists(live[-1], d, given, mode)
+        return self._create(d, rows[-1].version_number + 1 if rows else 1, rows[-1] if rows else None)
+
+    def _exists(self, row: FeatureModel, d: FeatureDefinition, given: set[str], mode: str) -> FeatureModel:
+        label = f"{row.name}@{row.version}"
+        if mode == "error":
+            raise FeatureExistsError(
+                f"Feature {label} ({row.dtype}) already exists in group {self.g.model.name!r}. "
+                f"Use if_exists='skip' to reuse it, or version='v{self._next(row.name)}' for a new schema.",
+                {"group": self.g.model.name, "feature": row.name, "version": row.version, "dtype": row.dtype},
+            )
+        diffs = _schema_differences(row, d, given)
+        if diffs:
+            raise SchemaChangeError(
+                f"Feature {label} exists with a different schema ({'; '.join(diffs)}); a version's schema is "
+                f"immutable. Create a new version with version='v{self._next(row.name)}'.",
+                {"feature": row.name, "version": row.version, "differences": diffs},
+            )
+        if mode == "update":
+            changed = {}
+            for attr in MUTABLE_FIELDS:
+                if attr in d.given and getattr(row, attr) != getattr(d, attr):
+                    setattr(row, attr, getattr(d, attr))
+                    changed[attr] = getattr(d, attr)
+            if changed:
+                row.search_text = _search_text(row.name, row.description, row.tags)
+                self.service._audit_feature(self.s, "UPDATE_METADATA", row, self.g, changes=changed)
+        return row
+
+    def _next(self, name: str) -> int:
+        return self.versions[name][-1].version_number + 1
+
+    def _create(self, d: FeatureDefinition, number: int, previous: FeatureModel | None) -> FeatureModel:
+        version = format_version(number)
+        column = physical_column_name(d.name, version)
+        if column in self.physical:
+            raise InvalidNameError(
+                f"Feature {d.name!r} differs from existing feature {self.physical[column]!r} only by case; "
+                "storage names are case-insensitive, so choose another name.",
+                {"feature": d.name, "existing": self.physical[column]},
+            )
+        inherit = previous is not None
+
+        def pick(attr: str) -> Any:
+            return getattr(d, attr) if attr in d.given or not inherit else getattr(previous, attr)
+
+        description, tags = pick("description"), list(pick("tags") or [])
+        row = FeatureModel(
+            group_id=self.g.model.id,
+            name=d.name,
+            version=version,
+            version_number=number,
+            dtype=d.dtype,
+            description=description,
+            owner=pick("owner") or self.service.actor(),
+            tags=tags,
+            nullable=d.nullable,
+            default_value={"value": d.default} if d.has_default else None,
+            derived_from=d.derived_from,
+            status="active",
+            physical_column=column,
+            created_by=self.service.actor(),
+            search_text=_search_text(d.name, description, tags),
+        )
+        self.s.add(row)
+        self.versions.setdefault(d.name, []).append(row)
+        self.physical[column] = d.name
+        self.pending.append(row)
+        return row
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.s.flush()  # assigns ids before the audit rows reference them
+        for row in self.pending:
+            action = "CREATE" if row.version_number == 1 else "CREATE_VERSION"
+            self.service._audit_feature(self.s, action, row, self.g, dtype=row.dtype, derived_from=row.derived_from)
+        self.s.flush()

@@ -1,0 +1,24 @@
+"""Alembic environment: always run programmatically by ``raise_.catalog.database``.
+
+The caller passes an open connection in ``config.attributes["connection"]`` so migrations run
+inside the same lock the store took to migrate (see ``database.migrate``).
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from raise_.catalog.models import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - we never run alembic from its CLI
+    raise RuntimeError("Raise migrations run through raise_.catalog.database.migrate(), not the alembic CLI")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,216 @@
+"""``FeatureGroup``: a set of features sharing entity keys and an event time (README *API
+Reference → FeatureGroup*)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from raise_.catalog.definitions import definitions_from_schema, load_definitions_file
+from raise_.catalog.paths import split_version
+from raise_.catalog.records import FeatureGroupRecord
+from raise_.client.feature import Feature, warn_if_deprecated
+from raise_.errors import RaiseError
+from raise_.types import FeatureType
+
+if TYPE_CHECKING:
+    from raise_.client.backend import Backend
+
+__all__ = ["FeatureGroup", "feature_definition"]
+
+
+def _wire_dtype(dtype: object) -> object:
+    return str(dtype) if isinstance(dtype, FeatureType) else dtype
+
+
+def feature_definition(
+    name: str,
+    dtype: str | FeatureType,
+    *,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    owner: str | None = None,
+    nullable: bool = True,
+    default: Any = None,
+    version: str | None = None,
+    derived_from: str | None = None,
+    validation: str = "standard",
+) -> dict[str, Any]:
+    """The wire form of ``create_feature``'s arguments: only what the caller actually set."""
+    entry: dict[str, Any] = {"name": name, "dtype": _wire_dtype(dtype)}
+    optional = {
+        "description": description,
+        "tags": tags,
+        "owner": owner,
+        "default": default,
+        "version": version,
+        "derived_from": derived_from,
+    }
+    entry.update({k: v for k, v in optional.items() if v is not None})
+    if nullable is not True:
+        entry["nullable"] = nullable
+    if validation != "standard":
+        entry["validation"] = validation
+    return entry
+
+
+class FeatureGroup:
+    def __init__(self, backend: Backend, record: FeatureGroupRecord) -> None:
+        self._backend = backend
+        self._record = record
+
+    # -- properties ----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def path(self) -> str:
+        """``org/domain/project/group``."""
+        return self._record.path
+
+    @property
+    def qualified_name(self) -> str:
+        return self._record.path
+
+    @property
+    def description(self) -> str | None:
+        return self._record.description
+
+    @property
+    def owner(self) -> str | None:
+        return self._record.owner
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._record.tags)
+
+    @property
+    def entity_keys(self) -> list[str] | None:
+        """The key columns; ``None`` until given at creation or fixed by the first write."""
+        return None if self._record.entity_keys is None else list(self._record.entity_keys)
+
+    @property
+    def event_time(self) -> str | None:
+        return self._record.event_time
+
+    @property
+    def ttl(self) -> timedelta | None:
+        s = self._record.ttl_seconds
+        return None if s is None else timedelta(seconds=s)
+
+    @property
+    def physical_table(self) -> str:
+        return self._record.physical_table
+
+    @property
+    def created_at(self) -> datetime:
+        return self._record.created_at
+
+    @property
+    def record(self) -> FeatureGroupRecord:
+        return self._record
+
+    # -- features ------------------------------------------------------------------------------
+
+    def create_feature(
+        self,
+        name: str,
+        dtype: str | FeatureType,
+        *,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        owner: str | None = None,
+        nullable: bool = True,
+        default: Any = None,
+        if_exists: str = "error",
+        version: str | None = None,
+        derived_from: str | None = None,
+        validation: str = "standard",
+    ) -> Feature:
+        """Create a feature (``v1``), or a new version with ``version="v2"``.
+
+        ``if_exists``: ``"error"`` raises ``FEATURE_EXISTS``; ``"skip"`` returns the existing
+        feature (its schema must match); ``"update"`` also updates description, tags and owner.
+        """
+        entry = feature_definition(
+            name,
+            dtype,
+            description=description,
+            tags=tags,
+            owner=owner,
+            nullable=nullable,
+            default=default,
+            version=version,
+            derived_from=derived_from,
+            validation=validation,
+        )
+        (record,) = self._backend.create_features(self.path, [entry], if_exists=if_exists)
+        return Feature(self._backend, record)
+
+    def get_or_create_feature(self, name: str, dtype: str | FeatureType, **kwargs: Any) -> Feature:
+        kwargs.setdefault("if_exists", "skip")
+        return self.create_feature(name, dtype, **kwargs)
+
+    def create_features(
+        self, features: list[dict[str, Any]], *, if_exists: str = "error", **defaults: Any
+    ) -> list[Feature]:
+        """Create many features in one transaction: all or none.
+
+        ``defaults`` (e.g. ``tags=[...]``, ``owner=...``) apply to every entry that lacks them.
+        """
+        if not isinstance(features, list | tuple):
+            entries: Any = features  # the service reports the wrong shape
+        else:
+            entries = [
+                {**{k: _wire_dtype(v) for k, v in defaults.items()}, **_wire_entry(e)} if isinstance(e, dict) else e
+                for e in features
+            ]
+        records = self._backend.create_features(self.path, entries, if_exists=if_exists)
+        return [Feature(self._backend, r) for r in records]
+
+    def create_features_from_schema(self, schema: dict[str, Any], **kwargs: Any) -> list[Feature]:
+        """``{"clicks": "int64", "emb": "float32[512]"}``: one feature per entry."""
+        return self.create_features(definitions_from_schema(schema), **kwargs)
+
+    def create_features_from_file(self, path: str | Path, **kwargs: Any) -> list[Feature]:
+        """Create the features listed in a YAML or JSON file (README *From YAML File*)."""
+        entries = load_definitions_file(path)
+        try:
+            return self.create_features(entries, **kwargs)
+        except RaiseError as exc:
+            exc.message = f"{Path(path).name}: {exc.message}"
+            exc.args = (exc.message,)
+            exc.details.setdefault("path", str(path))
+            raise
+
+    def feature(self, name: str) -> Feature:
+        """``"clicks"`` (newest version) or ``"clicks@v1"``."""
+        base, version = split_version(name)
+        record = self._backend.get_feature(self.path, base, version)
+        warn_if_deprecated(record)
+        return Feature(self._backend, record)
+
+    def list_features(
+        self, tags: list[str] | None = None, *, status: str | None = None, all_versions: bool = False
+    ) -> list[Feature]:
+        records = self._backend.list_features(self.path, tags=tags, status=status, all_versions=all_versions)
+        return [Feature(self._backend, r) for r in records]
+
+    def refresh(self) -> FeatureGroup:
+        self._record = self._backend.get_feature_group(self.path)
+        return self
+
+    def __repr__(self) -> str:
+        keys = f", entity_keys={self._record.entity_keys}" if self._record.entity_keys else ""
+        return f"FeatureGroup({self.path}{keys})"
+
+
+def _wire_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: _wire_dtype(v) if k == "dtype" else v for k, v in entry.items()}

@@ -1,0 +1,121 @@
+"""``Organization``, ``Domain`` and ``Project``: the levels above feature groups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from raise_.catalog.records import DomainRecord, OrganizationRecord, ProjectRecord
+
+if TYPE_CHECKING:
+    from raise_.client.backend import Backend
+    from raise_.client.group import FeatureGroup
+
+__all__ = ["Domain", "Organization", "Project"]
+
+_Rec = OrganizationRecord | DomainRecord | ProjectRecord
+
+
+class _Level:
+    _record: Any
+
+    def __init__(self, backend: Backend, record: Any) -> None:
+        self._backend = backend
+        self._record = record
+
+    @property
+    def id(self) -> str:
+        return str(self._record.id)
+
+    @property
+    def name(self) -> str:
+        return str(self._record.name)
+
+    @property
+    def path(self) -> str:
+        return str(self._record.path)
+
+    @property
+    def description(self) -> str | None:
+        return self._record.description  # type: ignore[no-any-return]
+
+    @property
+    def owner(self) -> str | None:
+        return self._record.owner  # type: ignore[no-any-return]
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._record.tags)
+
+    @property
+    def created_at(self) -> datetime:
+        return self._record.created_at  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Level) and type(other) is type(self) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+class Organization(_Level):
+    _record: OrganizationRecord
+
+    @property
+    def display_name(self) -> str | None:
+        return self._record.display_name
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self._record.settings)
+
+    def create_domain(self, name: str, **kwargs: Any) -> Domain:
+        return Domain(self._backend, self._backend.create_domain(self.name, name, **kwargs))
+
+    def domain(self, name: str) -> Domain:
+        return Domain(self._backend, self._backend.get_domain(self.name, name))
+
+    def list_domains(self, tags: list[str] | None = None) -> list[Domain]:
+        return [Domain(self._backend, r) for r in self._backend.list_domains(self.name, tags=tags)]
+
+
+class Domain(_Level):
+    _record: DomainRecord
+
+    @property
+    def org(self) -> str:
+        return self._record.org
+
+    def create_project(self, name: str, **kwargs: Any) -> Project:
+        return Project(self._backend, self._backend.create_project(self.org, self.name, name, **kwargs))
+
+    def project(self, name: str) -> Project:
+        return Project(self._backend, self._backend.get_project(self.org, self.name, name))
+
+    def list_projects(self, tags: list[str] | None = None) -> list[Project]:
+        return [Project(self._backend, r) for r in self._backend.list_projects(self.org, self.name, tags=tags)]
+
+
+class Project(_Level):
+    _record: ProjectRecord
+
+    @property
+    def org(self) -> str:
+        return self._record.org
+
+    @property
+    def domain(self) -> str:
+        return self._record.domain
+
+    def feature_group(self, name: str) -> FeatureGroup:
+        from raise_.client.group import FeatureGroup
+
+        return FeatureGroup(self._backend, self._backend.get_feature_group(f"{self.path}/{name}"))
+
+    def list_feature_groups(self, tags: list[str] | None = None) -> list[FeatureGroup]:
+        from raise_.client.group import FeatureGroup
+
+        return [FeatureGroup(self._backend, r) for r in self._backend.list_feature_groups(self.path, tags=tags)]

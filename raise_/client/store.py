@@ -1,0 +1,218 @@
+"""``FeatureStore``: the entry point, bound to one ``org/domain/project`` (README *Namespace
+Hierarchy*, *API Reference → FeatureStore*)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path
+from raise_.client.backend import Backend, open_backend
+from raise_.client.feature import Feature, warn_if_deprecated
+from raise_.client.group import FeatureGroup, feature_definition
+from raise_.client.namespace import Domain, Organization, Project
+from raise_.config import Settings
+from raise_.durations import parse_duration
+from raise_.errors import InvalidArgumentError
+from raise_.types import FeatureType
+
+__all__ = ["DEFAULT_PROJECT_PATH", "FeatureStore"]
+
+DEFAULT_PROJECT_PATH = "default/default/default"
+
+
+class FeatureStore:
+    """A connection to the store, in the context of one project.
+
+    ``FeatureStore("acme/mlplatform/recommendation")`` or ``FeatureStore(org=..., domain=...,
+    project=...)``. Levels that do not exist yet are created, owned by the current user
+    (``RAISE_USER``, else the OS user). Without a path, ``RAISE_PROJECT`` or
+    ``default/default/default`` is used. ``home`` and ``catalog_url`` override ``RAISE_HOME`` and
+    ``RAISE_CATALOG_URL``.
+    """
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        org: str | None = None,
+        domain: str | None = None,
+        project: str | None = None,
+        home: str | os.PathLike[str] | None = None,
+        catalog_url: str | None = None,
+        _backend: Backend | None = None,
+    ) -> None:
+        parts = (org, domain, project)
+        if path is not None and any(p is not None for p in parts):
+            raise InvalidArgumentError(
+                "Give either a path ('org/domain/project') or org=, domain=, project=, not both.",
+                {"path": path},
+            )
+        if path is None:
+            if any(p is not None for p in parts):
+                if not all(isinstance(p, str) for p in parts):
+                    raise InvalidArgumentError(
+                        "org=, domain= and project= must all be given, e.g. "
+                        "FeatureStore(org='acme', domain='mlplatform', project='recommendation').",
+                        {"org": org, "domain": domain, "project": project},
+                    )
+                path = f"{org}/{domain}/{project}"
+            else:
+                path = os.environ.get("RAISE_PROJECT") or DEFAULT_PROJECT_PATH
+        self._context: ProjectPath = parse_project_path(path)
+        self._settings = Settings.from_env(home, catalog_url)
+        self._backend: Backend = _backend if _backend is not None else open_backend(self._settings)
+        self._project = self._backend.ensure_project(str(self._context))
+
+    # -- context -------------------------------------------------------------------------------
+
+    @property
+    def org(self) -> str:
+        return self._context.org
+
+    @property
+    def domain_name(self) -> str:
+        return self._context.domain
+
+    @property
+    def project_name(self) -> str:
+        return self._context.project
+
+    @property
+    def path(self) -> str:
+        return str(self._context)
+
+    @property
+    def home(self) -> Path:
+        return self._settings.home
+
+    def with_context(
+        self, org: str | None = None, domain: str | None = None, project: str | None = None
+    ) -> FeatureStore:
+        """A store on another org/domain/project, sharing this one's connection."""
+        new = f"{org or self.org}/{domain or self.domain_name}/{project or self.project_name}"
+        store = FeatureStore.__new__(FeatureStore)
+        store._context = parse_project_path(new)
+        store._settings = self._settings
+        store._backend = self._backend
+        store._project = self._backend.ensure_project(new)
+        return store
+
+    # -- organizations, domains, projects ------------------------------------------------------
+
+    def create_organization(self, name: str, **kwargs: Any) -> Organization:
+        return Organization(self._backend, self._backend.create_organization(name, **kwargs))
+
+    def organization(self, name: str | None = None) -> Organization:
+        return Organization(self._backend, self._backend.get_organization(name or self.org))
+
+    def list_organizations(self, tags: list[str] | None = None) -> list[Organization]:
+        return [Organization(self._backend, r) for r in self._backend.list_organizations(tags=tags)]
+
+    def create_domain(self, name: str, **kwargs: Any) -> Domain:
+        """A domain in this store's organization."""
+        return Domain(self._backend, self._backend.create_domain(self.org, name, **kwargs))
+
+    def domain(self, name: str | None = None) -> Domain:
+        return Domain(self._backend, self._backend.get_domain(self.org, name or self.domain_name))
+
+    def list_domains(self, tags: list[str] | None = None) -> list[Domain]:
+        return [Domain(self._backend, r) for r in self._backend.list_domains(self.org, tags=tags)]
+
+    def create_project(self, name: str, **kwargs: Any) -> Project:
+        """A project in this store's domain."""
+        return Project(self._backend, self._backend.create_project(self.org, self.domain_name, name, **kwargs))
+
+    def project(self, name: str | None = None) -> Project:
+        return Project(self._backend, self._backend.get_project(self.org, self.domain_name, name or self.project_name))
+
+    def list_projects(self, tags: list[str] | None = None) -> list[Project]:
+        return [Project(self._backend, r) for r in self._backend.list_projects(self.org, self.domain_name, tags=tags)]
+
+    # -- feature groups ------------------------------------------------------------------------
+
+    def create_feature_group(
+        self,
+        name: str,
+        entity_keys: list[str] | str | None = None,
+        event_time: str | None = None,
+        ttl: timedelta | int | str | None = None,
+        *,
+        description: str | None = None,
+        owner: str | None = None,
+        tags: list[str] | None = None,
+        if_exists: str = "error",
+    ) -> FeatureGroup:
+        """Create a feature group in this project.
+
+        ``entity_keys`` and ``event_time`` name the key and time columns of its data (fixed by
+        the first write when not given); ``ttl`` (``"30d"``, a ``timedelta`` or seconds) bounds
+        how old a value may be in a point-in-time join.
+        """
+        record = self._backend.create_feature_group(
+            self.path,
+            name,
+            description=description,
+            owner=owner,
+            tags=tags,
+            entity_keys=[entity_keys] if isinstance(entity_keys, str) else entity_keys,
+            event_time=event_time,
+            ttl_seconds=None if ttl is None else parse_duration(ttl, "ttl"),
+            if_exists=if_exists,
+        )
+        return FeatureGroup(self._backend, record)
+
+    def feature_group(self, name: str) -> FeatureGroup:
+        return FeatureGroup(self._backend, self._backend.get_feature_group(f"{self.path}/{name}"))
+
+    def list_feature_groups(self, tags: list[str] | None = None) -> list[FeatureGroup]:
+        return [FeatureGroup(self._backend, r) for r in self._backend.list_feature_groups(self.path, tags=tags)]
+
+    # -- features by path ----------------------------------------------------------------------
+
+    def create_feature(self, path: str, dtype: str | FeatureType, **kwargs: Any) -> Feature:
+        """``fs.create_feature("user-signals/click_count", dtype="int64", ...)``."""
+        fp = parse_feature_path(path, self._context)
+        if fp.version is not None:
+            if kwargs.get("version") not in (None, fp.version):
+                raise InvalidArgumentError(
+                    f"The path says {fp.version} but version={kwargs['version']!r}; give the version once.",
+                    {"path": path},
+                )
+            kwargs["version"] = fp.version
+        if_exists = kwargs.pop("if_exists", "error")
+        entry = feature_definition(fp.feature, dtype, **kwargs)
+        (record,) = self._backend.create_features(fp.group_path, [entry], if_exists=if_exists)
+        return Feature(self._backend, record)
+
+    def feature(self, path: str) -> Feature:
+        """``fs.feature("user-signals/click_count")`` or ``"user-signals/click_count@v1"``."""
+        fp = parse_feature_path(path, self._context)
+        record = self._backend.get_feature(fp.group_path, fp.feature, fp.version)
+        warn_if_deprecated(record)
+        return Feature(self._backend, record)
+
+    def search_features(
+        self,
+        query: str | None = None,
+        *,
+        tags: list[str] | None = None,
+        dtype: str | FeatureType | None = None,
+        status: str | None = None,
+        limit: int = 50,
+    ) -> list[Feature]:
+        """Features of this project matching every word of ``query`` in name, description or tags."""
+        records = self._backend.search_features(
+            self.path,
+            query,
+            tags=tags,
+            dtype=str(dtype) if isinstance(dtype, FeatureType) else dtype,
+            status=status,
+            limit=limit,
+        )
+        return [Feature(self._backend, r) for r in records]
+
+    def __repr__(self) -> str:
+        return f"FeatureStore({self.path!r})"

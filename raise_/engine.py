@@ -1,0 +1,51 @@
+"""The embedded engine: the store opened in this process.
+
+Scripts, tests, Airflow tasks and pods use it directly; inside Jupyter the server extension owns
+one and kernels talk to it over REST (DESIGN §2). Several ``FeatureStore`` objects in one
+process share one engine per location, so they share connections and caches.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import ClassVar
+
+from raise_.catalog import CatalogDatabase, CatalogService
+from raise_.config import Settings
+from raise_.governance import current_user
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    _instances: ClassVar[dict[tuple[str, str], Engine]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, settings: Settings, actor: Callable[[], str] = current_user) -> None:
+        self.settings = settings
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.db = CatalogDatabase(settings.catalog_url)
+        self.db.migrate()
+        self.catalog = CatalogService(self.db, actor)
+
+    @classmethod
+    def shared(cls, settings: Settings) -> Engine:
+        key = (str(settings.home), settings.catalog_url)
+        with cls._lock:
+            engine = cls._instances.get(key)
+            if engine is None:
+                engine = cls._instances[key] = cls(settings)
+            return engine
+
+    def close(self) -> None:
+        with self._lock:
+            for key, engine in list(self._instances.items()):
+                if engine is self:
+                    del self._instances[key]
+        self.db.dispose()
+
+    @classmethod
+    def close_all(cls) -> None:
+        for engine in list(cls._instances.values()):
+            engine.close()

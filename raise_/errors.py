@@ -1,0 +1,224 @@
+"""Coded errors (PRD §20.4).
+
+Every error Raise raises on purpose is a :class:`RaiseError` subclass carrying a stable ``code``
+(``FEATURE_NOT_FOUND``), a one-line ``message`` a person can act on, and structured ``details``.
+The same triple is the JSON body of a REST error, so an error raised in the server is re-raised
+as the same class in a remote client (:func:`error_from_dict`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "CatalogError",
+    "CircularDependencyError",
+    "CrossOrgAccessError",
+    "DomainExistsError",
+    "DomainNotFoundError",
+    "FeatureDeprecatedWarning",
+    "FeatureExistsError",
+    "FeatureGroupExistsError",
+    "FeatureGroupNotFoundError",
+    "FeatureNotFoundError",
+    "InvalidArgumentError",
+    "InvalidDtypeError",
+    "InvalidExpressionError",
+    "InvalidFileError",
+    "InvalidNameError",
+    "OrganizationExistsError",
+    "OrganizationNotFoundError",
+    "PermissionDeniedError",
+    "ProjectExistsError",
+    "ProjectNotFoundError",
+    "RaiseError",
+    "SchemaChangeError",
+    "ValidationFailedError",
+    "VersionExistsError",
+    "VersionNotFoundError",
+    "error_class_for_code",
+    "error_from_dict",
+]
+
+_REGISTRY: dict[str, type[RaiseError]] = {}
+
+
+class RaiseError(Exception):
+    """Base of every coded Raise error."""
+
+    code: ClassVar[str] = "RAISE_ERROR"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.code in _REGISTRY and _REGISTRY[cls.code] is not cls:
+            raise TypeError(f"error code {cls.code} is declared twice")
+        _REGISTRY[cls.code] = cls
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The PRD §20.4 error body."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+_REGISTRY[RaiseError.code] = RaiseError
+
+
+# --- not found (404) -------------------------------------------------------------------------
+
+
+class _NotFound(RaiseError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class OrganizationNotFoundError(_NotFound):
+    code = "ORGANIZATION_NOT_FOUND"
+
+
+class DomainNotFoundError(_NotFound):
+    code = "DOMAIN_NOT_FOUND"
+
+
+class ProjectNotFoundError(_NotFound):
+    code = "PROJECT_NOT_FOUND"
+
+
+class FeatureGroupNotFoundError(_NotFound):
+    code = "FEATURE_GROUP_NOT_FOUND"
+
+
+class FeatureNotFoundError(_NotFound):
+    code = "FEATURE_NOT_FOUND"
+
+
+class VersionNotFoundError(_NotFound):
+    code = "VERSION_NOT_FOUND"
+
+
+# --- conflicts (409) -------------------------------------------------------------------------
+
+
+class _Exists(RaiseError):
+    code = "ALREADY_EXISTS"
+    http_status = 409
+
+
+class OrganizationExistsError(_Exists):
+    code = "ORGANIZATION_EXISTS"
+
+
+class DomainExistsError(_Exists):
+    code = "DOMAIN_EXISTS"
+
+
+class ProjectExistsError(_Exists):
+    code = "PROJECT_EXISTS"
+
+
+class FeatureGroupExistsError(_Exists):
+    code = "FEATURE_GROUP_EXISTS"
+
+
+class FeatureExistsError(_Exists):
+    code = "FEATURE_EXISTS"
+
+
+class VersionExistsError(_Exists):
+    code = "VERSION_EXISTS"
+
+
+class SchemaChangeError(RaiseError):
+    """A change that would alter an immutable feature version (dtype, derivation, ...)."""
+
+    code = "SCHEMA_CHANGE_NOT_ALLOWED"
+    http_status = 409
+
+
+class CircularDependencyError(RaiseError):
+    code = "CIRCULAR_DEPENDENCY"
+    http_status = 422
+
+
+# --- bad input (400 / 422) -------------------------------------------------------------------
+
+
+class InvalidArgumentError(RaiseError):
+    code = "INVALID_ARGUMENT"
+    http_status = 400
+
+
+class InvalidNameError(RaiseError):
+    code = "INVALID_NAME"
+    http_status = 400
+
+
+class InvalidDtypeError(RaiseError):
+    code = "INVALID_DTYPE"
+    http_status = 400
+
+
+class InvalidFileError(RaiseError):
+    code = "INVALID_FILE"
+    http_status = 400
+
+
+class InvalidExpressionError(RaiseError):
+    code = "INVALID_EXPRESSION"
+    http_status = 422
+
+
+class ValidationFailedError(RaiseError):
+    code = "VALIDATION_FAILED"
+    http_status = 422
+
+
+# --- access (403) ----------------------------------------------------------------------------
+
+
+class PermissionDeniedError(RaiseError):
+    code = "PERMISSION_DENIED"
+    http_status = 403
+
+
+class CrossOrgAccessError(RaiseError):
+    code = "CROSS_ORG_ACCESS_DENIED"
+    http_status = 403
+
+
+# --- the catalog itself ----------------------------------------------------------------------
+
+
+class CatalogError(RaiseError):
+    """The catalog database is unreachable, or its schema cannot be brought up to date."""
+
+    code = "CATALOG_ERROR"
+    http_status = 503
+
+
+def error_class_for_code(code: str) -> type[RaiseError]:
+    return _REGISTRY.get(code, RaiseError)
+
+
+def error_from_dict(body: dict[str, Any]) -> RaiseError:
+    """Rebuild the error of a PRD §20.4 body (what a remote client receives)."""
+    err = body.get("error", body)
+    cls = error_class_for_code(str(err.get("code", RaiseError.code)))
+    return cls(str(err.get("message", "")), err.get("details") or {})
+
+
+class FeatureDeprecatedWarning(UserWarning):
+    """Using a deprecated feature: the message is the one given to ``deprecate()``.
+
+    A ``UserWarning`` (not ``DeprecationWarning``) so notebooks show it by default.
+    """

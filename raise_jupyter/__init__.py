@@ -1,0 +1,1 @@
+"""Jupyter integration for Raise."""
