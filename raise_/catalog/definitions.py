@@ -84,8 +84,12 @@ def _check_default(dtype: FeatureType, value: object) -> None:
     """A default must be a value of the feature's type: proven by converting it to Arrow."""
     if value is None:
         return
+    target = dtype.arrow_type()
     try:
-        pa.array([value], type=dtype.arrow_type())
+        pa.array([value], type=target)
+        # Typed construction truncates 1.5 into an int64 silently; a safe cast from the
+        # inferred array does not, so both must succeed.
+        pa.array([value]).cast(target, safe=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidArgumentError(
             f"Default {value!r} is not a value of type {dtype}: {exc}",

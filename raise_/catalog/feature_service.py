@@ -356,29 +356,36 @@ class FeatureService:
                 stmt = stmt.where(FeatureModel.status == want_status)
             else:
                 stmt = stmt.where(FeatureModel.status != "archived")
-            name_l = func.lower(FeatureModel.name)
-            rank: Any = 3
+            order: list[Any] = [FeatureModel.name, FeatureModel.version_number.desc()]
             if terms:
                 q = " ".join(terms)
+                name_l = func.lower(FeatureModel.name)
                 rank = case(
                     (name_l == q, 0),
-                    (name_l.like(f"{_like_pattern(q)[1:]}", escape="\\"), 1),
+                    (name_l.like(_like_pattern(q)[1:], escape="\\"), 1),
                     (name_l.like(_like_pattern(q), escape="\\"), 2),
                     else_=3,
                 )
-            stmt = stmt.order_by(rank, FeatureModel.name, FeatureModel.version_number.desc())
-            # Over-fetch so the exact tag check and one-version-per-feature still fill the limit.
-            rows = s.execute(stmt.limit(limit * 4 if wanted else limit * 2)).all()
-        out: list[FeatureRecord] = []
-        seen: set[tuple[str, str]] = set()
-        for row, grp in rows:
-            key = (grp.name, row.name)
-            if key in seen or not has_all_tags(row.tags, wanted):
-                continue
-            seen.add(key)
-            out.append(feature_record(row, GroupRow(grp, pp.org, pp.domain, pp.project)))
-            if len(out) == limit:
-                break
+                order.insert(0, rank)
+            stmt = stmt.order_by(*order)
+            # The tag pre-filter and one-version-per-feature drop rows after SQL, so read in
+            # pages until the limit is filled or the matches run out.
+            out: list[FeatureRecord] = []
+            seen: set[tuple[str, str]] = set()
+            page, offset = max(limit * 2, 100), 0
+            while len(out) < limit:
+                rows = s.execute(stmt.limit(page).offset(offset)).all()
+                for row, grp in rows:
+                    key = (grp.name, row.name)
+                    if key in seen or not has_all_tags(row.tags, wanted):
+                        continue
+                    seen.add(key)
+                    out.append(feature_record(row, GroupRow(grp, pp.org, pp.domain, pp.project)))
+                    if len(out) == limit:
+                        break
+                if len(rows) < page:
+                    break
+                offset += page
         return out
 
 

@@ -1,0 +1,47 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   JupyterLab on a seeded demo store   (DEMO_ARGS=--no-browser for headless)
+#   make test   lint, type checks and every test suite (what CI runs)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_HOME ?= $(CURDIR)/.raise-demo
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck pytest bench-catalog clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install only when the project's requirements change.
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $@
+
+$(VENV)/.stamp-jupyter: pyproject.toml $(VENV)/.stamp-dev
+	$(BIN)/pip install --quiet -e '.[dev,postgres,jupyter]'
+	touch $@
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check raise_ raise_jupyter tests bench
+	$(BIN)/ruff format --check raise_ raise_jupyter tests bench
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy
+
+# pytest exits 5 when a selection collects nothing; that is not a failure of the code.
+pytest: $(VENV)/.stamp-dev
+	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
+
+test: lint typecheck pytest
+
+demo: $(VENV)/.stamp-jupyter
+	RAISE_HOME=$(DEMO_HOME) $(BIN)/raise seed-demo
+	RAISE_HOME=$(DEMO_HOME) $(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(DEMO_ARGS)
+
+bench-catalog: $(VENV)/.stamp-dev
+	$(BIN)/python bench/catalog.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

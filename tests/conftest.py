@@ -1,0 +1,106 @@
+"""Shared fixtures: every catalog-touching test runs on SQLite and on the real PostgreSQL.
+
+PostgreSQL: one fresh database per test session (``raise_test_<random>``, dropped at the end),
+emptied before each test. Where the server is unreachable the PostgreSQL cases are skipped with
+the reason, never silently passed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from raise_ import FeatureStore
+from raise_.catalog.database import CatalogDatabase
+from raise_.engine import Engine
+
+PG_ADMIN_URL = os.environ.get("RAISE_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+_TABLES = (
+    "audit_log",
+    "external_grants",
+    "acls",
+    "feature_lineage",
+    "features",
+    "feature_groups",
+    "projects",
+    "domains",
+    "organizations",
+)
+
+
+def _pg_reachable() -> str | None:
+    try:
+        eng = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc.__class__.__name__}"
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    reason = _pg_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"raise_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    CatalogDatabase(url).migrate()
+    yield url
+    Engine.close_all()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    eng = sa.create_engine(url)
+    with eng.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(_TABLES)} CASCADE"))
+    eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty catalog on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'home' / 'catalog.db'}"
+    else:
+        url = request.getfixturevalue("pg_database_url")
+        _empty_pg(url)
+        yield url
+    Engine.close_all()
+
+
+@pytest.fixture
+def store_env(tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RAISE_HOME / RAISE_CATALOG_URL / RAISE_USER pointing at a fresh store."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("RAISE_HOME", str(home))
+    monkeypatch.setenv("RAISE_CATALOG_URL", catalog_url)
+    monkeypatch.setenv("RAISE_USER", "alice@acme")
+    monkeypatch.delenv("RAISE_PROJECT", raising=False)
+    return home
+
+
+@pytest.fixture
+def fs(store_env: Path) -> FeatureStore:
+    return FeatureStore("acme/mlplatform/recommendation")
+
+
+@pytest.fixture
+def catalog_engine(store_env: Path) -> sa.Engine:
+    """A plain SQLAlchemy engine on the same catalog, for checking rows with hand-written SQL."""
+    eng = sa.create_engine(os.environ["RAISE_CATALOG_URL"])
+    yield eng  # type: ignore[misc]
+    eng.dispose()
