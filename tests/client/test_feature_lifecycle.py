@@ -201,3 +201,13 @@ def test_list_features_filters(group: FeatureGroup) -> None:
     assert [f.name for f in group.list_features(status="active")] == ["a", "b"]
     with pytest.raises(InvalidArgumentError, match="Invalid status"):
         group.list_features(status="gone")
+
+
+def test_skip_with_a_different_schema_is_refused_not_hidden(group: FeatureGroup, catalog_engine: sa.Engine) -> None:
+    group.create_feature("clicks", dtype="int64")
+    with pytest.raises(SchemaChangeError, match=r"dtype int64 → float64.*version='v2'"):
+        group.get_or_create_feature("clicks", dtype="float64")
+    with pytest.raises(SchemaChangeError, match="nullable True → False"):
+        group.create_feature("clicks", dtype="int64", nullable=False, if_exists="skip")
+    assert group.get_or_create_feature("clicks", dtype="int64").version == "v1"
+    assert _rows(catalog_engine, "SELECT name, version, dtype FROM features") == [("clicks", "v1", "int64")]
