@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -85,6 +86,25 @@ def _optional_text(value: object, what: str) -> str | None:
     raise InvalidArgumentError(f"{what} must be a string, got {type(value).__name__}.", {what: repr(value)})
 
 
+@dataclass(frozen=True)
+class _Metadata:
+    """The ``if_exists`` mode and the mutable fields a create call gave (``None``: not given)."""
+
+    mode: str
+    description: str | None
+    owner: str | None
+    tags: list[str] | None
+
+    @classmethod
+    def check(cls, if_exists: object, description: object, owner: object, tags: object) -> _Metadata:
+        return cls(
+            mode=_if_exists(if_exists),
+            description=_optional_text(description, "description"),
+            owner=_optional_text(owner, "owner"),
+            tags=None if tags is None else validate_tags(tags),
+        )
+
+
 def _apply_metadata(row: Any, description: str | None, owner: str | None, tags: list[str] | None) -> bool:
     """Update the mutable fields that were given; say whether anything changed."""
     changed = False
@@ -111,6 +131,31 @@ class NamespaceService:
             org_id=org_id,
         )
 
+    def _existing_or_new(
+        self,
+        s: Session,
+        existing: Any,
+        meta: _Metadata,
+        exists_error: Callable[[], RaiseError],
+        make_row: Callable[[], Any],
+        *,
+        kind: str,
+        path: str,
+        org_id: Any,
+    ) -> Any:
+        """The ``if_exists`` rules shared by every level; ``org_id=None`` means the row is an org."""
+        if existing is not None:
+            if meta.mode == "error":
+                raise exists_error()
+            if meta.mode == "update" and _apply_metadata(existing, meta.description, meta.owner, meta.tags):
+                self._audit_level(s, "UPDATE_METADATA", kind, existing, path, org_id or existing.id)
+            return existing
+        row = make_row()
+        s.add(row)
+        s.flush()
+        self._audit_level(s, "CREATE", kind, row, path, org_id or row.id)
+        return row
+
     # -- organizations -------------------------------------------------------------------------
 
     def create_organization(
@@ -125,32 +170,32 @@ class NamespaceService:
         if_exists: str = "error",
     ) -> OrganizationRecord:
         validate_namespace_name("organization", name)
-        mode, tag_list = _if_exists(if_exists), validate_tags(tags)
-        description = _optional_text(description, "description")
+        meta = _Metadata.check(if_exists, description, owner, tags)
+        display_name = _optional_text(display_name, "display_name")
         if settings is not None and not isinstance(settings, dict):
             raise InvalidArgumentError("settings must be a dict.", {"settings": repr(settings)})
         with self.db.transaction() as s:
             existing = s.scalars(select(OrganizationModel).where(OrganizationModel.name == name)).one_or_none()
-            if existing is not None:
-                if mode == "error":
-                    raise OrganizationExistsError(
-                        f"Organization {name!r} already exists; use fs.organization({name!r}) to open it.",
-                        {"organization": name},
-                    )
-                if mode == "update" and _apply_metadata(existing, description, owner, tags and tag_list):
-                    self._audit_level(s, "UPDATE_METADATA", "organization", existing, name, existing.id)
-                return organization_record(existing)
-            row = OrganizationModel(
-                name=name,
-                display_name=_optional_text(display_name, "display_name"),
-                description=description,
-                owner=owner or self.actor(),
-                tags=tag_list,
-                settings=settings or {},
+            row = self._existing_or_new(
+                s,
+                existing,
+                meta,
+                lambda: OrganizationExistsError(
+                    f"Organization {name!r} already exists; use fs.organization({name!r}) to open it.",
+                    {"organization": name},
+                ),
+                lambda: OrganizationModel(
+                    name=name,
+                    display_name=display_name,
+                    description=meta.description,
+                    owner=meta.owner or self.actor(),
+                    tags=meta.tags or [],
+                    settings=settings or {},
+                ),
+                kind="organization",
+                path=name,
+                org_id=None,
             )
-            s.add(row)
-            s.flush()
-            self._audit_level(s, "CREATE", "organization", row, name, row.id)
             return organization_record(row)
 
     def get_organization(self, org: str) -> OrganizationRecord:
@@ -178,32 +223,31 @@ class NamespaceService:
     ) -> DomainRecord:
         validate_namespace_name("organization", org)
         validate_namespace_name("domain", name)
-        mode, tag_list = _if_exists(if_exists), validate_tags(tags)
-        description = _optional_text(description, "description")
+        meta = _Metadata.check(if_exists, description, owner, tags)
         with self.db.transaction() as s:
             org_row = find_organization(s, org)
             existing = s.scalars(
                 select(DomainModel).where(DomainModel.org_id == org_row.id, DomainModel.name == name)
             ).one_or_none()
-            if existing is not None:
-                if mode == "error":
-                    raise DomainExistsError(
-                        f"Domain {org}/{name} already exists; use fs.domain({name!r}) to open it.",
-                        {"organization": org, "domain": name},
-                    )
-                if mode == "update" and _apply_metadata(existing, description, owner, tags and tag_list):
-                    self._audit_level(s, "UPDATE_METADATA", "domain", existing, f"{org}/{name}", org_row.id)
-                return domain_record(existing, org)
-            row = DomainModel(
+            row = self._existing_or_new(
+                s,
+                existing,
+                meta,
+                lambda: DomainExistsError(
+                    f"Domain {org}/{name} already exists; use fs.domain({name!r}) to open it.",
+                    {"organization": org, "domain": name},
+                ),
+                lambda: DomainModel(
+                    org_id=org_row.id,
+                    name=name,
+                    description=meta.description,
+                    owner=meta.owner or self.actor(),
+                    tags=meta.tags or [],
+                ),
+                kind="domain",
+                path=f"{org}/{name}",
                 org_id=org_row.id,
-                name=name,
-                description=description,
-                owner=owner or self.actor(),
-                tags=tag_list,
             )
-            s.add(row)
-            s.flush()
-            self._audit_level(s, "CREATE", "domain", row, f"{org}/{name}", org_row.id)
             return domain_record(row, org)
 
     def get_domain(self, org: str, domain: str) -> DomainRecord:
@@ -232,33 +276,32 @@ class NamespaceService:
         if_exists: str = "error",
     ) -> ProjectRecord:
         validate_namespace_name("project", name)
-        mode, tag_list = _if_exists(if_exists), validate_tags(tags)
-        description = _optional_text(description, "description")
+        meta = _Metadata.check(if_exists, description, owner, tags)
         with self.db.transaction() as s:
             org_row, domain_row = find_domain(s, org, domain)
             existing = s.scalars(
                 select(ProjectModel).where(ProjectModel.domain_id == domain_row.id, ProjectModel.name == name)
             ).one_or_none()
             path = f"{org}/{domain}/{name}"
-            if existing is not None:
-                if mode == "error":
-                    raise ProjectExistsError(
-                        f"Project {path} already exists; use fs.project({name!r}) to open it.",
-                        {"organization": org, "domain": domain, "project": name},
-                    )
-                if mode == "update" and _apply_metadata(existing, description, owner, tags and tag_list):
-                    self._audit_level(s, "UPDATE_METADATA", "project", existing, path, org_row.id)
-                return project_record(existing, org, domain)
-            row = ProjectModel(
-                domain_id=domain_row.id,
-                name=name,
-                description=description,
-                owner=owner or self.actor(),
-                tags=tag_list,
+            row = self._existing_or_new(
+                s,
+                existing,
+                meta,
+                lambda: ProjectExistsError(
+                    f"Project {path} already exists; use fs.project({name!r}) to open it.",
+                    {"organization": org, "domain": domain, "project": name},
+                ),
+                lambda: ProjectModel(
+                    domain_id=domain_row.id,
+                    name=name,
+                    description=meta.description,
+                    owner=meta.owner or self.actor(),
+                    tags=meta.tags or [],
+                ),
+                kind="project",
+                path=path,
+                org_id=org_row.id,
             )
-            s.add(row)
-            s.flush()
-            self._audit_level(s, "CREATE", "project", row, path, org_row.id)
             return project_record(row, org, domain)
 
     def get_project(self, org: str, domain: str, project: str) -> ProjectRecord:
@@ -312,8 +355,7 @@ class NamespaceService:
     ) -> FeatureGroupRecord:
         pp = parse_project_path(project_path)
         validate_namespace_name("feature group", name)
-        mode, tag_list = _if_exists(if_exists), validate_tags(tags)
-        description = _optional_text(description, "description")
+        meta = _Metadata.check(if_exists, description, owner, tags)
         keys = _entity_keys(entity_keys)
         if event_time is not None and not isinstance(event_time, str):
             raise InvalidArgumentError("event_time must be a column name.", {"event_time": repr(event_time)})
@@ -336,40 +378,44 @@ class NamespaceService:
                 )
             ).one_or_none()
             path = f"{pp}/{name}"
-            if existing is not None:
-                if mode == "error":
-                    raise FeatureGroupExistsError(
-                        f"Feature group {path} already exists; use fs.feature_group({name!r}) to open it.",
-                        {"group": name, "project": str(pp)},
+            org_id = s.scalars(select(DomainModel.org_id).where(DomainModel.id == project_row.domain_id)).one()
+
+            def new_group() -> FeatureGroupModel:
+                physical = physical_table_name(pp.org, pp.domain, pp.project, name)
+                clash = s.scalars(
+                    select(FeatureGroupModel.name).where(FeatureGroupModel.physical_table == physical)
+                ).one_or_none()
+                if clash is not None:
+                    raise InvalidNameError(
+                        f"Feature group {name!r} would be stored in the same table ({physical}) as an existing "
+                        "group whose name differs only by case; choose another name.",
+                        {"group": name, "physical_table": physical},
                     )
-                grow = GroupRow(existing, pp.org, pp.domain, pp.project)
-                if mode == "update" and _apply_metadata(existing, description, owner, tags and tag_list):
-                    self._audit_level(s, "UPDATE_METADATA", "feature_group", existing, path, None)
-                return group_record(grow)
-            physical = physical_table_name(pp.org, pp.domain, pp.project, name)
-            clash = s.scalars(
-                select(FeatureGroupModel.name).where(FeatureGroupModel.physical_table == physical)
-            ).one_or_none()
-            if clash is not None:
-                raise InvalidNameError(
-                    f"Feature group {name!r} would be stored in the same table ({physical}) as an existing group "
-                    "whose name differs only by case; choose another name.",
-                    {"group": name, "physical_table": physical},
+                return FeatureGroupModel(
+                    project_id=project_row.id,
+                    name=name,
+                    description=meta.description,
+                    owner=meta.owner or self.actor(),
+                    tags=meta.tags or [],
+                    entity_keys=keys,
+                    event_time_column=event_time,
+                    ttl_seconds=ttl_seconds,
+                    physical_table=physical,
                 )
-            row = FeatureGroupModel(
-                project_id=project_row.id,
-                name=name,
-                description=description,
-                owner=owner or self.actor(),
-                tags=tag_list,
-                entity_keys=keys,
-                event_time_column=event_time,
-                ttl_seconds=ttl_seconds,
-                physical_table=physical,
+
+            row = self._existing_or_new(
+                s,
+                existing,
+                meta,
+                lambda: FeatureGroupExistsError(
+                    f"Feature group {path} already exists; use fs.feature_group({name!r}) to open it.",
+                    {"group": name, "project": str(pp)},
+                ),
+                new_group,
+                kind="feature_group",
+                path=path,
+                org_id=org_id,
             )
-            s.add(row)
-            s.flush()
-            self._audit_level(s, "CREATE", "feature_group", row, path, None)
             return group_record(GroupRow(row, pp.org, pp.domain, pp.project))
 
     def get_feature_group(self, group_path: str) -> FeatureGroupRecord:
