@@ -8,10 +8,12 @@ is not archived. A new version inherits description, tags and owner unless given
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from raise_.catalog.database import CatalogDatabase
@@ -21,7 +23,14 @@ from raise_.catalog.definitions import (
     normalize_definitions,
 )
 from raise_.catalog.lookup import GroupRow, feature_record, find_group, find_project, suggest
-from raise_.catalog.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
+from raise_.catalog.models import (
+    DomainModel,
+    FeatureGroupModel,
+    FeatureModel,
+    OrganizationModel,
+    ProjectModel,
+    utcnow,
+)
 from raise_.catalog.namespace_service import group_path_parts, has_all_tags
 from raise_.catalog.naming import (
     format_version,
@@ -120,7 +129,7 @@ class FeatureService:
         givens = [set(entry) for entry in definitions]
         with self.db.transaction() as s:
             g = find_group(s, org, domain, project, group, lock=True)
-            creator = _BatchCreator(self, s, g)
+            creator = _BatchCreator(self, s, g, {d.name for d in defs})
             out = []
             for index, (d, given) in enumerate(zip(defs, givens, strict=True)):
                 try:
@@ -132,7 +141,7 @@ class FeatureService:
                         exc.args = (exc.message,)
                     raise
             creator.flush()
-            return [feature_record(row, g) for row in out]
+            return out
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -142,10 +151,11 @@ class FeatureService:
         if version is not None:
             parse_version(version)
         with self.db.reader() as s:
-            stmt = _features_of_group(org, domain, project, group).where(FeatureModel.name == name)
-            if version is not None:
-                stmt = stmt.where(FeatureModel.version == version)
-            rows = s.execute(stmt.order_by(FeatureModel.version_number.desc())).all()
+            if version is None:
+                rows = s.execute(_VERSIONS_OF_FEATURE, _path_params(org, domain, project, group, name=name)).all()
+            else:
+                params = _path_params(org, domain, project, group, name=name, version=version)
+                rows = s.execute(_ONE_VERSION_OF_FEATURE, params).all()
             if not rows:
                 g = find_group(s, org, domain, project, group)  # raises if the group is missing
                 return self._not_found(s, g, name, version)
@@ -222,11 +232,7 @@ class FeatureService:
         org, domain, project, group = group_path_parts(group_path)
         validate_feature_name(name)
         with self.db.reader() as s:
-            rows = s.execute(
-                _features_of_group(org, domain, project, group)
-                .where(FeatureModel.name == name)
-                .order_by(FeatureModel.version_number)
-            ).all()
+            rows = s.execute(_VERSIONS_OF_FEATURE, _path_params(org, domain, project, group, name=name)).all()[::-1]
             if not rows:
                 self._not_found(s, find_group(s, org, domain, project, group), name, None)
             return [feature_record(r, GroupRow(grp, org, domain, project)) for r, grp in rows]
@@ -389,64 +395,97 @@ class FeatureService:
         return out
 
 
-def _features_of_group(org: str, domain: str, project: str, group: str) -> Select[FeatureModel, FeatureGroupModel]:
-    return (
-        select(FeatureModel, FeatureGroupModel)
-        .join(FeatureGroupModel, FeatureModel.group_id == FeatureGroupModel.id)
-        .join(ProjectModel, FeatureGroupModel.project_id == ProjectModel.id)
-        .join(DomainModel, ProjectModel.domain_id == DomainModel.id)
-        .join(OrganizationModel, DomainModel.org_id == OrganizationModel.id)
-        .where(
-            and_(
-                OrganizationModel.name == org,
-                DomainModel.name == domain,
-                ProjectModel.name == project,
-                FeatureGroupModel.name == group,
-            )
+def _path_params(org: str, domain: str, project: str, group: str, **more: Any) -> dict[str, Any]:
+    return {"org": org, "domain": domain, "project": project, "group": group, **more}
+
+
+# Built once: constructing a five-table join costs about a third of a lookup (measured).
+_VERSIONS_OF_FEATURE: Final = (
+    select(FeatureModel, FeatureGroupModel)
+    .join(FeatureGroupModel, FeatureModel.group_id == FeatureGroupModel.id)
+    .join(ProjectModel, FeatureGroupModel.project_id == ProjectModel.id)
+    .join(DomainModel, ProjectModel.domain_id == DomainModel.id)
+    .join(OrganizationModel, DomainModel.org_id == OrganizationModel.id)
+    .where(
+        and_(
+            OrganizationModel.name == bindparam("org"),
+            DomainModel.name == bindparam("domain"),
+            ProjectModel.name == bindparam("project"),
+            FeatureGroupModel.name == bindparam("group"),
+            FeatureModel.name == bindparam("name"),
         )
     )
+    .order_by(FeatureModel.version_number.desc())
+)
+_ONE_VERSION_OF_FEATURE: Final = _VERSIONS_OF_FEATURE.where(FeatureModel.version == bindparam("version"))
 
 
 class _BatchCreator:
-    """Applies definitions one by one inside one transaction, seeing its own earlier creations."""
+    """Applies definitions one by one inside one transaction, seeing its own earlier creations.
 
-    def __init__(self, service: FeatureService, session: Session, group: GroupRow) -> None:
+    New versions are collected as plain rows and inserted with one statement per table (the ORM
+    unit of work costs several times more for a 1,000-feature batch); existing versions the batch
+    touches (``skip``/``update``) are loaded as ORM objects.
+    """
+
+    def __init__(self, service: FeatureService, session: Session, group: GroupRow, names: set[str]) -> None:
         self.service = service
         self.s = session
         self.g = group
-        rows = session.scalars(
-            select(FeatureModel)
+        self.actor = service.actor()
+        self.now = utcnow()
+        # Every version of the group, in a few columns: enough for numbering and name clashes.
+        self.versions: dict[str, list[_VersionRef]] = {}
+        self.physical: dict[str, str] = {}
+        for name, number, status, column in session.execute(
+            select(FeatureModel.name, FeatureModel.version_number, FeatureModel.status, FeatureModel.physical_column)
             .where(FeatureModel.group_id == group.model.id)
             .order_by(FeatureModel.name, FeatureModel.version_number)
-        ).all()
-        self.versions: dict[str, list[FeatureModel]] = {}
-        self.physical: dict[str, str] = {}
-        for r in rows:
-            self.versions.setdefault(r.name, []).append(r)
-            self.physical[r.physical_column] = r.name
-        self.pending: list[FeatureModel] = []
+        ):
+            self.versions.setdefault(name, []).append(_VersionRef(number, status))
+            self.physical[column] = name
+        self._models: dict[tuple[str, int], FeatureModel] | None = None
+        self._names = names
+        self.new_rows: list[dict[str, Any]] = []
+        self.audit_entries: list[dict[str, Any]] = []
 
-    def apply(self, d: FeatureDefinition, given: set[str], mode: str) -> FeatureModel:
-        rows = self.versions.get(d.name, [])
+    def _model(self, name: str, number: int) -> FeatureModel:
+        if self._models is None:  # loaded once, only when the batch meets an existing feature
+            rows = self.s.scalars(
+                select(FeatureModel).where(FeatureModel.group_id == self.g.model.id, FeatureModel.name.in_(self._names))
+            )
+            self._models = {(r.name, r.version_number): r for r in rows}
+        return self._models[(name, number)]
+
+    def apply(self, d: FeatureDefinition, given: set[str], mode: str) -> FeatureRecord:
+        refs = self.versions.get(d.name, [])
         if d.version is not None:
             wanted = parse_version(d.version)
-            existing = next((r for r in rows if r.version_number == wanted), None)
-            if existing is not None:
-                return self._exists(existing, d, given, mode)
-            expected = rows[-1].version_number + 1 if rows else 1
+            if any(r.number == wanted and r.row is None for r in refs):
+                return self._exists(self._model(d.name, wanted), d, given, mode)
+            if any(r.number == wanted for r in refs):  # created earlier in this batch
+                raise FeatureExistsError(
+                    f"Feature {d.name}@{d.version} appears twice in this batch.",
+                    {"feature": d.name, "version": d.version},
+                )
+            expected = refs[-1].number + 1 if refs else 1
             if wanted != expected:
                 raise InvalidArgumentError(
                     f"Cannot create {d.name}@{d.version}: versions have no gaps, the next version of "
                     f"{d.name!r} is v{expected}.",
                     {"feature": d.name, "version": d.version, "next_version": f"v{expected}"},
                 )
-            return self._create(d, wanted, rows[-1] if rows else None)
-        live = [r for r in rows if r.status != "archived"]
-        if live:
-            return self._exists(live[-1], d, given, mode)
-        return self._create(d, rows[-1].version_number + 1 if rows else 1, rows[-1] if rows else None)
+            return self._create(d, wanted, refs)
+        live = [r for r in refs if r.status != "archived"]
+        if live and live[-1].row is None:
+            return self._exists(self._model(d.name, live[-1].number), d, given, mode)
+        if live:  # the live version was created earlier in this same batch
+            raise FeatureExistsError(
+                f"Feature {d.name!r} appears twice in this batch; give each name once.", {"feature": d.name}
+            )
+        return self._create(d, refs[-1].number + 1 if refs else 1, refs)
 
-    def _exists(self, row: FeatureModel, d: FeatureDefinition, given: set[str], mode: str) -> FeatureModel:
+    def _exists(self, row: FeatureModel, d: FeatureDefinition, given: set[str], mode: str) -> FeatureRecord:
         label = f"{row.name}@{row.version}"
         if mode == "error":
             raise FeatureExistsError(
@@ -469,13 +508,13 @@ class _BatchCreator:
                     changed[attr] = getattr(d, attr)
             if changed:
                 row.search_text = _search_text(row.name, row.description, row.tags)
-                self.service._audit_feature(self.s, "UPDATE_METADATA", row, self.g, changes=changed)
-        return row
+                self._audit("UPDATE_METADATA", row.id, row.name, row.version, changes=changed)
+        return feature_record(row, self.g)
 
     def _next(self, name: str) -> int:
-        return self.versions[name][-1].version_number + 1
+        return self.versions[name][-1].number + 1
 
-    def _create(self, d: FeatureDefinition, number: int, previous: FeatureModel | None) -> FeatureModel:
+    def _create(self, d: FeatureDefinition, number: int, refs: list[_VersionRef]) -> FeatureRecord:
         version = format_version(number)
         column = physical_column_name(d.name, version)
         if column in self.physical:
@@ -484,40 +523,73 @@ class _BatchCreator:
                 "storage names are case-insensitive, so choose another name.",
                 {"feature": d.name, "existing": self.physical[column]},
             )
-        inherit = previous is not None
+        inherited: dict[str, Any] = {}
+        if refs and not {"description", "tags", "owner"} <= d.given:
+            prev = refs[-1].row or _model_fields(self._model(d.name, refs[-1].number))
+            inherited = {k: prev[k] for k in ("description", "tags", "owner")}
 
         def pick(attr: str) -> Any:
-            return getattr(d, attr) if attr in d.given or not inherit else getattr(previous, attr)
+            return getattr(d, attr) if attr in d.given or not inherited else inherited[attr]
 
         description, tags = pick("description"), list(pick("tags") or [])
-        row = FeatureModel(
-            group_id=self.g.model.id,
-            name=d.name,
-            version=version,
-            version_number=number,
-            dtype=d.dtype,
-            description=description,
-            owner=pick("owner") or self.service.actor(),
-            tags=tags,
-            nullable=d.nullable,
-            default_value={"value": d.default} if d.has_default else None,
-            derived_from=d.derived_from,
-            status="active",
-            physical_column=column,
-            created_by=self.service.actor(),
-            search_text=_search_text(d.name, description, tags),
-        )
-        self.s.add(row)
-        self.versions.setdefault(d.name, []).append(row)
+        row: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "group_id": self.g.model.id,
+            "name": d.name,
+            "version": version,
+            "version_number": number,
+            "dtype": d.dtype,
+            "description": description,
+            "owner": pick("owner") or self.actor,
+            "tags": tags,
+            "nullable": d.nullable,
+            "default_value": {"value": d.default} if d.has_default else None,
+            "derived_from": d.derived_from,
+            "status": "active",
+            "deprecation_message": None,
+            "physical_column": column,
+            "created_by": self.actor,
+            "search_text": _search_text(d.name, description, tags),
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        self.new_rows.append(row)
+        self.versions.setdefault(d.name, []).append(_VersionRef(number, "active", row))
         self.physical[column] = d.name
-        self.pending.append(row)
-        return row
+        action = "CREATE" if number == 1 else "CREATE_VERSION"
+        self._audit(action, row["id"], d.name, version, dtype=d.dtype, derived_from=d.derived_from)
+        return feature_record(SimpleNamespace(**row), self.g)
+
+    def _audit(self, action: str, feature_id: Any, name: str, version: str, **details: Any) -> None:
+        self.audit_entries.append(
+            audit.entry(
+                actor=self.actor,
+                action=action,
+                resource_type="feature",
+                resource_id=feature_id,
+                resource_path=f"{self.g.path}/{name}@{version}",
+                org_id=None,
+                details=details,
+            )
+        )
 
     def flush(self) -> None:
-        if not self.pending:
-            return
-        self.s.flush()  # assigns ids before the audit rows reference them
-        for row in self.pending:
-            action = "CREATE" if row.version_number == 1 else "CREATE_VERSION"
-            self.service._audit_feature(self.s, action, row, self.g, dtype=row.dtype, derived_from=row.derived_from)
+        if self.new_rows:
+            self.s.execute(insert(FeatureModel), self.new_rows)
+        audit.write(self.s, self.audit_entries)
         self.s.flush()
+
+
+class _VersionRef:
+    """One version of a feature as the batch sees it; ``row`` is set when the batch created it."""
+
+    __slots__ = ("number", "row", "status")
+
+    def __init__(self, number: int, status: str, row: dict[str, Any] | None = None) -> None:
+        self.number = number
+        self.status = status
+        self.row = row
+
+
+def _model_fields(m: FeatureModel) -> dict[str, Any]:
+    return {"description": m.description, "tags": list(m.tags or []), "owner": m.owner}

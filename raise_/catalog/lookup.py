@@ -7,9 +7,12 @@ error says which level is missing and suggests the closest existing name.
 from __future__ import annotations
 
 import difflib
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from raise_.catalog.models import (
@@ -113,22 +116,25 @@ class GroupRow:
         return f"{self.org}/{self.domain}/{self.project}/{self.model.name}"
 
 
-def find_group(session: Session, org: str, domain: str, project: str, group: str, *, lock: bool = False) -> GroupRow:
-    stmt = (
-        select(FeatureGroupModel)
-        .join(ProjectModel, FeatureGroupModel.project_id == ProjectModel.id)
-        .join(DomainModel, ProjectModel.domain_id == DomainModel.id)
-        .join(OrganizationModel, DomainModel.org_id == OrganizationModel.id)
-        .where(
-            OrganizationModel.name == org,
-            DomainModel.name == domain,
-            ProjectModel.name == project,
-            FeatureGroupModel.name == group,
-        )
+_GROUP_BY_PATH = (
+    select(FeatureGroupModel)
+    .join(ProjectModel, FeatureGroupModel.project_id == ProjectModel.id)
+    .join(DomainModel, ProjectModel.domain_id == DomainModel.id)
+    .join(OrganizationModel, DomainModel.org_id == OrganizationModel.id)
+    .where(
+        OrganizationModel.name == bindparam("org"),
+        DomainModel.name == bindparam("domain"),
+        ProjectModel.name == bindparam("project"),
+        FeatureGroupModel.name == bindparam("group"),
     )
-    if lock:  # serialises version numbering of concurrent creators (a no-op on SQLite)
-        stmt = stmt.with_for_update(of=FeatureGroupModel)
-    row = session.scalars(stmt).one_or_none()
+)
+# Serialises version numbering of concurrent creators (a no-op on SQLite, whose writers queue).
+_GROUP_BY_PATH_FOR_UPDATE = _GROUP_BY_PATH.with_for_update(of=FeatureGroupModel)
+
+
+def find_group(session: Session, org: str, domain: str, project: str, group: str, *, lock: bool = False) -> GroupRow:
+    params = {"org": org, "domain": domain, "project": project, "group": group}
+    row = session.scalars(_GROUP_BY_PATH_FOR_UPDATE if lock else _GROUP_BY_PATH, params).one_or_none()
     if row is not None:
         return GroupRow(row, org, domain, project)
     project_row = find_project(session, org, domain, project)
@@ -204,7 +210,28 @@ def group_record(g: GroupRow) -> FeatureGroupRecord:
     )
 
 
-def feature_record(m: FeatureModel, g: GroupRow) -> FeatureRecord:
+class FeatureFields(Protocol):
+    """What :func:`feature_record` reads: a ``FeatureModel`` or a plain row of the same fields."""
+
+    id: uuid.UUID
+    name: str
+    version: str
+    dtype: str
+    description: str | None
+    owner: str | None
+    tags: list[str]
+    nullable: bool
+    default_value: dict[str, Any] | None
+    derived_from: str | None
+    status: str
+    deprecation_message: str | None
+    physical_column: str
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def feature_record(m: FeatureFields | FeatureModel, g: GroupRow) -> FeatureRecord:
     default = m.default_value
     return FeatureRecord(
         id=str(m.id),

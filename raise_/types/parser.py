@@ -17,6 +17,7 @@ Every error points at the offending part by its character position in the input 
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 
 from raise_.errors import InvalidDtypeError
@@ -103,7 +104,14 @@ def parse_dtype(value: str | FeatureType) -> FeatureType:
             f"got {type(value).__name__}",
             {"dtype": repr(value), "position": 0, "part": type(value).__name__},
         )
-    return _Parser(value).parse()
+    return _parse_cached(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> FeatureType:
+    # Types are immutable, and a catalog uses few distinct strings over and over (every
+    # feature read and bulk entry parses one), so parsing each string once is safe and cheap.
+    return _Parser(text).parse()
 
 
 class _Parser:

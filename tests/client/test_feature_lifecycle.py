@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from raise_ import FeatureDeprecatedWarning, FeatureStore
 from raise_.client.group import FeatureGroup
 from raise_.errors import (
+    FeatureExistsError,
     FeatureNotFoundError,
     InvalidArgumentError,
     InvalidNameError,
@@ -211,3 +212,16 @@ def test_skip_with_a_different_schema_is_refused_not_hidden(group: FeatureGroup,
         group.create_feature("clicks", dtype="int64", nullable=False, if_exists="skip")
     assert group.get_or_create_feature("clicks", dtype="int64").version == "v1"
     assert _rows(catalog_engine, "SELECT name, version, dtype FROM features") == [("clicks", "v1", "int64")]
+
+
+def test_a_name_twice_in_one_batch_is_refused_and_nothing_is_created(
+    group: FeatureGroup, catalog_engine: sa.Engine
+) -> None:
+    with pytest.raises(FeatureExistsError, match=r"features\[1\] \(a\): .*appears twice"):
+        group.create_features([{"name": "a", "dtype": "int64"}, {"name": "a", "dtype": "int64"}], if_exists="skip")
+    assert _rows(catalog_engine, "SELECT count(*) FROM features") == [(0,)]
+    # a new version of a name created earlier in the same batch is fine
+    made = group.create_features(
+        [{"name": "e", "dtype": "float32[4]"}, {"name": "e", "dtype": "float32[8]", "version": "v2"}]
+    )
+    assert [(f.version, str(f.dtype)) for f in made] == [("v1", "float32[4]"), ("v2", "float32[8]")]

@@ -145,9 +145,7 @@ def _random_type(rng: random.Random, depth: int) -> FeatureType:
         return Embedding(rng.randint(1, 16), rng.choice(["float16", "float32", "float64"]))
     if choice == 3:
         types = rng.sample(_CONTENT_TYPES, rng.randint(0, 2)) or None
-        return BlobRef(
-            types, registry=rng.choice([None, "store", "video-store"]), validate_on_write=rng.random() < 0.5
-        )
+        return BlobRef(types, registry=rng.choice([None, "store", "video-store"]), validate_on_write=rng.random() < 0.5)
     if choice in (4, 5):
         return Array(_random_type(rng, depth - 1), max_length=rng.choice([None, rng.randint(1, 50)]))
     names = rng.sample(_FIELD_NAMES, rng.randint(1, 3))
@@ -236,9 +234,7 @@ ERRORS: list[tuple[str, int, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "position", "part", "fragment"), ERRORS, ids=[e[0] or "<empty>" for e in ERRORS]
-)
+@pytest.mark.parametrize(("text", "position", "part", "fragment"), ERRORS, ids=[e[0] or "<empty>" for e in ERRORS])
 def test_malformed_types_are_pointed_at(text: str, position: int, part: str, fragment: str) -> None:
     with pytest.raises(InvalidDtypeError) as info:
         parse_dtype(text)

@@ -91,9 +91,7 @@ def _round_trip(con: duckdb.DuckDBPyConnection, name: str, column_type: str, dat
 
 
 @pytest.mark.parametrize(("dtype", "sample"), STORAGE_CASES, ids=[str(t) for t, _ in STORAGE_CASES])
-def test_duckdb_and_arrow_types_hold_values(
-    con: duckdb.DuckDBPyConnection, dtype: FeatureType, sample: Any
-) -> None:
+def test_duckdb_and_arrow_types_hold_values(con: duckdb.DuckDBPyConnection, dtype: FeatureType, sample: Any) -> None:
     data = pa.array([sample, None], type=dtype.arrow_type())
     result = _round_trip(con, "t", dtype.duckdb_type(), data)
     # The type DuckDB hands back is the declared Arrow type: an int column read as DOUBLE would
@@ -107,9 +105,7 @@ def test_duckdb_and_arrow_types_hold_values(
 
 
 @pytest.mark.parametrize("dtype", [Float16(), Embedding(3, dtype="float16")], ids=str)
-def test_float16_round_trips_exactly_through_float(
-    con: duckdb.DuckDBPyConnection, dtype: FeatureType
-) -> None:
+def test_float16_round_trips_exactly_through_float(con: duckdb.DuckDBPyConnection, dtype: FeatureType) -> None:
     # 0.1 is inexact in float16, 6.1e-05 is subnormal and 65504 the largest value: all must come
     # back bit-identical. DuckDB cannot scan Arrow halffloat, so writers widen to float32 (exact).
     values: list[Any] = [0.1, 6.1e-05, 65504.0, -2.5]
