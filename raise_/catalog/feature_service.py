@@ -13,7 +13,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, case, func, insert, select
+from sqlalchemy import and_, bindparam, case, column, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from raise_.catalog.database import CatalogDatabase
@@ -41,6 +41,7 @@ from raise_.catalog.naming import (
 )
 from raise_.catalog.paths import parse_project_path
 from raise_.catalog.records import FeatureRecord
+from raise_.catalog.search_index import MIN_INDEXED_TERM, fts_phrase
 from raise_.errors import (
     FeatureExistsError,
     FeatureNotFoundError,
@@ -350,7 +351,15 @@ class FeatureService:
                 .join(FeatureGroupModel, FeatureModel.group_id == FeatureGroupModel.id)
                 .where(FeatureGroupModel.project_id == project_row.id)
             )
-            for term in terms:
+            like_terms = terms
+            phrase = fts_phrase([*terms, *(t.lower() for t in wanted)]) if self.db.dialect == "sqlite" else None
+            if phrase is not None:
+                # SQLite: candidates come from the trigram FTS table by rowid; words too short
+                # for trigrams still filter with LIKE.
+                fts = text("SELECT rowid FROM features_fts WHERE features_fts MATCH :phrase").bindparams(phrase=phrase)
+                stmt = stmt.where(literal_column("features.rowid").in_(fts.columns(column("rowid"))))
+                like_terms = [t for t in terms if len(t) < MIN_INDEXED_TERM]
+            for term in like_terms:
                 stmt = stmt.where(FeatureModel.search_text.like(_like_pattern(term), escape="\\"))
             for tag in wanted:
                 # search_text ends with the tags, each preceded by a space: a cheap pre-filter,
@@ -437,13 +446,13 @@ class _BatchCreator:
         # Every version of the group, in a few columns: enough for numbering and name clashes.
         self.versions: dict[str, list[_VersionRef]] = {}
         self.physical: dict[str, str] = {}
-        for name, number, status, column in session.execute(
+        for name, number, status, physical in session.execute(
             select(FeatureModel.name, FeatureModel.version_number, FeatureModel.status, FeatureModel.physical_column)
             .where(FeatureModel.group_id == group.model.id)
             .order_by(FeatureModel.name, FeatureModel.version_number)
         ):
             self.versions.setdefault(name, []).append(_VersionRef(number, status))
-            self.physical[column] = name
+            self.physical[physical] = name
         self._models: dict[tuple[str, int], FeatureModel] | None = None
         self._names = names
         self.new_rows: list[dict[str, Any]] = []

@@ -134,3 +134,41 @@ def test_tag_filter_fills_the_limit_past_false_pre_matches(fs: FeatureStore) -> 
     g.create_features([{"name": f"z_{i}", "dtype": "int64", "tags": ["prod"]} for i in range(3)])
     assert [f.name for f in fs.search_features(tags=["prod"], limit=2)] == ["z_0", "z_1"]
     assert [f.name for f in fs.search_features(tags=["prod"], limit=50)] == ["z_0", "z_1", "z_2"]
+
+
+def test_search_follows_metadata_updates(fs: FeatureStore) -> None:
+    g = fs.create_feature_group("g")
+    f = g.create_feature("score", dtype="float64", description="alpha model output", tags=["old"])
+    f.update(description="omega model output", tags=["fresh"])
+    assert [x.name for x in fs.search_features("omega")] == ["score"]
+    assert fs.search_features("alpha") == []
+    assert [x.name for x in fs.search_features("fresh")] == ["score"]
+    assert fs.search_features("old") == []
+
+
+def test_short_and_long_words_combine(fs: FeatureStore) -> None:
+    g = fs.create_feature_group("g")
+    g.create_features(
+        [
+            {"name": "user_id_hash", "dtype": "string"},
+            {"name": "user_country", "dtype": "string"},
+            {"name": "item_id", "dtype": "string"},
+        ]
+    )
+    assert [x.name for x in fs.search_features("user id")] == ["user_id_hash"]
+    assert [x.name for x in fs.search_features("id")] == ["item_id", "user_id_hash"]
+    assert [x.name for x in fs.search_features('"id')] == []  # FTS syntax in a query is plain text
+
+
+def test_the_search_index_exists(fs: FeatureStore, catalog_engine) -> None:
+    import sqlalchemy as sa
+
+    with catalog_engine.connect() as conn:
+        if catalog_engine.dialect.name == "sqlite":
+            names = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE name LIKE 'features_fts%'")).scalars()
+            assert {"features_fts", "features_fts_insert", "features_fts_update"} <= set(names)
+        else:
+            index = conn.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_features_search_trgm'")
+            ).scalar_one()
+            assert "gin_trgm_ops" in index

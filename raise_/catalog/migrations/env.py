@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 
 from raise_.catalog.models import Base
+from raise_.catalog.search_index import is_search_index_object
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - we never run alembic from its CLI
@@ -19,6 +20,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=lambda name, type_, parent: not is_search_index_object(name),
 )
 with context.begin_transaction():
     context.run_migrations()
