@@ -387,21 +387,36 @@ class FeatureService:
             # pages until the limit is filled or the matches run out.
             out: list[FeatureRecord] = []
             seen: set[tuple[str, str]] = set()
-            page, offset = max(limit * 2, 100), 0
-            while len(out) < limit:
-                rows = s.execute(stmt.limit(page).offset(offset)).all()
-                for row, grp in rows:
-                    key = (grp.name, row.name)
-                    if key in seen or not has_all_tags(row.tags, wanted):
-                        continue
-                    seen.add(key)
-                    out.append(feature_record(row, GroupRow(grp, pp.org, pp.domain, pp.project)))
-                    if len(out) == limit:
-                        break
-                if len(rows) < page:
-                    break
-                offset += page
+            page = max(limit * 2, 100)
+            with self.db.custom_plans(s):
+                self._fill(s, stmt, out, seen, wanted, pp, limit, page)
         return out
+
+    @staticmethod
+    def _fill(
+        s: Session,
+        stmt: Any,
+        out: list[FeatureRecord],
+        seen: set[tuple[str, str]],
+        wanted: list[str],
+        pp: Any,
+        limit: int,
+        page: int,
+    ) -> None:
+        offset = 0
+        while len(out) < limit:
+            rows = s.execute(stmt.limit(page).offset(offset)).all()
+            for row, grp in rows:
+                key = (grp.name, row.name)
+                if key in seen or not has_all_tags(row.tags, wanted):
+                    continue
+                seen.add(key)
+                out.append(feature_record(row, GroupRow(grp, pp.org, pp.domain, pp.project)))
+                if len(out) == limit:
+                    break
+            if len(rows) < page:
+                break
+            offset += page
 
 
 def _path_params(org: str, domain: str, project: str, group: str, **more: Any) -> dict[str, Any]:
