@@ -16,6 +16,7 @@ from raise_.errors import (
     RaiseError,
     SchemaChangeError,
 )
+from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
 from raise_.types import (
     Array,
     BlobRef,
@@ -41,6 +42,8 @@ __all__ = [
     "BlobRef",
     "Bool",
     "Bytes",
+    "CommitRecord",
+    "Dataset",
     "Domain",
     "Embedding",
     "Feature",
@@ -61,9 +64,11 @@ __all__ = [
     "Project",
     "RaiseError",
     "SchemaChangeError",
+    "SnapshotRecord",
     "String",
     "Struct",
     "Timestamp",
+    "WriteResult",
     "__version__",
     "parse_dtype",
 ]

@@ -11,9 +11,10 @@ import threading
 from collections.abc import Callable
 from typing import ClassVar
 
-from raise_.catalog import CatalogDatabase, CatalogService
+from raise_.catalog import CatalogDatabase
 from raise_.config import Settings
 from raise_.governance import current_user
+from raise_.storage.service import DataService
 
 __all__ = ["Engine"]
 
@@ -27,7 +28,8 @@ class Engine:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.db = CatalogDatabase(settings.catalog_url)
         self.db.migrate()
-        self.catalog = CatalogService(self.db, actor)
+        # One service object for everything: catalog metadata and feature data.
+        self.catalog = DataService(self.db, actor, settings.offline_store_path)
 
     @classmethod
     def shared(cls, settings: Settings) -> Engine:
@@ -43,6 +45,7 @@ class Engine:
             for key, engine in list(self._instances.items()):
                 if engine is self:
                     del self._instances[key]
+        self.catalog.close_store()
         self.db.dispose()
 
     @classmethod

@@ -22,6 +22,7 @@ __all__ = [
     "FeatureGroupNotFoundError",
     "FeatureNotFoundError",
     "InvalidArgumentError",
+    "InvalidDataError",
     "InvalidDtypeError",
     "InvalidExpressionError",
     "InvalidFileError",
@@ -33,6 +34,7 @@ __all__ = [
     "ProjectNotFoundError",
     "RaiseError",
     "SchemaChangeError",
+    "SnapshotNotFoundError",
     "ValidationFailedError",
     "VersionExistsError",
     "VersionNotFoundError",
@@ -176,6 +178,20 @@ class InvalidFileError(RaiseError):
 class InvalidExpressionError(RaiseError):
     code = "INVALID_EXPRESSION"
     http_status = 422
+
+
+class InvalidDataError(RaiseError):
+    """Feature data that does not fit its group: a wrong type, a missing key, a NULL where none is allowed.
+
+    ``details`` name the column and the first bad row (0-based, in the order the data was given).
+    """
+
+    code = "INVALID_DATA"
+    http_status = 422
+
+
+class SnapshotNotFoundError(_NotFound):
+    code = "SNAPSHOT_NOT_FOUND"
 
 
 class ValidationFailedError(RaiseError):

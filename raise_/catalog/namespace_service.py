@@ -418,6 +418,29 @@ class NamespaceService:
             )
             return group_record(GroupRow(row, pp.org, pp.domain, pp.project))
 
+    def fix_group_schema(self, group_path: str, entity_keys: list[str], event_time: str) -> FeatureGroupRecord:
+        """Record the keys and event-time column a group's first write fixed (they never change)."""
+        org, domain, project, group = group_path_parts(group_path)
+        keys = _entity_keys(entity_keys)
+        _column_name("event_time", event_time)
+        with self.db.transaction() as s:
+            g = find_group(s, org, domain, project, group, lock=True)
+            row = g.model
+            if row.entity_keys is not None and row.entity_keys != keys:
+                raise InvalidArgumentError(
+                    f"Group {group!r} already has entity keys {row.entity_keys}; they cannot become {keys}.",
+                    {"group": group, "entity_keys": row.entity_keys},
+                )
+            if row.event_time_column is not None and row.event_time_column != event_time:
+                raise InvalidArgumentError(
+                    f"Group {group!r} already has event-time column {row.event_time_column!r}.", {"group": group}
+                )
+            if row.entity_keys is None or row.event_time_column is None:
+                row.entity_keys, row.event_time_column = keys, event_time
+                self._audit_level(s, "UPDATE_SCHEMA", "feature_group", row, g.path, None)
+            s.flush()
+            return group_record(g)
+
     def get_feature_group(self, group_path: str) -> FeatureGroupRecord:
         org, domain, project, group = group_path_parts(group_path)
         with self.db.reader() as s:

@@ -12,6 +12,8 @@ from raise_.catalog.paths import split_version
 from raise_.catalog.records import FeatureGroupRecord
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.errors import RaiseError
+from raise_.storage.dataset import Dataset
+from raise_.storage.service import CommitRecord, SnapshotRecord, WriteResult
 from raise_.types import FeatureType
 
 if TYPE_CHECKING:
@@ -206,6 +208,68 @@ class FeatureGroup:
     def refresh(self) -> FeatureGroup:
         self._record = self._backend.get_feature_group(self.path)
         return self
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def write(self, data: Any, mode: str = "append") -> WriteResult:
+        """Write rows as one commit.
+
+        ``data``: a pandas or polars DataFrame, a pyarrow Table or a list of dicts with the entity
+        keys, the event-time column (missing: now) and feature columns (``clicks`` = its newest
+        version, ``clicks@v1`` = that version). ``mode``: ``"append"``; ``"upsert"`` (by keys and
+        event time; columns not given keep their values); ``"overwrite"`` (replaces all rows).
+        """
+        result = self._backend.write(self.path, data, mode)
+        if self._record.entity_keys is None or self._record.event_time is None:
+            self.refresh()  # the first write fixed the keys
+        return result
+
+    def read(
+        self,
+        features: list[str] | None = None,
+        *,
+        as_of: datetime | str | None = None,
+        as_of_commit: int | None = None,
+        snapshot: str | None = None,
+        filter: str | None = None,
+        limit: int | None = None,
+        history: bool = False,
+    ) -> Dataset:
+        """The latest row per entity (default), as of a time or a commit/snapshot, or every row.
+
+        ``filter`` is an SQL predicate over the result's columns (``"clicks > 10"``), parsed and
+        bound, never pasted into SQL.
+        """
+        table = self._backend.read(
+            self.path,
+            features,
+            as_of=as_of,
+            as_of_commit=as_of_commit,
+            snapshot=snapshot,
+            filter=filter,
+            limit=limit,
+            history=history,
+        )
+        return Dataset(table)
+
+    def commits(self) -> list[CommitRecord]:
+        """Every write to this group, oldest first."""
+        return self._backend.commits(self.path)
+
+    def create_snapshot(self, name: str, description: str | None = None) -> SnapshotRecord:
+        """Name the group's current commit, to read it later with ``read(snapshot=name)``."""
+        return self._backend.create_snapshot(self.path, name, description)
+
+    def list_snapshots(self) -> list[SnapshotRecord]:
+        return self._backend.list_snapshots(self.path)
+
+    def changes(self, since_commit: int, features: list[str] | None = None) -> Dataset:
+        """Rows written by commits after ``since_commit`` (with their ``_commit``): for CDC consumers."""
+        return Dataset(self._backend.changes(self.path, since_commit, features))
+
+    def compact(self, older_than: timedelta | str | int = "30d") -> int:
+        """Drop superseded row versions older than ``older_than`` (snapshots are kept)."""
+        return self._backend.compact(self.path, older_than)
 
     def __repr__(self) -> str:
         keys = f", entity_keys={self._record.entity_keys}" if self._record.entity_keys else ""

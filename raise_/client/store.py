@@ -16,6 +16,7 @@ from raise_.client.namespace import Domain, Organization, Project
 from raise_.config import Settings
 from raise_.durations import parse_duration
 from raise_.errors import InvalidArgumentError
+from raise_.storage.dataset import Dataset
 from raise_.types import FeatureType
 
 __all__ = ["DEFAULT_PROJECT_PATH", "FeatureStore"]
@@ -213,6 +214,22 @@ class FeatureStore:
             limit=limit,
         )
         return [Feature(self._backend, r) for r in records]
+
+    # -- training data -------------------------------------------------------------------------
+
+    def get_training_data(
+        self, entity_df: Any, features: list[str], *, event_time_column: str = "event_time"
+    ) -> Dataset:
+        """Point-in-time correct features for every row of ``entity_df``.
+
+        ``features``: ``["user-signals.click_count", "item-signals.price@v2", ...]``. For each
+        entity row, each feature's value comes from the newest row of its group with the same
+        entity keys and an event time ≤ the row's ``event_time_column``, within the group's TTL.
+        The result has exactly the rows of ``entity_df``, in its order, with its columns kept.
+        """
+        return Dataset(
+            self._backend.get_training_data(self.path, entity_df, features, event_time_column=event_time_column)
+        )
 
     def __repr__(self) -> str:
         return f"FeatureStore({self.path!r})"

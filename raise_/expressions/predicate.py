@@ -1,0 +1,122 @@
+"""Row filters (``group.read(filter="clicks > 10 AND country = 'fr'")``), never pasted into SQL.
+
+The text is parsed by sqlglot; every node must belong to a small allowed set (comparisons,
+boolean logic, arithmetic, ``IN``, ``BETWEEN``, ``LIKE``, ``IS [NOT] NULL`` and a few scalar
+functions); every column must be one the caller may filter on, and is re-quoted as the column
+it maps to; every literal becomes a named parameter (``$f0``, ``$f1``, ...). The SQL handed to
+DuckDB is generated from that checked tree, so a user's text can only ever be a predicate.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from raise_.errors import InvalidExpressionError
+
+__all__ = ["CompiledPredicate", "compile_predicate"]
+
+_ALLOWED: tuple[type[exp.Expression], ...] = (
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Paren,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Neg,
+    exp.Null,
+    exp.Boolean,
+    exp.Literal,
+    exp.Column,
+    exp.Identifier,
+    exp.Tuple,
+    exp.Abs,
+    exp.Lower,
+    exp.Upper,
+    exp.Length,
+    exp.Coalesce,
+    exp.Round,
+)
+
+
+@dataclass(frozen=True)
+class CompiledPredicate:
+    sql: str
+    params: dict[str, Any]
+    columns: frozenset[str]  # the user names the filter refers to
+
+
+def _literal_value(node: exp.Literal) -> Any:
+    if node.is_string:
+        return node.this
+    text = str(node.this)
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def compile_predicate(text: object, columns: Mapping[str, str], *, prefix: str = "f") -> CompiledPredicate:
+    """Check ``text`` as a predicate over ``columns`` (user name → SQL column name)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidExpressionError('filter must be a non-empty SQL predicate, e.g. "clicks > 10".', {})
+    try:
+        statements = sqlglot.parse(text, dialect="duckdb")
+    except ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        raise InvalidExpressionError(
+            f"Cannot parse filter {text!r}: {err.get('description', exc)} (line {err.get('line')}, "
+            f"column {err.get('col')}).",
+            {"filter": text, "line": err.get("line"), "column": err.get("col")},
+        ) from exc
+    if len(statements) != 1 or statements[0] is None:
+        raise InvalidExpressionError(f"filter {text!r} must be one predicate, not several statements.", {})
+    tree = statements[0]
+    for node in tree.walk():
+        if not isinstance(node, _ALLOWED):
+            raise InvalidExpressionError(
+                f"filter {text!r} uses {node.key.upper()}, which a row filter cannot contain; use comparisons, "
+                "AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, arithmetic and LOWER/UPPER/ABS/LENGTH/COALESCE/ROUND.",
+                {"filter": text, "construct": node.key},
+            )
+    used: set[str] = set()
+    for col in list(tree.find_all(exp.Column)):
+        if col.table or not isinstance(col.this, exp.Identifier):
+            raise InvalidExpressionError(f"filter {text!r}: write plain column names, not {col.sql()!r}.", {})
+        name = col.this.this
+        if name not in columns:
+            close = difflib.get_close_matches(name, list(columns), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Columns: {', '.join(sorted(columns))}."
+            raise InvalidExpressionError(
+                f"filter {text!r} refers to unknown column {name!r}.{hint}", {"filter": text, "column": name}
+            )
+        used.add(name)
+        col.replace(exp.column(exp.to_identifier(columns[name], quoted=True)))
+    params: dict[str, Any] = {}
+    for lit in list(tree.find_all(exp.Literal)):
+        key = f"{prefix}{len(params)}"
+        params[key] = _literal_value(lit)
+        lit.replace(exp.Placeholder(this=key))
+    if isinstance(tree, exp.Column | exp.Literal | exp.Placeholder):
+        raise InvalidExpressionError(f"filter {text!r} is a value, not a condition.", {"filter": text})
+    return CompiledPredicate(tree.sql(dialect="duckdb"), params, frozenset(used))

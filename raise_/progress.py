@@ -1,0 +1,29 @@
+"""Progress for long work: a ``tqdm.auto`` bar (a widget in notebooks) above a size threshold."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+__all__ = ["PROGRESS_ROWS", "stages"]
+
+PROGRESS_ROWS: Final = 1_000_000
+
+
+class _Silent:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, s: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def stages(total: int, desc: str, rows: int) -> Any:
+    """A bar of ``total`` stages when ``rows`` reaches :data:`PROGRESS_ROWS`, else a silent stand-in."""
+    if rows < PROGRESS_ROWS:
+        return _Silent()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{desc} ({rows:,} rows)", unit="step")

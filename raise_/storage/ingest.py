@@ -1,0 +1,232 @@
+"""Turning what a user writes (pandas, polars, Arrow, a list of dicts) into a checked Arrow table.
+
+Everything is checked before the store is touched, so a bad write commits nothing: the entity
+keys and event time must be present and non-null, every other column must name a feature of
+the group, and every value must fit its feature's type, length limit and nullability. An error
+names the column and the first bad row (0-based, in the order given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from raise_.errors import InvalidArgumentError, InvalidDataError
+from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
+from raise_.types import BlobRef, String
+
+__all__ = ["ROW_COLUMN", "PreparedWrite", "prepare_write", "to_arrow"]
+
+ROW_COLUMN = "__raise_row"
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+_RESERVED = {COMMIT_COLUMN, ROW_COLUMN, "_superseded_by"}
+
+
+def to_arrow(data: Any, what: str = "data") -> pa.Table:
+    """A pyarrow Table from a pandas or polars DataFrame, an Arrow table/batch or a list of dicts."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    module = type(data).__module__
+    if module.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if module.startswith("polars"):
+        table: pa.Table = data.to_arrow()
+        return table
+    if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+        return pa.Table.from_pylist(data)
+    raise InvalidArgumentError(
+        f"Cannot write {type(data).__name__} as {what}: pass a pandas or polars DataFrame, a pyarrow Table "
+        "or a list of dicts.",
+        {"type": type(data).__name__},
+    )
+
+
+@dataclass(frozen=True)
+class PreparedWrite:
+    table: pa.Table  # entity keys, event time, feature columns (physical names), row number
+    keys: list[str]
+    event_time: str
+    features: list[FeatureColumn]  # the features this write carries, in table order
+    keys_were_inferred: bool
+
+
+def _first_failing_row(column: pa.ChunkedArray, convert: Any) -> int:
+    """The smallest row whose prefix fails ``convert``: a binary search, O(log n) conversions."""
+    lo, hi = 0, len(column)  # invariant: prefix [0, hi) fails
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            convert(column.slice(0, mid))
+            lo = mid
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
+            hi = mid
+    return lo
+
+
+def _value(column: pa.ChunkedArray, row: int) -> str:
+    text = repr(column[row].as_py())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType, name: str, label: str) -> pa.ChunkedArray:
+    if column.type == target:
+        return column
+
+    def convert(c: pa.ChunkedArray) -> pa.ChunkedArray:
+        return c.cast(target, safe=True)
+
+    try:
+        return convert(column)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        row = _first_failing_row(column, convert)
+        raise InvalidDataError(
+            f"Column {name!r} row {row}: value {_value(column, row)} does not fit {label}: {exc}",
+            {"column": name, "row": row, "expected": label, "given_type": str(column.type)},
+        ) from exc
+
+
+def _first_true(mask: pa.ChunkedArray | pa.Array) -> int | None:
+    idx = pc.index(mask, True).as_py()
+    return None if idx is None or idx < 0 else int(idx)
+
+
+def _check_feature(column: pa.ChunkedArray, name: str, f: FeatureColumn) -> None:
+    if not f.nullable:
+        row = _first_true(column.is_null())
+        if row is not None:
+            raise InvalidDataError(
+                f"Column {name!r} row {row} is null, but feature {f.label} is not nullable; "
+                "fill the value or create the feature with nullable=True.",
+                {"column": name, "row": row},
+            )
+    if isinstance(f.dtype, String) and f.dtype.max_length is not None:
+        too_long = pc.greater(pc.utf8_length(column), f.dtype.max_length)
+        row = _first_true(pc.fill_null(too_long, False))
+        if row is not None:
+            raise InvalidDataError(
+                f"Column {name!r} row {row}: {_value(column, row)} is longer than {f.dtype.max_length} characters "
+                f"({f.dtype}).",
+                {"column": name, "row": row, "max_length": f.dtype.max_length},
+            )
+    if isinstance(f.dtype, BlobRef) and f.dtype.content_types:
+        types = column.combine_chunks().field("content_type").to_pylist()
+        for row, content_type in enumerate(types):
+            if content_type is not None and not f.dtype.accepts(content_type):
+                raise InvalidDataError(
+                    f"Column {name!r} row {row}: content type {content_type!r} is not accepted by {f.dtype}.",
+                    {"column": name, "row": row, "content_type": content_type},
+                )
+
+
+def _event_times(table: pa.Table, column: str, write_time: datetime) -> pa.ChunkedArray:
+    if column not in table.column_names:  # no time given: every row happened now
+        return pa.chunked_array([pa.array([write_time] * table.num_rows, type=TIMESTAMP)])
+    values = table.column(column)
+    if pa.types.is_timestamp(values.type) and values.type.tz is None:
+        values = values.cast(pa.timestamp("us"), safe=False).cast(TIMESTAMP)  # naive times are UTC
+    elif pa.types.is_date(values.type):
+        values = values.cast(pa.timestamp("us")).cast(TIMESTAMP)
+    else:
+        values = _cast(
+            values
+            if not pa.types.is_timestamp(values.type)
+            else values.cast(pa.timestamp("us", tz=values.type.tz), safe=False),
+            TIMESTAMP,
+            column,
+            "a timestamp (the event-time column)",
+        )
+    row = _first_true(values.is_null())
+    if row is not None:
+        raise InvalidDataError(
+            f"Column {column!r} (the event time) is null at row {row}; every row needs its time.",
+            {"column": column, "row": row},
+        )
+    return values
+
+
+def prepare_write(
+    layout: GroupLayout, data: Any, write_time: datetime, key_types: dict[str, pa.DataType]
+) -> PreparedWrite:
+    """Check and convert ``data`` for ``layout``; ``key_types`` are the stored key column types."""
+    table = to_arrow(data)
+    names = table.column_names
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InvalidDataError(f"Column {duplicated[0]!r} appears more than once.", {"column": duplicated[0]})
+    reserved = [n for n in names if n in _RESERVED]
+    if reserved:
+        raise InvalidDataError(f"Column name {reserved[0]!r} is reserved by Raise.", {"column": reserved[0]})
+    event_time = layout.event_time
+    feature_names = [n for n in names if n != event_time and n not in (layout.entity_keys or [])]
+    inferred = layout.entity_keys is None
+    if inferred:
+        # A group without keys gets them from its first write: the columns that are not features.
+        known = {v.name for v in layout.versions} | {v.label for v in layout.versions}
+        keys = [n for n in feature_names if n not in known]
+        if not keys:
+            raise InvalidDataError(
+                f"Group {layout.group.name!r} has no entity keys yet and the data has no column besides "
+                "features and the event time to take them from; pass entity_keys=[...] when creating the group.",
+                {"columns": names},
+            )
+        feature_names = [n for n in feature_names if n in known]
+    else:
+        keys = list(layout.entity_keys or [])
+        missing = [k for k in keys if k not in names]
+        if missing:
+            raise InvalidDataError(
+                f"Entity key column {missing[0]!r} is missing; the data of group {layout.group.name!r} needs "
+                f"{', '.join(repr(k) for k in keys)}.",
+                {"column": missing[0], "entity_keys": keys},
+            )
+    if table.num_rows == 0:
+        raise InvalidDataError("The data has no rows; nothing to write.", {"rows": 0})
+
+    arrays: dict[str, pa.ChunkedArray] = {}
+    for key in keys:
+        col = table.column(key)
+        if key in key_types:
+            col = _cast(col, key_types[key], key, f"the entity key type {key_types[key]}")
+        elif pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        row = _first_true(col.is_null())
+        if row is not None:
+            raise InvalidDataError(
+                f"Entity key {key!r} is null at row {row}; every row needs its keys.", {"column": key, "row": row}
+            )
+        arrays[key] = col
+    arrays[event_time] = _event_times(table, event_time, write_time)
+
+    features: list[FeatureColumn] = []
+    for name in feature_names:
+        f = layout.resolve(name)
+        if f.derived_from is not None:
+            raise InvalidDataError(
+                f"Column {name!r} is the derived feature {f.label}: its values are computed from its inputs "
+                "and cannot be written.",
+                {"column": name},
+            )
+        if f.status == "archived":
+            raise InvalidDataError(f"Feature {f.label} is archived; it takes no new data.", {"column": name})
+        if any(other.physical == f.physical for other in features):
+            raise InvalidDataError(
+                f"Column {name!r} writes feature {f.label} a second time in the same data.", {"column": name}
+            )
+        col = _cast(table.column(name), f.arrow_type, name, str(f.dtype))
+        _check_feature(col, name, f)
+        arrays[f.physical] = col
+        features.append(f)
+    arrays[ROW_COLUMN] = pa.chunked_array([pa.array(range(table.num_rows), type=pa.int64())])
+    return PreparedWrite(
+        table=pa.table(arrays),
+        keys=keys,
+        event_time=event_time,
+        features=features,
+        keys_were_inferred=inferred,
+    )

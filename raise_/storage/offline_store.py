@@ -1,0 +1,118 @@
+"""The DuckDB file that holds feature values (DESIGN §3), and its bookkeeping tables.
+
+One file, ``$RAISE_HOME/features.duckdb``, opened by one process (DuckDB allows one writer
+process per file; inside Jupyter the server extension is that process). Per feature group it
+holds two tables:
+
+- ``{group table}``: the *visible* row per (entity keys, event time), tagged with ``_commit``,
+  the commit that wrote it. Everyday reads and point-in-time joins scan only this table.
+- ``{group table}__history``: row versions that a later commit superseded, with
+  ``_superseded_by``. Time travel unions them back in; nothing else reads them.
+
+and, for the whole file, the commit log ``_raise_commits`` (one row per write, in the same
+transaction as the write, so a commit exists exactly when its rows do) and named snapshots
+``_raise_snapshots``. Every timestamp is UTC: the connection's time zone is pinned to UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+__all__ = ["OfflineStore", "quote"]
+
+_BOOKKEEPING = (
+    "CREATE SEQUENCE IF NOT EXISTS _raise_commit_seq START 1",
+    """CREATE TABLE IF NOT EXISTS _raise_commits (
+        commit_id BIGINT PRIMARY KEY,
+        table_name VARCHAR NOT NULL,
+        group_path VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        rows BIGINT NOT NULL,
+        actor VARCHAR,
+        committed_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS _raise_snapshots (
+        table_name VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        commit_id BIGINT NOT NULL,
+        description VARCHAR,
+        created_by VARCHAR,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (table_name, name)
+    )""",
+)
+
+
+def quote(identifier: str) -> str:
+    """A DuckDB quoted identifier. Names reaching SQL are validated first; quoting is the belt."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+class OfflineStore:
+    """A DuckDB database file with one connection; each thread works on its own cursor."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = duckdb.connect(str(self.path))
+        self._conn.execute("SET TimeZone = 'UTC'")
+        for statement in _BOOKKEEPING:
+            self._conn.execute(statement)
+        self._local = threading.local()
+        # DuckDB serialises writers inside one process anyway; holding our own lock around a
+        # whole write keeps commit ids in the order writes become visible.
+        self.write_lock = threading.RLock()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._conn.cursor()
+            cur.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cur
+        return cur
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One DuckDB transaction on this thread's cursor: committed on success, else rolled back."""
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def table_exists(self, table: str) -> bool:
+        rows = (
+            self.cursor()
+            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $1", [table])
+            .fetchall()
+        )
+        return bool(rows[0][0])
+
+    def columns(self, table: str) -> dict[str, str]:
+        """Column name → DuckDB type of a table, in table order."""
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 "
+                "ORDER BY ordinal_position",
+                [table],
+            )
+            .fetchall()
+        )
+        return {name: dtype for name, dtype in rows}
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        """Run a query (named ``$parameters``) on this thread's cursor and return a pyarrow Table."""
+        return self.cursor().sql(sql, params=params or {}).to_arrow_table()
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,412 @@
+"""The data service: feature values in the offline store, governed by the catalog.
+
+Extends the catalog service so one backend object serves every call (the SDK, and later REST,
+call methods by name with plain values and Arrow tables). Writes, reads and training sets are
+recorded for the audit log (WRITE / READ / QUERY with row counts).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.paths import parse_feature_path, parse_project_path
+from raise_.catalog.service import CatalogService
+from raise_.durations import parse_duration
+from raise_.errors import InvalidArgumentError, SnapshotNotFoundError
+from raise_.expressions import compile_predicate
+from raise_.progress import stages
+from raise_.storage.ingest import prepare_write, to_arrow
+from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, FeatureColumn, GroupLayout
+from raise_.storage.offline_store import OfflineStore, quote
+from raise_.storage.reader import ReadRequest, empty_result, read_group
+from raise_.storage.training import GroupRequest, training_set
+from raise_.storage.writer import WRITE_MODES, apply_write
+
+__all__ = ["CommitRecord", "DataService", "SnapshotRecord", "WriteResult"]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    commit_id: int
+    rows_written: int
+    mode: str
+    group: str
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    commit_id: int
+    kind: str
+    rows: int
+    actor: str | None
+    committed_at: datetime
+
+
+@dataclass(frozen=True)
+class SnapshotRecord:
+    name: str
+    commit_id: int
+    description: str | None
+    created_by: str | None
+    created_at: datetime
+
+
+def _utc(value: object, what: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"{what} {value!r} is not an ISO date or time.", {what: value}) from exc
+    if hasattr(value, "to_pydatetime"):  # pandas.Timestamp
+        value = value.to_pydatetime()
+    if not isinstance(value, datetime):
+        raise InvalidArgumentError(f"{what} must be a datetime, got {type(value).__name__}.", {what: repr(value)})
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _commit_id(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgumentError(f"{what} must be a commit id (a non-negative integer), got {value!r}.", {})
+    return value
+
+
+class DataService(CatalogService):
+    def __init__(self, db: CatalogDatabase, actor: Callable[[], str], offline_store_path: Path) -> None:
+        super().__init__(db, actor)
+        self._store_path = offline_store_path
+        self._store: OfflineStore | None = None
+        self._store_lock = threading.Lock()
+
+    @property
+    def store(self) -> OfflineStore:
+        """Opened on first use, so catalog-only work never takes DuckDB's file lock."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    self._store = OfflineStore(self._store_path)
+        return self._store
+
+    def close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- layouts -------------------------------------------------------------------------------
+
+    def layout(self, group_path: str) -> GroupLayout:
+        group = self.get_feature_group(group_path)
+        versions = self.list_features(group_path, all_versions=True)
+        return GroupLayout(group, tuple(FeatureColumn.from_record(r) for r in versions))
+
+    def _key_types(self, layout: GroupLayout) -> dict[str, pa.DataType]:
+        if not layout.entity_keys or not self.store.table_exists(layout.table):
+            return {}
+        cols = ", ".join(quote(k) for k in layout.entity_keys)
+        schema = self.store.query_arrow(f"SELECT {cols} FROM {quote(layout.table)} LIMIT 0").schema
+        return {f.name: f.type for f in schema}
+
+    def _audit_data(self, layout: GroupLayout, action: str, **details: Any) -> None:
+        from raise_.governance import audit
+
+        with self.db.transaction() as s:
+            audit.record(
+                s,
+                actor=self.actor(),
+                action=action,
+                resource_type="feature_group",
+                resource_id=None,
+                resource_path=layout.path,
+                org_id=None,
+                details=details,
+            )
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def write(self, group_path: str, data: Any, mode: str = "append") -> WriteResult:
+        """Write rows as one commit (``append``, ``upsert`` or ``overwrite``)."""
+        if mode not in WRITE_MODES:
+            raise InvalidArgumentError(
+                f"Invalid write mode {mode!r}: use 'append', 'upsert' or 'overwrite'.", {"mode": repr(mode)}
+            )
+        layout = self.layout(group_path)
+        now = datetime.now(UTC)
+        table = to_arrow(data)
+        bar = stages(3, f"write {layout.group.name}", table.num_rows)
+        try:
+            prepared = prepare_write(layout, table, now, self._key_types(layout))
+            bar.update()
+            commit = apply_write(self.store, layout, prepared, mode, actor=self.actor(), now=now)
+            bar.update()
+            if prepared.keys_were_inferred or layout.group.event_time is None:
+                self.fix_group_schema(group_path, prepared.keys, prepared.event_time)
+            self._audit_data(layout, "WRITE", commit_id=commit.commit_id, rows=commit.rows, mode=mode)
+            bar.update()
+        finally:
+            bar.close()
+        return WriteResult(commit.commit_id, commit.rows, mode, layout.path)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _features(self, layout: GroupLayout, features: list[str] | None) -> list[tuple[str, FeatureColumn]]:
+        if features is None:
+            return [(f.name, f) for f in layout.latest() if f.derived_from is None]
+        if isinstance(features, str) or not isinstance(features, list | tuple):
+            raise InvalidArgumentError("features must be a list of feature names, e.g. ['clicks'].", {})
+        out = [(name, layout.resolve(name)) for name in features]
+        derived = [name for name, f in out if f.derived_from is not None]
+        if derived:
+            raise InvalidArgumentError(
+                f"Derived feature {derived[0]!r} cannot be read yet: the expression engine that computes derived "
+                "features has not landed.",
+                {"feature": derived[0]},
+            )
+        return out
+
+    def _snapshot_commit(self, layout: GroupLayout, name: str) -> int:
+        rows = (
+            self.store.cursor()
+            .execute("SELECT commit_id FROM _raise_snapshots WHERE table_name = $1 AND name = $2", [layout.table, name])
+            .fetchall()
+        )
+        if not rows:
+            names = [
+                r[0]
+                for r in self.store.cursor()
+                .execute("SELECT name FROM _raise_snapshots WHERE table_name = $1 ORDER BY name", [layout.table])
+                .fetchall()
+            ]
+            raise SnapshotNotFoundError(
+                f"Group {layout.group.name!r} has no snapshot {name!r}"
+                + (f"; it has {', '.join(names)}." if names else "."),
+                {"group": layout.group.name, "snapshot": name},
+            )
+        return int(rows[0][0])
+
+    def read(
+        self,
+        group_path: str,
+        features: list[str] | None = None,
+        *,
+        as_of: datetime | str | None = None,
+        as_of_commit: int | None = None,
+        snapshot: str | None = None,
+        filter: str | None = None,
+        limit: int | None = None,
+        history: bool = False,
+    ) -> pa.Table:
+        layout = self.layout(group_path)
+        chosen = self._features(layout, features)
+        if snapshot is not None and as_of_commit is not None:
+            raise InvalidArgumentError("Give as_of_commit or snapshot, not both.", {})
+        commit = _commit_id(as_of_commit, "as_of_commit") if as_of_commit is not None else None
+        if snapshot is not None:
+            commit = self._snapshot_commit(layout, snapshot)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise InvalidArgumentError(f"limit must be a non-negative integer, got {limit!r}.", {})
+        req = ReadRequest(
+            chosen,
+            as_of=None if as_of is None else _utc(as_of, "as_of"),
+            as_of_commit=commit,
+            history=bool(history),
+            limit=limit,
+        )
+        if filter is not None:
+            names = {name: name for name, _ in chosen}
+            names.update({k: k for k in layout.entity_keys or []})
+            names[layout.event_time] = layout.event_time
+            pred = compile_predicate(filter, names)
+            req.where_sql, req.where_params = pred.sql, pred.params
+        if not self.store.table_exists(layout.table):
+            return empty_result(layout, req, {})
+        self._check_not_compacted(layout, commit)
+        result = read_group(self.store, layout, req)
+        self._audit_data(layout, "READ", rows=result.num_rows, as_of_commit=commit)
+        return result
+
+    def changes(self, group_path: str, since_commit: int, features: list[str] | None = None) -> pa.Table:
+        """The visible rows written by commits after ``since_commit``, with their ``_commit``."""
+        layout = self.layout(group_path)
+        req = ReadRequest(self._features(layout, features), since_commit=_commit_id(since_commit, "since_commit"))
+        if not self.store.table_exists(layout.table):
+            return empty_result(layout, req, {}).append_column(COMMIT_COLUMN, pa.array([], type=pa.int64()))
+        result = read_group(self.store, layout, req)
+        self._audit_data(layout, "READ", rows=result.num_rows, since_commit=since_commit)
+        return result
+
+    # -- commits and snapshots -----------------------------------------------------------------
+
+    def commits(self, group_path: str) -> list[CommitRecord]:
+        layout = self.layout(group_path)
+        rows = self.store.query_arrow(
+            "SELECT commit_id, kind, rows, actor, committed_at FROM _raise_commits WHERE table_name = $table "
+            "ORDER BY commit_id",
+            {"table": layout.table},
+        ).to_pylist()
+        return [
+            CommitRecord(r["commit_id"], r["kind"], r["rows"], r["actor"], _utc(r["committed_at"], "committed_at"))
+            for r in rows
+        ]
+
+    def create_snapshot(self, group_path: str, name: str, description: str | None = None) -> SnapshotRecord:
+        from raise_.catalog.naming import validate_namespace_name
+
+        validate_namespace_name("snapshot", name)
+        layout = self.layout(group_path)
+        history = self.commits(group_path)
+        if not history:
+            raise InvalidArgumentError(
+                f"Group {layout.group.name!r} has no commits yet; write data before taking a snapshot.", {}
+            )
+        existing = (
+            self.store.cursor()
+            .execute("SELECT count(*) FROM _raise_snapshots WHERE table_name = $1 AND name = $2", [layout.table, name])
+            .fetchall()[0][0]
+        )
+        if existing:
+            from raise_.errors import VersionExistsError
+
+            raise VersionExistsError(f"Snapshot {name!r} of group {layout.group.name!r} already exists.", {})
+        now = datetime.now(UTC)
+        commit = history[-1].commit_id
+        self.store.cursor().execute(
+            "INSERT INTO _raise_snapshots VALUES ($1, $2, $3, $4, $5, $6)",
+            [layout.table, name, commit, description, self.actor(), now],
+        )
+        return SnapshotRecord(name, commit, description, self.actor(), now)
+
+    def list_snapshots(self, group_path: str) -> list[SnapshotRecord]:
+        layout = self.layout(group_path)
+        rows = self.store.query_arrow(
+            "SELECT name, commit_id, description, created_by, created_at FROM _raise_snapshots "
+            "WHERE table_name = $table ORDER BY commit_id, name",
+            {"table": layout.table},
+        ).to_pylist()
+        return [
+            SnapshotRecord(r["name"], r["commit_id"], r["description"], r["created_by"], _utc(r["created_at"], "at"))
+            for r in rows
+        ]
+
+    # -- compaction ----------------------------------------------------------------------------
+
+    def compact(self, group_path: str, older_than: timedelta | str | int = "30d") -> int:
+        """Drop superseded row versions whose superseding commit is older than ``older_than``,
+        except those a snapshot still needs. Returns the number of row versions dropped.
+
+        Time travel to a commit before the compaction horizon is refused afterwards, because
+        its rows may be gone.
+        """
+        layout = self.layout(group_path)
+        if not self.store.table_exists(layout.table):
+            return 0
+        cutoff = datetime.now(UTC) - timedelta(seconds=parse_duration(older_than, "older_than"))
+        q = quote
+        with self.store.write_lock, self.store.transaction() as cur:
+            horizon_rows = cur.execute(
+                "SELECT max(commit_id) FROM _raise_commits WHERE table_name = $1 AND committed_at < $2",
+                [layout.table, cutoff],
+            ).fetchall()
+            horizon = horizon_rows[0][0]
+            if horizon is None:
+                return 0
+            needed = (
+                "EXISTS (SELECT 1 FROM _raise_snapshots s WHERE s.table_name = $table "
+                f"AND h.{q(COMMIT_COLUMN)} <= s.commit_id AND s.commit_id < h.{q(SUPERSEDED_COLUMN)})"
+            )
+            params = {"table": layout.table, "horizon": int(horizon)}
+            count = cur.sql(
+                f"SELECT count(*) FROM {q(layout.history_table)} h WHERE h.{q(SUPERSEDED_COLUMN)} <= $horizon "
+                f"AND NOT {needed}",
+                params=params,
+            ).fetchall()[0][0]
+            cur.execute(
+                f"DELETE FROM {q(layout.history_table)} h WHERE h.{q(SUPERSEDED_COLUMN)} <= $horizon AND NOT {needed}",
+                params,
+            )
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS _raise_compactions (table_name VARCHAR PRIMARY KEY, horizon BIGINT)"
+            )
+            cur.execute("INSERT OR REPLACE INTO _raise_compactions VALUES ($1, $2)", [layout.table, int(horizon)])
+        return int(count)
+
+    def _check_not_compacted(self, layout: GroupLayout, commit: int | None) -> None:
+        if commit is None or not self.store.table_exists("_raise_compactions"):
+            return
+        rows = (
+            self.store.cursor()
+            .execute("SELECT horizon FROM _raise_compactions WHERE table_name = $1", [layout.table])
+            .fetchall()
+        )
+        snapshots = {s.commit_id for s in self.list_snapshots(layout.path)}
+        if rows and commit < rows[0][0] and commit not in snapshots:
+            raise InvalidArgumentError(
+                f"History of group {layout.group.name!r} before commit {rows[0][0]} was compacted; "
+                f"commit {commit} can no longer be read (snapshots are kept).",
+                {"as_of_commit": commit, "compacted_before": rows[0][0]},
+            )
+
+    # -- training sets -------------------------------------------------------------------------
+
+    def get_training_data(
+        self,
+        project_path: str,
+        entity_df: Any,
+        features: list[str],
+        *,
+        event_time_column: str = "event_time",
+    ) -> pa.Table:
+        """Point-in-time correct features for each row of ``entity_df`` (see ``storage.training``)."""
+        context = parse_project_path(project_path)
+        if isinstance(features, str) or not isinstance(features, list | tuple) or not features:
+            raise InvalidArgumentError(
+                "features must be a non-empty list such as ['user-signals.click_count', 'item-signals.price'].", {}
+            )
+        twice = sorted({f for f in features if list(features).count(f) > 1})
+        if twice:
+            raise InvalidArgumentError(f"Feature {twice[0]!r} is listed twice.", {"feature": twice[0]})
+        entity = to_arrow(entity_df, "the entity frame")
+        by_group: dict[str, list[tuple[str, str]]] = {}
+        for ref in features:
+            fp = parse_feature_path(ref, context)
+            label = f"{fp.feature}@{fp.version}" if fp.version else fp.feature
+            by_group.setdefault(fp.group_path, []).append((ref, label))
+        layouts = {path: self.layout(path) for path in by_group}
+        plain = [label.split("@")[0] for refs in by_group.values() for _, label in refs]
+        requests = []
+        by_group_refs: dict[int, list[str]] = {}
+        for path, refs in by_group.items():
+            layout = layouts[path]
+            cols = []
+            for ref, label in refs:
+                f = layout.resolve(label)
+                if f.derived_from is not None:
+                    raise InvalidArgumentError(
+                        f"Derived feature {ref!r} cannot be served yet: the expression engine has not landed.", {}
+                    )
+                # Output columns are feature names; a name asked for from two groups keeps its path.
+                out = label if plain.count(label.split("@")[0]) == 1 else ref
+                cols.append((out, f))
+            request = GroupRequest(layout, cols)
+            requests.append(request)
+            by_group_refs[id(request)] = [ref for ref, _ in refs]
+        bar = stages(2, "training set", entity.num_rows)
+        try:
+            result = training_set(self.store, entity, event_time_column, requests)
+            outputs = {
+                ref: out for req in requests for (out, _), ref in zip(req.features, by_group_refs[id(req)], strict=True)
+            }
+            result = result.select([*entity.column_names, *(outputs[ref] for ref in features)])
+            bar.update()
+            for layout in layouts.values():
+                self._audit_data(layout, "QUERY", rows=result.num_rows, kind="training_set")
+            bar.update()
+        finally:
+            bar.close()
+        return result

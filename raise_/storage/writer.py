@@ -1,0 +1,118 @@
+"""Applying a checked write to DuckDB as one commit (DESIGN §3, "every write is a commit").
+
+In one transaction: take the next commit id; stage the incoming rows (deduplicated per
+(keys, event time), the last row given winning; for ``upsert`` merged with the row they
+replace); move the rows they supersede — or, for ``overwrite``, every row — to the history
+table, tagged with this commit; insert the staged rows; log the commit. A crash at any point
+leaves the previous commit intact, because DuckDB makes the transaction all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from raise_.storage.ingest import ROW_COLUMN, PreparedWrite
+from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, GroupLayout
+from raise_.storage.offline_store import OfflineStore, quote
+
+__all__ = ["WRITE_MODES", "CommitInfo", "apply_write"]
+
+WRITE_MODES = ("append", "upsert", "overwrite")
+_INCOMING = "_raise_incoming"
+_STAGED = "_raise_staged"
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    commit_id: int
+    rows: int
+
+
+def _ensure_tables(store: OfflineStore, cur: duckdb.DuckDBPyConnection, layout: GroupLayout, w: PreparedWrite) -> None:
+    """Create the group's tables on its first write (keys typed as DuckDB reads the data) and add
+    the columns of features written for the first time."""
+    q = quote
+    table, history = layout.table, layout.history_table
+    if not store.table_exists(table):
+        types = cur.execute(
+            f"SELECT {', '.join(f'typeof({q(k)})' for k in w.keys)} FROM {_INCOMING} LIMIT 1"
+        ).fetchall()[0]
+        base = [f"{q(k)} {t} NOT NULL" for k, t in zip(w.keys, types, strict=True)]
+        base += [f"{q(w.event_time)} TIMESTAMPTZ NOT NULL", f"{q(COMMIT_COLUMN)} BIGINT NOT NULL"]
+        store.cursor().execute(f"CREATE TABLE {q(table)} ({', '.join(base)})")
+        store.cursor().execute(f"CREATE TABLE {q(history)} ({', '.join(base)}, {q(SUPERSEDED_COLUMN)} BIGINT NOT NULL)")
+    existing = store.columns(table)
+    for f in w.features:
+        if f.physical not in existing:
+            # Both tables gain the column together, so their column lists stay aligned.
+            for t in (table, history):
+                store.cursor().execute(f"ALTER TABLE {q(t)} ADD COLUMN {q(f.physical)} {f.dtype.duckdb_type()}")
+
+
+def apply_write(
+    store: OfflineStore,
+    layout: GroupLayout,
+    w: PreparedWrite,
+    mode: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> CommitInfo:
+    q = quote
+    table, history = q(layout.table), q(layout.history_table)
+    match_cols = [*w.keys, w.event_time]
+    with store.write_lock, store.transaction() as cur:
+        cur.register(_INCOMING, w.table)
+        try:
+            _ensure_tables(store, cur, layout, w)
+            all_cols = list(store.columns(layout.table))
+            feature_cols = [c for c in all_cols if c not in (*match_cols, COMMIT_COLUMN)]
+            given = {f.physical for f in w.features}
+            commit_id = int(cur.execute("SELECT nextval('_raise_commit_seq')").fetchall()[0][0])
+            partition = ", ".join(q(c) for c in match_cols)
+            dedup = (
+                f"SELECT * FROM {_INCOMING} QUALIFY row_number() OVER "
+                f"(PARTITION BY {partition} ORDER BY {q(ROW_COLUMN)} DESC) = 1"
+            )
+            join = " AND ".join(f"o.{q(c)} = i.{q(c)}" for c in match_cols)
+            select = [f"i.{q(c)}" for c in match_cols] + [f"{commit_id} AS {q(COMMIT_COLUMN)}"]
+            for c in feature_cols:
+                if c in given:
+                    select.append(f"i.{q(c)}")
+                elif mode == "upsert":  # columns the upsert does not carry keep their values
+                    select.append(f"o.{q(c)}")
+                else:
+                    select.append(f"NULL AS {q(c)}")
+            source = f"({dedup}) i" + (f" LEFT JOIN {table} o ON {join}" if mode == "upsert" else "")
+            cur.execute(f"CREATE TEMP TABLE {_STAGED} AS SELECT {', '.join(select)} FROM {source}")
+        finally:
+            cur.unregister(_INCOMING)
+
+        cols = ", ".join(q(c) for c in all_cols)
+        if mode == "overwrite":
+            cur.execute(
+                f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) SELECT {cols}, {commit_id} FROM {table}"
+            )
+            cur.execute(f"DELETE FROM {table}")
+        else:
+            on = " AND ".join(f"c.{q(k)} = s.{q(k)}" for k in match_cols)
+            cur.execute(
+                f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) "
+                f"SELECT {', '.join('c.' + q(c) for c in all_cols)}, {commit_id} FROM {table} c "
+                f"SEMI JOIN {_STAGED} s ON {on}"
+            )
+            cur.execute(
+                f"DELETE FROM {table} USING {_STAGED} s WHERE "
+                + " AND ".join(f"{table}.{q(k)} = s.{q(k)}" for k in match_cols)
+            )
+        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {_STAGED}")
+        rows = int(cur.execute(f"SELECT count(*) FROM {_STAGED}").fetchall()[0][0])
+        cur.execute(f"DROP TABLE {_STAGED}")
+        cur.execute(
+            "INSERT INTO _raise_commits VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [commit_id, layout.table, layout.path, mode, rows, actor, now],
+        )
+    return CommitInfo(commit_id, rows)
