@@ -8,6 +8,7 @@ names the column and the first bad row (0-based, in the order given).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from raise_.errors import InvalidArgumentError, InvalidDataError
+from raise_.errors import InvalidArgumentError, InvalidDataError, RaiseError
 from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
 from raise_.types import BlobRef, String
 
@@ -26,20 +27,54 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 _RESERVED = {COMMIT_COLUMN, ROW_COLUMN, "_superseded_by"}
 
 
-def to_arrow(data: Any, what: str = "data") -> pa.Table:
-    """A pyarrow Table from a pandas or polars DataFrame, an Arrow table/batch or a list of dicts."""
+TargetType = Callable[[str], pa.DataType | None]
+
+
+def _no_target(_: str) -> None:
+    return None
+
+
+def _python_column(values: list[Any], name: str, target: pa.DataType | None) -> pa.Array:
+    """Convert one column of Python values; a value that does not fit names its row."""
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError) as exc:
+        if target is not None:
+            for row, value in enumerate(values):
+                try:
+                    pa.array([value], from_pandas=True).cast(target, safe=True)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError):
+                    raise InvalidDataError(
+                        f"Column {name!r} row {row}: value {value!r:.80} does not fit {target}.",
+                        {"column": name, "row": row, "expected": str(target)},
+                    ) from exc
+        raise InvalidDataError(f"Column {name!r} mixes values of different types: {exc}", {"column": name}) from exc
+
+
+def to_arrow(data: Any, what: str = "data", target: TargetType = _no_target) -> pa.Table:
+    """A pyarrow Table from a pandas or polars DataFrame, an Arrow table/batch or a list of dicts.
+
+    ``target`` gives the type a column should have, where known, to locate a value that does not
+    fit it when the column cannot even be read as one type.
+    """
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
     module = type(data).__module__
     if module.startswith("pandas"):
-        return pa.Table.from_pandas(data, preserve_index=False)
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # an object column of mixed types
+            return pa.table({str(c): _python_column(data[c].tolist(), str(c), target(str(c))) for c in data.columns})
     if module.startswith("polars"):
         table: pa.Table = data.to_arrow()
         return table
     if isinstance(data, list) and all(isinstance(r, dict) for r in data):
-        return pa.Table.from_pylist(data)
+        names: dict[str, None] = {}
+        for row in data:
+            names.update(dict.fromkeys(row))
+        return pa.table({n: _python_column([r.get(n) for r in data], n, target(n)) for n in names})
     raise InvalidArgumentError(
         f"Cannot write {type(data).__name__} as {what}: pass a pandas or polars DataFrame, a pyarrow Table "
         "or a list of dicts.",
@@ -115,7 +150,9 @@ def _check_feature(column: pa.ChunkedArray, name: str, f: FeatureColumn) -> None
                 {"column": name, "row": row, "max_length": f.dtype.max_length},
             )
     if isinstance(f.dtype, BlobRef) and f.dtype.content_types:
-        types = column.combine_chunks().field("content_type").to_pylist()
+        structs = column.combine_chunks()
+        # flatten() carries the parent's nulls into the children; .field() would not.
+        types = structs.flatten()[structs.type.get_field_index("content_type")].to_pylist()
         for row, content_type in enumerate(types):
             if content_type is not None and not f.dtype.accepts(content_type):
                 raise InvalidDataError(
@@ -154,7 +191,18 @@ def prepare_write(
     layout: GroupLayout, data: Any, write_time: datetime, key_types: dict[str, pa.DataType]
 ) -> PreparedWrite:
     """Check and convert ``data`` for ``layout``; ``key_types`` are the stored key column types."""
-    table = to_arrow(data)
+
+    def target(name: str) -> pa.DataType | None:
+        if name == layout.event_time:
+            return TIMESTAMP
+        if name in key_types:
+            return key_types[name]
+        try:
+            return layout.resolve(name).arrow_type
+        except RaiseError:
+            return None
+
+    table = to_arrow(data, target=target)
     names = table.column_names
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:

@@ -138,10 +138,9 @@ class DataService(CatalogService):
             )
         layout = self.layout(group_path)
         now = datetime.now(UTC)
-        table = to_arrow(data)
-        bar = stages(3, f"write {layout.group.name}", table.num_rows)
+        bar = stages(3, f"write {layout.group.name}", len(data) if hasattr(data, "__len__") else 0)
         try:
-            prepared = prepare_write(layout, table, now, self._key_types(layout))
+            prepared = prepare_write(layout, data, now, self._key_types(layout))
             bar.update()
             commit = apply_write(self.store, layout, prepared, mode, actor=self.actor(), now=now)
             bar.update()
