@@ -296,7 +296,7 @@ class DataService(CatalogService):
     # -- compaction ----------------------------------------------------------------------------
 
     def compact(self, group_path: str, older_than: timedelta | str | int = "30d") -> int:
-        """Drop superseded row versions whose superseding commit is older than ``older_than``,
+        """Drop superseded row versions whose superseding commit is older than ``older_than`` (0: all),
         except those a snapshot still needs. Returns the number of row versions dropped.
 
         Time travel to a commit before the compaction horizon is refused afterwards, because
@@ -305,7 +305,9 @@ class DataService(CatalogService):
         layout = self.layout(group_path)
         if not self.store.table_exists(layout.table):
             return 0
-        cutoff = datetime.now(UTC) - timedelta(seconds=parse_duration(older_than, "older_than"))
+        zero = older_than == 0 or older_than == timedelta(0)  # 0: every superseded version may go
+        seconds = 0 if zero else parse_duration(older_than, "older_than")
+        cutoff = datetime.now(UTC) - timedelta(seconds=seconds)
         q = quote
         with self.store.write_lock, self.store.transaction() as cur:
             horizon_rows = cur.execute(

@@ -29,6 +29,7 @@ import pandas as pd
 __all__ = [
     "ReferenceGroup",
     "RowVersion",
+    "assert_frames_equal",
     "is_null",
     "normalize_frame",
     "pick_row",
@@ -306,3 +307,8 @@ def normalize_frame(df: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
         else:
             raise ValueError(f"unknown kind {kind!r} for column {col!r}")
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)), columns=list(df.columns))
+
+
+def assert_frames_equal(got: pd.DataFrame, expected: pd.DataFrame, obj: str = "DataFrame") -> None:
+    """Exact comparison of two normalized frames (floats too: float64 values must round-trip)."""
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, obj=obj)

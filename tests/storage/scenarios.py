@@ -153,6 +153,8 @@ def make_scenario(seed: int, *, n_groups: int | None = None, overwrite: bool | N
                 t = rng.choice(pool)  # a (key, time) written before: a duplicate across writes
             else:
                 t = BASE + pd.Timedelta(seconds=rng.randint(0, 10 * DAY))
+                if rng.random() < 0.2:  # sub-second times (microseconds)
+                    t += pd.Timedelta(microseconds=rng.randint(1, 999_999))
                 pool.append(t)
             row: dict[str, Any] = dict(zip(spec.keys, ent, strict=True))
             row[spec.event_time] = t

@@ -12,9 +12,17 @@ import random
 from typing import Any
 
 import pandas as pd
-import pandas.testing as pdt
 import pytest
-from reference import ReferenceGroup, normalize_frame, pick_row, py_value, reference_training_data, to_utc, values_equal
+from reference import (
+    ReferenceGroup,
+    assert_frames_equal,
+    normalize_frame,
+    pick_row,
+    py_value,
+    reference_training_data,
+    to_utc,
+    values_equal,
+)
 from scenarios import BASE, DAY, REGIONS, Scenario, apply_write, create_groups, describe, make_scenario, read_store
 
 from raise_ import FeatureStore
@@ -50,11 +58,12 @@ def make_entity_df(scenario: Scenario, refs: dict[str, ReferenceGroup], time_col
             name = rng.choice(sorted(refs))
             anchor = rng.choice(visible[name])
             row.update(dict(zip(refs[name].keys, anchor.keys, strict=True)))
-            offsets = [0, -1, 1, rng.randint(0, 3 * DAY)]
-            ttl = refs[name].ttl_seconds
+            us = pd.Timedelta(microseconds=1)
+            offsets = [pd.Timedelta(0), -us, us, pd.Timedelta(seconds=rng.choice([-1, 1, rng.randint(0, 3 * DAY)]))]
+            ttl = refs[name].ttl
             if ttl is not None:
-                offsets += [ttl, ttl, ttl + 1, ttl - 1]
-            t = anchor.event_time + pd.Timedelta(seconds=rng.choice(offsets))
+                offsets += [ttl, ttl, ttl + us, ttl - us, ttl + pd.Timedelta(seconds=1)]
+            t = anchor.event_time + rng.choice(offsets)
         elif p < 0.7:
             t = BASE + pd.Timedelta(seconds=rng.randint(-DAY, 12 * DAY))
         elif p < 0.8:  # older than any feature row
@@ -79,6 +88,8 @@ def make_entity_df(scenario: Scenario, refs: dict[str, ReferenceGroup], time_col
     df = normalize_frame(df, entity_kinds(df.columns, time_col))
     if scenario.seed % 4 == 3:  # naive entity times are UTC
         df[time_col] = df[time_col].dt.tz_localize(None)
+    elif scenario.seed % 4 == 1:  # the same instants, in another time zone
+        df[time_col] = df[time_col].dt.tz_convert("America/New_York")
     return df
 
 
@@ -104,7 +115,7 @@ def test_store_state_matches_reference(fs: FeatureStore, seed: int) -> None:
     for name, group in groups.items():
         got = read_store(group, scenario.specs[name], history=True)
         expected = normalize_frame(refs[name].read(history=True), scenario.specs[name].kinds())
-        pdt.assert_frame_equal(got, expected, obj=f"seed {seed} {name} read(history=True)")
+        assert_frames_equal(got, expected, obj=f"seed {seed} {name} read(history=True)")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -156,7 +167,7 @@ def test_training_data_matches_reference(fs: FeatureStore, seed: int) -> None:
     kinds = entity_kinds(entity_df.columns, time_col)
     for g, f in pairs:
         kinds[f] = scenario.specs[g].kinds()[f]
-    pdt.assert_frame_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds), obj=f"seed {seed}")
+    assert_frames_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds), obj=f"seed {seed}")
 
 
 def _t(hhmmss: str) -> pd.Timestamp:
@@ -207,7 +218,7 @@ def test_hand_computed_training_set(fs: FeatureStore) -> None:
     kinds = {"row_id": "int", "user_id": "int", "region": "string", "event_time": "timestamp"}
     kinds |= {"spend": "float", "clicks": "int", "country": "string"}
     assert list(got.columns) == list(expected.columns)
-    pdt.assert_frame_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds))
+    assert_frames_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds))
 
 
 def test_feature_columns_in_requested_order(fs: FeatureStore) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-import pandas.testing as pdt
 import pytest
-from reference import ReferenceGroup, normalize_frame, reference_training_data
+from reference import ReferenceGroup, assert_frames_equal, normalize_frame, reference_training_data
 
 T1 = pd.Timestamp("2024-01-01", tz="UTC")
 T2 = pd.Timestamp("2024-01-02", tz="UTC")
@@ -19,7 +18,7 @@ def frame(rows: list[tuple[int, pd.Timestamp, int | None, int | None]]) -> pd.Da
 
 
 def check(got: pd.DataFrame, rows: list[tuple[int, pd.Timestamp, int | None, int | None]]) -> None:
-    pdt.assert_frame_equal(normalize_frame(got, KINDS), frame(rows))
+    assert_frames_equal(normalize_frame(got, KINDS), frame(rows))
 
 
 def test_append_upsert_and_duplicates_in_one_write() -> None:
@@ -117,7 +116,7 @@ def test_training_data_ttl_null_and_order() -> None:
     )
     kinds = {"row_id": "int", "user_id": "int", "region": "string", "event_time": "timestamp"}
     kinds |= {"spend": "float", "clicks": "int"}
-    pdt.assert_frame_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds))
+    assert_frames_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds))
 
 
 def test_time_zones_and_normalization() -> None:
@@ -138,11 +137,11 @@ def test_time_zones_and_normalization() -> None:
     a = pd.DataFrame({"x": [1.0, None], "t": pd.to_datetime(["2024-01-01", "2024-01-02"]).as_unit("us")})
     b = pd.DataFrame({"x": pd.array([1, None], dtype="Int64"), "t": [T1, T2]})
     kinds = {"x": "int", "t": "timestamp"}
-    pdt.assert_frame_equal(normalize_frame(a, kinds), normalize_frame(b, kinds))
+    assert_frames_equal(normalize_frame(a, kinds), normalize_frame(b, kinds))
     with pytest.raises(AssertionError):
         normalize_frame(pd.DataFrame({"x": [1.5]}), kinds)
     with pytest.raises(AssertionError):
-        pdt.assert_frame_equal(
+        assert_frames_equal(
             normalize_frame(pd.DataFrame({"x": [1, None]}), {"x": "int"}),
             normalize_frame(pd.DataFrame({"x": [1, 0]}), {"x": "int"}),
         )

@@ -12,9 +12,8 @@ import random
 from typing import Any
 
 import pandas as pd
-import pandas.testing as pdt
 import pytest
-from reference import ReferenceGroup, normalize_frame
+from reference import ReferenceGroup, assert_frames_equal, normalize_frame
 from scenarios import BASE, DAY, Scenario, apply_write, create_groups, describe, make_scenario, read_store
 
 from raise_ import FeatureStore
@@ -47,10 +46,8 @@ def run(
         recorded[w.group][cid] = (hist, latest)
         if check_each:
             where = f"seed {scenario.seed}, after write #{i} (commit {cid}: {describe(w)})"
-            pdt.assert_frame_equal(
-                hist, normalize_frame(ref.read(history=True), kinds), obj=f"{where} read(history=True)"
-            )
-            pdt.assert_frame_equal(latest, normalize_frame(ref.read(), kinds), obj=f"{where} read()")
+            assert_frames_equal(hist, normalize_frame(ref.read(history=True), kinds), obj=f"{where} read(history=True)")
+            assert_frames_equal(latest, normalize_frame(ref.read(), kinds), obj=f"{where} read()")
     return groups, refs, recorded
 
 
@@ -71,13 +68,13 @@ def test_as_of_commit_replays_every_commit(fs: FeatureStore, seed: int) -> None:
             where = f"seed {seed} {name} as_of_commit={n}"
             got_hist = read_store(group, spec, as_of_commit=n, history=True)
             got_latest = read_store(group, spec, as_of_commit=n)
-            pdt.assert_frame_equal(got_hist, hist, obj=f"{where} history=True vs recorded after the commit")
-            pdt.assert_frame_equal(got_latest, latest, obj=f"{where} vs recorded after the commit")
+            assert_frames_equal(got_hist, hist, obj=f"{where} history=True vs recorded after the commit")
+            assert_frames_equal(got_latest, latest, obj=f"{where} vs recorded after the commit")
             # and the recorded state was the right one
-            pdt.assert_frame_equal(
+            assert_frames_equal(
                 got_hist, normalize_frame(refs[name].read(as_of_commit=n, history=True), kinds), obj=f"{where} history"
             )
-            pdt.assert_frame_equal(got_latest, normalize_frame(refs[name].read(as_of_commit=n), kinds), obj=where)
+            assert_frames_equal(got_latest, normalize_frame(refs[name].read(as_of_commit=n), kinds), obj=where)
 
 
 def as_of_times(scenario: Scenario, ref: ReferenceGroup) -> list[pd.Timestamp]:
@@ -102,7 +99,7 @@ def test_as_of_matches_reference(fs: FeatureStore, seed: int) -> None:
             as_of = t.tz_localize(None) if i % 5 == 4 else t  # naive = UTC
             got = read_store(group, spec, as_of=as_of)
             expected = normalize_frame(refs[name].read(as_of=t), kinds)
-            pdt.assert_frame_equal(got, expected, obj=f"seed {seed} {name} read(as_of={as_of})")
+            assert_frames_equal(got, expected, obj=f"seed {seed} {name} read(as_of={as_of})")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -119,7 +116,7 @@ def test_as_of_within_an_old_commit(fs: FeatureStore, seed: int) -> None:
             for t in rng.sample(as_of_times(scenario, ref), 3):
                 got = read_store(group, spec, as_of=t, as_of_commit=n)
                 expected = normalize_frame(ref.read(as_of=t, as_of_commit=n), kinds)
-                pdt.assert_frame_equal(got, expected, obj=f"seed {seed} {name} read(as_of={t}, as_of_commit={n})")
+                assert_frames_equal(got, expected, obj=f"seed {seed} {name} read(as_of={t}, as_of_commit={n})")
 
 
 @pytest.mark.parametrize("seed", SEEDS[:2])
@@ -138,8 +135,8 @@ def test_commit_log_and_feature_subsets(fs: FeatureStore, seed: int) -> None:
         got = group.read(feats, history=True).to_pandas()
         assert list(got.columns) == [*spec.keys, spec.event_time, *feats]
         expected = refs[name].read(feats, history=True)
-        pdt.assert_frame_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds), obj=f"{name} {feats}")
+        assert_frames_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds), obj=f"{name} {feats}")
         first = refs[name].commit_ids()[0]
         got = group.read(feats, as_of_commit=first).to_pandas()
         expected = refs[name].read(feats, as_of_commit=first)
-        pdt.assert_frame_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds), obj=f"{name} @{first}")
+        assert_frames_equal(normalize_frame(got, kinds), normalize_frame(expected, kinds), obj=f"{name} @{first}")
