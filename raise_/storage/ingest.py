@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -270,7 +271,7 @@ def prepare_write(
         _check_feature(col, name, f)
         arrays[f.physical] = col
         features.append(f)
-    arrays[ROW_COLUMN] = pa.chunked_array([pa.array(range(table.num_rows), type=pa.int64())])
+    arrays[ROW_COLUMN] = pa.chunked_array([pa.array(np.arange(table.num_rows, dtype=np.int64))])
     return PreparedWrite(
         table=pa.table(arrays),
         keys=keys,

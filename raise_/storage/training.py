@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 from raise_.errors import InvalidArgumentError, InvalidDataError
@@ -72,7 +73,7 @@ def training_set(store: OfflineStore, entity: pa.Table, event_time_column: str, 
                 )
     times = _entity_times(entity, event_time_column)
     framed = entity.append_column(_ENTITY_TIME, times).append_column(
-        ROW_COLUMN, pa.array(range(entity.num_rows), type=pa.int64())
+        ROW_COLUMN, pa.array(np.arange(entity.num_rows, dtype=np.int64))
     )
     select = [f"e.{q(c)}" for c in names]
     joins: list[str] = []

@@ -1,9 +1,11 @@
 """Applying a checked write to DuckDB as one commit (DESIGN §3, "every write is a commit").
 
-In one transaction: take the next commit id; stage the incoming rows (deduplicated per
-(keys, event time), the last row given winning; for ``upsert`` merged with the row they
-replace); move the rows they supersede — or, for ``overwrite``, every row — to the history
-table, tagged with this commit; insert the staged rows; log the commit. A crash at any point
+In one transaction: take the next commit id; deduplicate the incoming rows per (keys, event
+time) if they need it (the last row given wins); move the rows they supersede — or, for
+``overwrite``, every row — to the history table, tagged with this commit; insert the incoming
+rows (an ``upsert`` takes the columns it does not carry from the versions it just moved); log
+the commit. The common case — new rows into a group — is one aggregate and one INSERT from the
+Arrow scan. A crash at any point
 leaves the previous commit intact, because DuckDB makes the transaction all-or-nothing.
 """
 
@@ -64,6 +66,7 @@ def apply_write(
     q = quote
     table, history = q(layout.table), q(layout.history_table)
     match_cols = [*w.keys, w.event_time]
+    partition = ", ".join(q(c) for c in match_cols)
     with store.write_lock, store.transaction() as cur:
         cur.register(_INCOMING, w.table)
         try:
@@ -72,47 +75,59 @@ def apply_write(
             feature_cols = [c for c in all_cols if c not in (*match_cols, COMMIT_COLUMN)]
             given = {f.physical for f in w.features}
             commit_id = int(cur.execute("SELECT nextval('_raise_commit_seq')").fetchall()[0][0])
-            partition = ", ".join(q(c) for c in match_cols)
-            dedup = (
-                f"SELECT * FROM {_INCOMING} QUALIFY row_number() OVER "
-                f"(PARTITION BY {partition} ORDER BY {q(ROW_COLUMN)} DESC) = 1"
+
+            # One visible row per (keys, event time): duplicates within the write keep the last row
+            # given. Checking costs one aggregate; deduplicating (a window sort) only runs if needed.
+            distinct = int(
+                cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_INCOMING} GROUP BY {partition})").fetchall()[0][0]
             )
-            join = " AND ".join(f"o.{q(c)} = i.{q(c)}" for c in match_cols)
-            select = [f"i.{q(c)}" for c in match_cols] + [f"{commit_id} AS {q(COMMIT_COLUMN)}"]
+            source = _INCOMING
+            if distinct < w.table.num_rows:
+                cur.execute(
+                    f"CREATE TEMP TABLE {_STAGED} AS SELECT * FROM {_INCOMING} QUALIFY row_number() OVER "
+                    f"(PARTITION BY {partition} ORDER BY {q(ROW_COLUMN)} DESC) = 1"
+                )
+                source = _STAGED
+
+            cols = ", ".join(q(c) for c in all_cols)
+            has_rows = bool(cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0])
+            if has_rows and mode == "overwrite":
+                cur.execute(
+                    f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) SELECT {cols}, {commit_id} FROM {table}"
+                )
+                cur.execute(f"DELETE FROM {table}")
+            elif has_rows:
+                on = " AND ".join(f"c.{q(k)} = s.{q(k)}" for k in match_cols)
+                cur.execute(
+                    f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) "
+                    f"SELECT {', '.join('c.' + q(c) for c in all_cols)}, {commit_id} FROM {table} c "
+                    f"SEMI JOIN {source} s ON {on}"
+                )
+                cur.execute(
+                    f"DELETE FROM {table} USING {source} s WHERE "
+                    + " AND ".join(f"{table}.{q(k)} = s.{q(k)}" for k in match_cols)
+                )
+
+            select = [f"s.{q(c)}" for c in match_cols] + [f"{commit_id}"]
+            merge = mode == "upsert" and has_rows
             for c in feature_cols:
                 if c in given:
-                    select.append(f"i.{q(c)}")
-                elif mode == "upsert":  # columns the upsert does not carry keep their values
-                    select.append(f"o.{q(c)}")
+                    select.append(f"s.{q(c)}")
+                elif merge:  # an upsert keeps the values it does not carry: from the versions just moved
+                    select.append(f"h.{q(c)}")
                 else:
-                    select.append(f"NULL AS {q(c)}")
-            source = f"({dedup}) i" + (f" LEFT JOIN {table} o ON {join}" if mode == "upsert" else "")
-            cur.execute(f"CREATE TEMP TABLE {_STAGED} AS SELECT {', '.join(select)} FROM {source}")
+                    select.append("NULL")
+            src = f"{source} s"
+            if merge:
+                on = " AND ".join(f"h.{q(k)} = s.{q(k)}" for k in match_cols)
+                src += f" LEFT JOIN {history} h ON {on} AND h.{q(SUPERSEDED_COLUMN)} = {commit_id}"
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM {src}")
+            if source == _STAGED:
+                cur.execute(f"DROP TABLE {_STAGED}")
         finally:
             cur.unregister(_INCOMING)
-
-        cols = ", ".join(q(c) for c in all_cols)
-        if mode == "overwrite":
-            cur.execute(
-                f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) SELECT {cols}, {commit_id} FROM {table}"
-            )
-            cur.execute(f"DELETE FROM {table}")
-        else:
-            on = " AND ".join(f"c.{q(k)} = s.{q(k)}" for k in match_cols)
-            cur.execute(
-                f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) "
-                f"SELECT {', '.join('c.' + q(c) for c in all_cols)}, {commit_id} FROM {table} c "
-                f"SEMI JOIN {_STAGED} s ON {on}"
-            )
-            cur.execute(
-                f"DELETE FROM {table} USING {_STAGED} s WHERE "
-                + " AND ".join(f"{table}.{q(k)} = s.{q(k)}" for k in match_cols)
-            )
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {_STAGED}")
-        rows = int(cur.execute(f"SELECT count(*) FROM {_STAGED}").fetchall()[0][0])
-        cur.execute(f"DROP TABLE {_STAGED}")
         cur.execute(
             "INSERT INTO _raise_commits VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [commit_id, layout.table, layout.path, mode, rows, actor, now],
+            [commit_id, layout.table, layout.path, mode, distinct, actor, now],
         )
-    return CommitInfo(commit_id, rows)
+    return CommitInfo(commit_id, distinct)
