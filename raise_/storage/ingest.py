@@ -162,23 +162,25 @@ def _check_feature(column: pa.ChunkedArray, name: str, f: FeatureColumn) -> None
                 )
 
 
+def utc_timestamps(values: pa.ChunkedArray, column: str) -> pa.ChunkedArray:
+    """Timestamps, dates or ISO strings as UTC microseconds; naive values are taken as UTC."""
+    if pa.types.is_timestamp(values.type):
+        values = values.cast(pa.timestamp("us", tz=values.type.tz), safe=False)  # ns → us truncates
+        return values if values.type.tz else values.cast(TIMESTAMP)
+    if pa.types.is_date(values.type):
+        return values.cast(pa.timestamp("us")).cast(TIMESTAMP)
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        try:  # "2024-01-01" or "2024-01-01T10:00": no offset, so UTC
+            return values.cast(pa.timestamp("us")).cast(TIMESTAMP)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # strings with an offset ("...+02:00") cast directly below
+    return _cast(values, TIMESTAMP, column, "a timestamp")
+
+
 def _event_times(table: pa.Table, column: str, write_time: datetime) -> pa.ChunkedArray:
     if column not in table.column_names:  # no time given: every row happened now
         return pa.chunked_array([pa.array([write_time] * table.num_rows, type=TIMESTAMP)])
-    values = table.column(column)
-    if pa.types.is_timestamp(values.type) and values.type.tz is None:
-        values = values.cast(pa.timestamp("us"), safe=False).cast(TIMESTAMP)  # naive times are UTC
-    elif pa.types.is_date(values.type):
-        values = values.cast(pa.timestamp("us")).cast(TIMESTAMP)
-    else:
-        values = _cast(
-            values
-            if not pa.types.is_timestamp(values.type)
-            else values.cast(pa.timestamp("us", tz=values.type.tz), safe=False),
-            TIMESTAMP,
-            column,
-            "a timestamp (the event-time column)",
-        )
+    values = utc_timestamps(table.column(column), column)
     row = _first_true(values.is_null())
     if row is not None:
         raise InvalidDataError(

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from raise_.errors import InvalidArgumentError, InvalidDataError
-from raise_.storage.ingest import ROW_COLUMN, TIMESTAMP
+from raise_.storage.ingest import ROW_COLUMN, utc_timestamps
 from raise_.storage.layout import FeatureColumn, GroupLayout
 from raise_.storage.offline_store import OfflineStore, quote
 
@@ -37,19 +37,7 @@ def _entity_times(entity: pa.Table, column: str) -> pa.ChunkedArray:
             f"The entity frame has no event-time column {column!r}; pass event_time_column= to name it.",
             {"column": column, "columns": entity.column_names},
         )
-    values = entity.column(column)
-    if pa.types.is_timestamp(values.type):
-        target = pa.timestamp("us", tz=values.type.tz)
-        values = values.cast(target, safe=False)
-        return values if values.type.tz else values.cast(TIMESTAMP)
-    if pa.types.is_date(values.type):
-        return values.cast(pa.timestamp("us")).cast(TIMESTAMP)
-    try:
-        return values.cast(TIMESTAMP)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise InvalidDataError(
-            f"The entity frame's column {column!r} must hold timestamps, not {values.type}.", {"column": column}
-        ) from exc
+    return utc_timestamps(entity.column(column), column)
 
 
 def training_set(store: OfflineStore, entity: pa.Table, event_time_column: str, groups: list[GroupRequest]) -> pa.Table:
