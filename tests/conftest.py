@@ -17,21 +17,13 @@ import sqlalchemy as sa
 
 from raise_ import FeatureStore
 from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.models import Base
 from raise_.engine import Engine
 
 PG_ADMIN_URL = os.environ.get("RAISE_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
-_TABLES = (
-    "audit_log",
-    "external_grants",
-    "acls",
-    "feature_lineage",
-    "features",
-    "feature_groups",
-    "projects",
-    "domains",
-    "organizations",
-)
+# Children first, so TRUNCATE ... CASCADE has nothing left to chase.
+_TABLES = tuple(t.name for t in reversed(Base.metadata.sorted_tables))
 
 
 def _pg_reachable() -> str | None:
