@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,7 +20,7 @@ from raise_.errors import InvalidArgumentError, InvalidDataError, RaiseError
 from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
 from raise_.types import BlobRef, String
 
-__all__ = ["ROW_COLUMN", "PreparedWrite", "prepare_write", "to_arrow"]
+__all__ = ["ROW_COLUMN", "PreparedWrite", "prepare_write", "to_arrow", "utc_timestamps"]
 
 ROW_COLUMN = "__raise_row"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -85,7 +84,7 @@ def to_arrow(data: Any, what: str = "data", target: TargetType = _no_target) -> 
 
 @dataclass(frozen=True)
 class PreparedWrite:
-    table: pa.Table  # entity keys, event time, feature columns (physical names), row number
+    table: pa.Table  # entity keys, event time, feature columns (physical names)
     keys: list[str]
     event_time: str
     features: list[FeatureColumn]  # the features this write carries, in table order
@@ -273,7 +272,6 @@ def prepare_write(
         _check_feature(col, name, f)
         arrays[f.physical] = col
         features.append(f)
-    arrays[ROW_COLUMN] = pa.chunked_array([pa.array(np.arange(table.num_rows, dtype=np.int64))])
     return PreparedWrite(
         table=pa.table(arrays),
         keys=keys,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from raise_.storage.ingest import ROW_COLUMN, PreparedWrite
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, GroupLayout
@@ -24,6 +26,7 @@ __all__ = ["WRITE_MODES", "CommitInfo", "apply_write"]
 
 WRITE_MODES = ("append", "upsert", "overwrite")
 _INCOMING = "_raise_incoming"
+_NUMBERED = "_raise_incoming_numbered"
 _STAGED = "_raise_staged"
 
 
@@ -83,10 +86,16 @@ def apply_write(
             )
             source = _INCOMING
             if distinct < w.table.num_rows:
-                cur.execute(
-                    f"CREATE TEMP TABLE {_STAGED} AS SELECT * FROM {_INCOMING} QUALIFY row_number() OVER "
-                    f"(PARTITION BY {partition} ORDER BY {q(ROW_COLUMN)} DESC) = 1"
-                )
+                # Number the rows only now (it costs ~0.24 s per 10M rows), so the last one given wins.
+                numbered = w.table.append_column(ROW_COLUMN, pa.array(np.arange(w.table.num_rows, dtype=np.int64)))
+                cur.register(_NUMBERED, numbered)
+                try:
+                    cur.execute(
+                        f"CREATE TEMP TABLE {_STAGED} AS SELECT * EXCLUDE ({q(ROW_COLUMN)}) FROM {_NUMBERED} "
+                        f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {q(ROW_COLUMN)} DESC) = 1"
+                    )
+                finally:
+                    cur.unregister(_NUMBERED)
                 source = _STAGED
 
             cols = ", ".join(q(c) for c in all_cols)
