@@ -100,6 +100,7 @@ def apply_write(
 
             cols = ", ".join(q(c) for c in all_cols)
             has_rows = bool(cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0])
+            moved = 0
             if has_rows and mode == "overwrite":
                 cur.execute(
                     f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) SELECT {cols}, {commit_id} FROM {table}"
@@ -107,18 +108,19 @@ def apply_write(
                 cur.execute(f"DELETE FROM {table}")
             elif has_rows:
                 on = " AND ".join(f"c.{q(k)} = s.{q(k)}" for k in match_cols)
-                cur.execute(
+                moved = cur.execute(
                     f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) "
                     f"SELECT {', '.join('c.' + q(c) for c in all_cols)}, {commit_id} FROM {table} c "
                     f"SEMI JOIN {source} s ON {on}"
-                )
-                cur.execute(
-                    f"DELETE FROM {table} USING {source} s WHERE "
-                    + " AND ".join(f"{table}.{q(k)} = s.{q(k)}" for k in match_cols)
-                )
+                ).fetchall()[0][0]
+                if moved:  # new keys only (the common append) supersede nothing: skip a second full join
+                    cur.execute(
+                        f"DELETE FROM {table} USING {source} s WHERE "
+                        + " AND ".join(f"{table}.{q(k)} = s.{q(k)}" for k in match_cols)
+                    )
 
             select = [f"s.{q(c)}" for c in match_cols] + [f"{commit_id}"]
-            merge = mode == "upsert" and has_rows
+            merge = mode == "upsert" and bool(moved)
             for c in feature_cols:
                 if c in given:
                     select.append(f"s.{q(c)}")

@@ -60,6 +60,7 @@ def test_sigkill_during_writes_leaves_only_whole_commits(
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    done += [int(line) for line in proc.stdout.read().split()]  # acknowledged before the kill
 
     fs = FeatureStore("acme/ml/rec", home=home, catalog_url=catalog_url)
     g = fs.feature_group("g")
