@@ -22,7 +22,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import random
 import signal
 import sqlite3
@@ -38,6 +37,7 @@ from typing import Any
 
 import duckdb
 import sqlalchemy as sa
+from _machine import machine_info, machine_line
 from _timing import Stats, summarize, time_call, time_calls
 from tqdm.auto import tqdm
 
@@ -631,27 +631,6 @@ def postgres_version(admin_url: str) -> tuple[str | None, str | None]:
         return None, f"PostgreSQL at {admin_url} is not reachable: {exc.__class__.__name__}: {exc}".strip()
 
 
-def machine_info(pg_version: str | None) -> dict[str, Any]:
-    cpu = platform.processor() or "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu": cpu,
-        "loadavg_at_start": os.getloadavg(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "postgresql": pg_version,
-        "sqlalchemy": sa.__version__,
-        "duckdb": duckdb.__version__,
-        "raise": raise_.__version__,
-    }
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
@@ -670,12 +649,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("RAISE_USER", "bench@raise")
 
     pg_version, pg_reason = postgres_version(args.pg_url) if "postgresql" in backends else (None, None)
-    machine = machine_info(pg_version)
-    print("Raise catalog benchmark")
-    print(
-        f"machine: {machine['cpu_count']} CPUs ({machine['cpu']}), {machine['platform']}, "
-        f"load average at start {', '.join(f'{x:.2f}' for x in machine['loadavg_at_start'])}"
+    machine = machine_info(
+        sqlite=sqlite3.sqlite_version,
+        postgresql=pg_version,
+        sqlalchemy=sa.__version__,
+        duckdb=duckdb.__version__,
+        raise_=raise_.__version__,
     )
+    machine["raise"] = machine.pop("raise_")
+    print("Raise catalog benchmark")
+    print(machine_line(machine))
     print(
         f"python {machine['python']}, sqlite {machine['sqlite']}, PostgreSQL {pg_version or 'n/a'}, "
         f"sqlalchemy {machine['sqlalchemy']}, duckdb {machine['duckdb']}, raise {machine['raise']}"
