@@ -34,6 +34,7 @@ __all__ = [
     "ProjectNotFoundError",
     "RaiseError",
     "SchemaChangeError",
+    "SnapshotExistsError",
     "SnapshotNotFoundError",
     "ValidationFailedError",
     "VersionExistsError",
@@ -192,6 +193,10 @@ class InvalidDataError(RaiseError):
 
 class SnapshotNotFoundError(_NotFound):
     code = "SNAPSHOT_NOT_FOUND"
+
+
+class SnapshotExistsError(_Exists):
+    code = "SNAPSHOT_EXISTS"
 
 
 class ValidationFailedError(RaiseError):

@@ -17,11 +17,13 @@ from typing import Any
 import pyarrow as pa
 
 from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.naming import validate_namespace_name
 from raise_.catalog.paths import parse_feature_path, parse_project_path
 from raise_.catalog.service import CatalogService
 from raise_.durations import parse_duration
-from raise_.errors import InvalidArgumentError, SnapshotNotFoundError
+from raise_.errors import InvalidArgumentError, SnapshotExistsError, SnapshotNotFoundError
 from raise_.expressions import compile_predicate
+from raise_.governance import audit
 from raise_.progress import stages
 from raise_.storage.ingest import prepare_write, to_arrow
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, FeatureColumn, GroupLayout
@@ -114,8 +116,6 @@ class DataService(CatalogService):
         return {f.name: f.type for f in schema}
 
     def _audit_data(self, layout: GroupLayout, action: str, **details: Any) -> None:
-        from raise_.governance import audit
-
         with self.db.transaction() as s:
             audit.record(
                 s,
@@ -243,7 +243,9 @@ class DataService(CatalogService):
     # -- commits and snapshots -----------------------------------------------------------------
 
     def commits(self, group_path: str) -> list[CommitRecord]:
-        layout = self.layout(group_path)
+        return self._commits(self.layout(group_path))
+
+    def _commits(self, layout: GroupLayout) -> list[CommitRecord]:
         rows = self.store.query_arrow(
             "SELECT commit_id, kind, rows, actor, committed_at FROM _raise_commits WHERE table_name = $table "
             "ORDER BY commit_id",
@@ -255,11 +257,9 @@ class DataService(CatalogService):
         ]
 
     def create_snapshot(self, group_path: str, name: str, description: str | None = None) -> SnapshotRecord:
-        from raise_.catalog.naming import validate_namespace_name
-
         validate_namespace_name("snapshot", name)
         layout = self.layout(group_path)
-        history = self.commits(group_path)
+        history = self._commits(layout)
         if not history:
             raise InvalidArgumentError(
                 f"Group {layout.group.name!r} has no commits yet; write data before taking a snapshot.", {}
@@ -270,9 +270,11 @@ class DataService(CatalogService):
             .fetchall()[0][0]
         )
         if existing:
-            from raise_.errors import VersionExistsError
-
-            raise VersionExistsError(f"Snapshot {name!r} of group {layout.group.name!r} already exists.", {})
+            raise SnapshotExistsError(
+                f"Snapshot {name!r} of group {layout.group.name!r} already exists; snapshots are immutable, "
+                "choose another name.",
+                {"group": layout.group.name, "snapshot": name},
+            )
         now = datetime.now(UTC)
         commit = history[-1].commit_id
         self.store.cursor().execute(
@@ -282,7 +284,9 @@ class DataService(CatalogService):
         return SnapshotRecord(name, commit, description, self.actor(), now)
 
     def list_snapshots(self, group_path: str) -> list[SnapshotRecord]:
-        layout = self.layout(group_path)
+        return self._snapshots(self.layout(group_path))
+
+    def _snapshots(self, layout: GroupLayout) -> list[SnapshotRecord]:
         rows = self.store.query_arrow(
             "SELECT name, commit_id, description, created_by, created_at FROM _raise_snapshots "
             "WHERE table_name = $table ORDER BY commit_id, name",
@@ -345,7 +349,7 @@ class DataService(CatalogService):
             .execute("SELECT horizon FROM _raise_compactions WHERE table_name = $1", [layout.table])
             .fetchall()
         )
-        snapshots = {s.commit_id for s in self.list_snapshots(layout.path)}
+        snapshots = {s.commit_id for s in self._snapshots(layout)}
         if rows and commit < rows[0][0] and commit not in snapshots:
             raise InvalidArgumentError(
                 f"History of group {layout.group.name!r} before commit {rows[0][0]} was compacted; "

@@ -68,7 +68,7 @@ def training_set(store: OfflineStore, entity: pa.Table, event_time_column: str, 
     for i, g in enumerate(groups):
         alias = f"g{i}"
         layout = g.layout
-        stored = store.columns(layout.table) if store.table_exists(layout.table) else {}
+        stored = store.columns(layout.table)  # empty for a group never written
         keys = layout.entity_keys or []
         for out, f in g.features:
             if f.physical not in stored:

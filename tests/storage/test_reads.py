@@ -10,7 +10,13 @@ import pytest
 
 from raise_ import FeatureStore
 from raise_.client.group import FeatureGroup
-from raise_.errors import InvalidArgumentError, InvalidDataError, InvalidExpressionError, SnapshotNotFoundError
+from raise_.errors import (
+    InvalidArgumentError,
+    InvalidDataError,
+    InvalidExpressionError,
+    SnapshotExistsError,
+    SnapshotNotFoundError,
+)
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -109,6 +115,8 @@ def test_snapshots_and_time_travel(group: FeatureGroup) -> None:
     assert group.read(snapshot="before-fix").to_pandas()["clicks"].tolist() == [1]
     assert group.read().to_pandas()["user_id"].tolist() == [2]
     assert [s.name for s in group.list_snapshots()] == ["before-fix"] and snap.commit_id == group.commits()[0].commit_id
+    with pytest.raises(SnapshotExistsError, match="already exists"):
+        group.create_snapshot("before-fix")
     with pytest.raises(SnapshotNotFoundError, match="has before-fix"):
         group.read(snapshot="nope")
     with pytest.raises(InvalidArgumentError):
