@@ -16,6 +16,7 @@ __all__ = [
     "CrossOrgAccessError",
     "DomainExistsError",
     "DomainNotFoundError",
+    "ExpressionWarning",
     "FeatureDeprecatedWarning",
     "FeatureExistsError",
     "FeatureGroupExistsError",
@@ -27,6 +28,8 @@ __all__ = [
     "InvalidExpressionError",
     "InvalidFileError",
     "InvalidNameError",
+    "LineageBreakError",
+    "LineageBreakWarning",
     "OrganizationExistsError",
     "OrganizationNotFoundError",
     "PermissionDeniedError",
@@ -236,6 +239,21 @@ def error_from_dict(body: dict[str, Any]) -> RaiseError:
     err = body.get("error", body)
     cls = error_class_for_code(str(err.get("code", RaiseError.code)))
     return cls(str(err.get("message", "")), err.get("details") or {})
+
+
+class LineageBreakError(RaiseError):
+    """A derived feature whose upstream was deleted (archived): it cannot be computed."""
+
+    code = "LINEAGE_BREAK"
+    http_status = 409
+
+
+class ExpressionWarning(UserWarning):
+    """A derived feature was created or read despite a validation warning (``standard`` level)."""
+
+
+class LineageBreakWarning(UserWarning):
+    """Deleting or deprecating a feature that derived features depend on."""
 
 
 class FeatureDeprecatedWarning(UserWarning):

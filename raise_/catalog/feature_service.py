@@ -22,6 +22,10 @@ from raise_.catalog.definitions import (
     normalize_definition,
     normalize_definitions,
 )
+from raise_.catalog.derivation import lineage_edges, raise_if_invalid, validate_definition, warn
+from raise_.catalog.expression_resolver import CatalogResolver
+from raise_.catalog.lineage_service import relink_dependents
+from raise_.catalog.lineage_store import replace_edges
 from raise_.catalog.lookup import GroupRow, feature_record, find_group, find_project, suggest
 from raise_.catalog.models import (
     DomainModel,
@@ -51,6 +55,8 @@ from raise_.errors import (
     SchemaChangeError,
     VersionNotFoundError,
 )
+from raise_.expressions.model import FeatureInfo, ValidationResult
+from raise_.expressions.validation import check_level, validate_expression
 from raise_.governance import audit
 from raise_.types import parse_dtype
 
@@ -143,6 +149,35 @@ class FeatureService:
                     raise
             creator.flush()
             return out
+
+    def validate_feature(
+        self,
+        group_path: str,
+        name: str,
+        dtype: str,
+        derived_from: str | None = None,
+        validation: str = "standard",
+        version: str | None = None,
+    ) -> ValidationResult:
+        """What ``create_feature`` would say about this definition, without creating anything."""
+        level = check_level(validation)
+        d = normalize_definition({"name": name, "dtype": dtype, "derived_from": derived_from, "version": version})
+        org, domain, project, group = group_path_parts(group_path)
+        with self.db.reader() as s:
+            g = find_group(s, org, domain, project, group)
+            numbers = s.scalars(
+                select(FeatureModel.version_number).where(
+                    FeatureModel.group_id == g.model.id, FeatureModel.name == d.name
+                )
+            ).all()
+            target = d.version or format_version(max(numbers, default=0) + 1)
+            if d.derived_from is None:
+                return ValidationResult(True, d.feature_type, [], [], [], level)
+            resolver = CatalogResolver.for_path(
+                s, (org, domain, project, group), self.actor(), defining=(d.name, target)
+            )
+            result, _ = validate_expression(d.derived_from, d.feature_type, resolver, level=level, name=d.name)
+            return result
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -300,6 +335,9 @@ class FeatureService:
             if row.status != "archived":
                 row.status = "archived"
                 self._audit_feature(s, "DELETE", row, g)
+                s.flush()
+                self._flag_dependents(s, row, g.path, "DELETE")  # type: ignore[attr-defined]
+                relink_dependents(s, (g.org, g.domain, g.project, g.model.name), self.actor(), [row.name])
             s.flush()
             return feature_record(row, g)
 
@@ -317,6 +355,7 @@ class FeatureService:
             row.deprecation_message = message
             self._audit_feature(s, "DEPRECATE", row, g, message=message)
             s.flush()
+            self._flag_dependents(s, row, g.path, "DEPRECATE")  # type: ignore[attr-defined]
             return feature_record(row, g)
 
     # -- search --------------------------------------------------------------------------------
@@ -472,6 +511,7 @@ class _BatchCreator:
         self._names = names
         self.new_rows: list[dict[str, Any]] = []
         self.audit_entries: list[dict[str, Any]] = []
+        self.edges: dict[uuid.UUID, list[tuple[str, str]]] = {}  # new derived feature → its upstream
 
     def _model(self, name: str, number: int) -> FeatureModel:
         if self._models is None:  # loaded once, only when the batch meets an existing feature
@@ -547,6 +587,7 @@ class _BatchCreator:
                 "storage names are case-insensitive, so choose another name.",
                 {"feature": d.name, "existing": self.physical[column]},
             )
+        checked = self._validate(d, version)
         inherited: dict[str, Any] = {}
         if refs and not {"description", "tags", "owner"} <= d.given:
             prev = refs[-1].row or _model_fields(self._model(d.name, refs[-1].number))
@@ -578,11 +619,46 @@ class _BatchCreator:
             "updated_at": self.now,
         }
         self.new_rows.append(row)
+        if checked is not None:
+            self.edges[row["id"]] = lineage_edges(checked.analysis)
         self.versions.setdefault(d.name, []).append(_VersionRef(number, "active", row))
         self.physical[column] = d.name
         action = "CREATE" if number == 1 else "CREATE_VERSION"
         self._audit(action, row["id"], d.name, version, dtype=d.dtype, derived_from=d.derived_from)
         return feature_record(SimpleNamespace(**row), self.g)
+
+    @property
+    def path(self) -> tuple[str, str, str, str]:
+        return (self.g.org, self.g.domain, self.g.project, self.g.model.name)
+
+    def _validate(self, d: FeatureDefinition, version: str) -> Any:
+        """Validate a derived definition against the catalog plus this batch's earlier features."""
+        if d.derived_from is None:
+            return None
+        gid = str(self.g.model.id)
+        info = CatalogResolver.for_path(self.s, self.path, self.actor).context
+        pending = {
+            gid: [
+                FeatureInfo(
+                    str(r["id"]), info, r["name"], r["version"], parse_dtype(r["dtype"]), r["derived_from"], "active"
+                )
+                for r in self.new_rows
+            ]
+        }
+        checked = validate_definition(
+            self.s,
+            self.path,
+            self.actor,
+            name=d.name,
+            version=version,
+            dtype=d.feature_type,
+            derived_from=d.derived_from,
+            level=d.validation,
+            pending=pending,
+        )
+        raise_if_invalid(checked.result, d.name, d.derived_from)
+        warn(checked.result, d.name, stacklevel=7)
+        return checked
 
     def _audit(self, action: str, feature_id: Any, name: str, version: str, **details: Any) -> None:
         self.audit_entries.append(
@@ -600,6 +676,11 @@ class _BatchCreator:
     def flush(self) -> None:
         if self.new_rows:
             self.s.execute(insert(FeatureModel), self.new_rows)
+            for feature_id, edges in self.edges.items():
+                replace_edges(self.s, feature_id, edges)
+            # Dependents that named these features before they existed (or an older version)
+            # now read them: their edges follow.
+            relink_dependents(self.s, self.path, self.actor, {r["name"] for r in self.new_rows})
         audit.write(self.s, self.audit_entries)
         self.s.flush()
 

@@ -6,9 +6,7 @@ error says which level is missing and suggests the closest existing name.
 
 from __future__ import annotations
 
-import difflib
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,6 +33,7 @@ from raise_.errors import (
     OrganizationNotFoundError,
     ProjectNotFoundError,
 )
+from raise_.hints import suggest
 
 __all__ = [
     "GroupRow",
@@ -49,11 +48,6 @@ __all__ = [
     "project_record",
     "suggest",
 ]
-
-
-def suggest(name: str, candidates: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def find_organization(session: Session, org: str) -> OrganizationModel:

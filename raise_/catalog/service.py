@@ -9,12 +9,13 @@ from collections.abc import Callable
 
 from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.feature_service import FeatureService
+from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
 
 __all__ = ["CatalogService"]
 
 
-class CatalogService(NamespaceService, FeatureService):
+class CatalogService(NamespaceService, FeatureService, LineageService):
     def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
         self.db = db
         self.actor = actor

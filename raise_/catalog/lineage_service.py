@@ -1,0 +1,237 @@
+"""Lineage of features (PRD §7; README *Lineage Tracking*; seed 003 *Impact Analysis*).
+
+Edges are written when a derived feature version is created, re-pointed when what a reference
+means changes (a new version of an upstream, an upstream created after its dependent, an
+upstream deleted), and read back as a :class:`~raise_.lineage.LineageGraph`.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.derivation import lineage_edges
+from raise_.catalog.expression_resolver import CatalogResolver
+from raise_.catalog.lineage_store import (
+    all_downstream_ids,
+    all_upstream_ids,
+    edges_among,
+    node_rows,
+    replace_edges,
+)
+from raise_.catalog.models import FeatureLineageModel, FeatureModel
+from raise_.errors import LineageBreakWarning
+from raise_.expressions.analysis import analyze
+from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
+from raise_.governance import audit
+from raise_.lineage import LineageEdge, LineageGraph, LineageNode
+
+__all__ = ["ImpactReport", "LineageService", "relink_dependents"]
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    """What changing or removing a feature would affect."""
+
+    feature: str
+    change_type: str
+    directly_affected: list[str]  # qualified names of features reading it directly
+    transitively_affected: list[str]  # everything downstream, direct ones included
+    affected_pipelines: list[str] = field(default_factory=list)  # jobs, as they land
+    affected_live_tables: list[str] = field(default_factory=list)
+    affected_dashboards: list[str] = field(default_factory=list)
+    affected_alerts: list[str] = field(default_factory=list)
+
+    @property
+    def risk_assessment(self) -> str:
+        n = len(self.transitively_affected) + len(self.affected_pipelines) + len(self.affected_live_tables)
+        if n == 0:
+            return "none"
+        if self.change_type in {"delete", "schema_change"} and n >= 5:
+            return "high"
+        return "medium" if n >= 2 or self.change_type == "delete" else "low"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "change_type": self.change_type,
+            "risk_assessment": self.risk_assessment,
+            "directly_affected": self.directly_affected,
+            "transitively_affected": self.transitively_affected,
+            "affected_pipelines": self.affected_pipelines,
+            "affected_live_tables": self.affected_live_tables,
+            "affected_dashboards": self.affected_dashboards,
+            "affected_alerts": self.affected_alerts,
+        }
+
+    def __getitem__(self, key: str) -> Any:  # seed 003 reads the report like a dict
+        return self.to_dict()[key]
+
+    def __repr__(self) -> str:
+        return (
+            f"ImpactReport({self.feature}, {self.change_type}: risk {self.risk_assessment}, "
+            f"{len(self.directly_affected)} direct / {len(self.transitively_affected)} total dependent feature(s))"
+        )
+
+
+def _node(row: FeatureModel, group_path: str) -> LineageNode:
+    return LineageNode(
+        id=str(row.id),
+        name=row.name,
+        version=row.version,
+        group_path=group_path,
+        dtype=row.dtype,
+        derived_from=row.derived_from,
+        status=row.status,
+    )
+
+
+def relink_dependents(session: Session, path: tuple[str, str, str, str], user: str, names: Iterable[str]) -> list[str]:
+    """Recompute the edges of features that refer to ``names`` of the group at ``path``, after
+    those names gained a version (or lost one). Returns the ids of features whose edges changed."""
+    resolver = CatalogResolver.for_path(session, path, user)
+    group_id = uuid.UUID(resolver.context.id)
+    wanted = set(names)
+    versions = session.execute(
+        select(FeatureModel.id, FeatureModel.name).where(
+            FeatureModel.group_id == group_id, FeatureModel.name.in_(wanted)
+        )
+    ).all()
+    version_ids = [v for v, _ in versions]
+    candidates: dict[uuid.UUID, FeatureModel] = {}
+    same_group = session.scalars(
+        select(FeatureModel).where(
+            FeatureModel.group_id == group_id, FeatureModel.derived_from.is_not(None), FeatureModel.status != "archived"
+        )
+    ).all()
+    for row in same_group:
+        if row.derived_from and any(n in row.derived_from for n in wanted):
+            candidates[row.id] = row
+    if version_ids:
+        linked = session.scalars(
+            select(FeatureModel)
+            .join(FeatureLineageModel, FeatureLineageModel.feature_id == FeatureModel.id)
+            .where(FeatureLineageModel.upstream_feature_id.in_(version_ids))
+        ).all()
+        candidates.update({r.id: r for r in linked})
+    changed = []
+    groups = {str(f.id): gp for f, gp in node_rows(session, list(candidates))}
+    for fid, row in candidates.items():
+        assert row.derived_from is not None
+        try:
+            parsed = parse_expression(row.derived_from)
+        except ExpressionSyntaxError:
+            continue
+        org, domain, project, group = groups[str(fid)].split("/")
+        inner = CatalogResolver.for_path(session, (org, domain, project, group), user)
+        analysis = analyze(parsed, inner)
+        new_edges = dict(lineage_edges(analysis))
+        existing = {
+            str(e.upstream_feature_id): e.expression_context or ""
+            for e in session.scalars(select(FeatureLineageModel).where(FeatureLineageModel.feature_id == fid))
+        }
+        unresolved = {r.name.split(".")[-1].split("@")[0] for r in analysis.references if r.feature is None}
+        if unresolved:  # keep edges to upstreams that no longer resolve (deleted): the break stays visible
+            kept = {str(f.id) for f, _ in node_rows(session, [uuid.UUID(i) for i in existing]) if f.name in unresolved}
+            new_edges.update({k: existing[k] for k in kept if k not in new_edges})
+        if set(new_edges) != set(existing):
+            replace_edges(session, fid, list(new_edges.items()))
+            audit.record(
+                session,
+                actor=user,
+                action="UPDATE_DERIVATION",
+                resource_type="feature",
+                resource_id=fid,
+                resource_path=f"{groups[str(fid)]}/{row.name}@{row.version}",
+                org_id=None,
+                details={"upstream": sorted(new_edges)},
+            )
+            changed.append(str(fid))
+    return changed
+
+
+class LineageService:
+    db: CatalogDatabase
+    actor: Callable[[], str]
+
+    def _feature_id(self, s: Session, group_path: str, name: str, version: str | None) -> FeatureModel:
+        record = self.get_feature(group_path, name, version)  # type: ignore[attr-defined]
+        row = s.get(FeatureModel, uuid.UUID(record.id))
+        assert row is not None
+        return row
+
+    def get_lineage(self, group_path: str, name: str, version: str | None = None) -> LineageGraph:
+        """The feature with everything upstream and downstream of it (all organizations)."""
+        with self.db.reader() as s:
+            row = self._feature_id(s, group_path, name, version)
+            ids = {row.id, *all_upstream_ids(s, row.id), *all_downstream_ids(s, row.id)}
+            nodes = [_node(f, gp) for f, gp in node_rows(s, ids)]
+            edges = [
+                LineageEdge(str(e.feature_id), str(e.upstream_feature_id), e.expression_context)
+                for e in edges_among(s, ids)
+            ]
+        graph = LineageGraph(str(row.id), nodes, edges)
+        return graph
+
+    def lineage_closure(
+        self, group_path: str, name: str, version: str | None, direction: str, include_external: bool
+    ) -> list[LineageNode]:
+        """Every feature upstream (``direction="up"``) or downstream of one, nearest first by name."""
+        with self.db.reader() as s:
+            row = self._feature_id(s, group_path, name, version)
+            org_id = None
+            if not include_external:
+                org_id = CatalogResolver.for_path(s, tuple(group_path.split("/")), self.actor()).context.org_id  # type: ignore[arg-type]
+            walk = all_upstream_ids if direction == "up" else all_downstream_ids
+            ids = walk(s, row.id, org_id)
+            return sorted((_node(f, gp) for f, gp in node_rows(s, ids)), key=lambda n: n.qualified_name)
+
+    def impact(
+        self, group_path: str, name: str, version: str | None = None, change_type: str = "schema_change"
+    ) -> ImpactReport:
+        with self.db.reader() as s:
+            row = self._feature_id(s, group_path, name, version)
+            direct = s.scalars(
+                select(FeatureLineageModel.feature_id).where(FeatureLineageModel.upstream_feature_id == row.id)
+            ).all()
+            every = all_downstream_ids(s, row.id)
+            names = {str(f.id): f"{gp}/{f.name}@{f.version}" for f, gp in node_rows(s, every)}
+        return ImpactReport(
+            feature=f"{group_path}/{row.name}@{row.version}",
+            change_type=change_type,
+            directly_affected=sorted(names[str(i)] for i in direct if str(i) in names),
+            transitively_affected=sorted(names.values()),
+        )
+
+    def _flag_dependents(self, s: Session, row: FeatureModel, group_path: str, action: str) -> None:
+        """After deleting or deprecating ``row``: audit LINEAGE_BREAK on each dependent, and warn."""
+        dependents = all_downstream_ids(s, row.id)
+        if not dependents:
+            return
+        names = []
+        for f, gp in node_rows(s, dependents):
+            names.append(f"{gp}/{f.name}@{f.version}")
+            audit.record(
+                s,
+                actor=self.actor(),
+                action="LINEAGE_BREAK",
+                resource_type="feature",
+                resource_id=f.id,
+                resource_path=f"{gp}/{f.name}@{f.version}",
+                org_id=None,
+                details={"upstream": f"{group_path}/{row.name}@{row.version}", "upstream_change": action},
+            )
+        what = "deleted" if action == "DELETE" else "deprecated"
+        warnings.warn(
+            f"{row.name}@{row.version} was {what}; {len(names)} derived feature(s) depend on it: "
+            f"{', '.join(sorted(names)[:10])}{' ...' if len(names) > 10 else ''}",
+            LineageBreakWarning,
+            stacklevel=4,
+        )

@@ -1,0 +1,210 @@
+"""From ``derived_from`` text to a sqlglot tree whose feature references are plain columns.
+
+Feature paths are not SQL identifiers (``user-signals.click_count``, ``rec/items.price``,
+``@partner/ml/rec/items.embedding``, ``clicks@v2``), so before parsing every such path outside
+string literals, quoted identifiers and comments is rewritten into one quoted identifier
+(``"user-signals.click_count"``). Positions in errors are mapped back to the text the user typed.
+
+The parser is sqlglot's DuckDB dialect with its function table emptied: every call parses as
+``exp.Anonymous`` carrying the name as written and its position, so Raise's own function table
+(``functions.py``) decides what exists, what it means and how it is written in DuckDB SQL,
+instead of sqlglot's cross-dialect rewrites (which would e.g. turn ``NORMALIZE`` into Unicode
+normalization).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.errors import ParseError, TokenError
+
+__all__ = ["ExpressionSyntaxError", "ParsedExpression", "Position", "parse_expression", "position_of"]
+
+_NS = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+_FEATURE = r"[A-Za-z_][A-Za-z0-9_]*"
+# A path: optional "@", up to four namespace parts joined by "/", then ".feature"; or a bare
+# feature; either may end in "@vN".
+_REFERENCE = re.compile(rf"@?{_NS}(?:/{_NS}){{0,3}}\.{_FEATURE}(?:@v[0-9]+)?|{_FEATURE}@v[0-9]+")
+_BOUNDARY = re.compile(r"[A-Za-z0-9_.@/-]")
+
+
+class _RaiseDialect(DuckDB):
+    class Parser(DuckDB.Parser):  # type: ignore[valid-type,misc]
+        FUNCTIONS: ClassVar[dict[str, Any]] = {}
+        # Only syntax that is not a plain call keeps a special parser.
+        FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
+            k: v for k, v in DuckDB.Parser.FUNCTION_PARSERS.items() if k in {"CAST", "TRY_CAST", "EXTRACT"}
+        }
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where something is in the text the user typed: 0-based ``offset``, 1-based line/column."""
+
+    offset: int
+    line: int
+    column: int
+
+    def describe(self) -> str:
+        return f"line {self.line}, column {self.column}"
+
+
+class ExpressionSyntaxError(Exception):
+    def __init__(self, message: str, position: Position | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class ParsedExpression:
+    text: str  # as the user typed it
+    tree: exp.Expr  # shared (cached): copy before changing it
+    rewritten: str
+    # (offset in the rewritten text from which characters moved, how many) per added quote
+    shifts: tuple[tuple[int, int], ...]
+
+    def original_offset(self, rewritten_offset: int) -> int:
+        added = 0
+        for at, count in self.shifts:
+            if at <= rewritten_offset:
+                added += count
+        return max(0, rewritten_offset - added)
+
+    def position(self, node: exp.Expr) -> Position | None:
+        """The position of ``node`` (or of the first token under it that sqlglot located)."""
+        offset = node_offset(node)
+        return None if offset is None else position_of(self.text, self.original_offset(offset))
+
+
+def node_offset(node: exp.Expr) -> int | None:
+    for candidate in node.walk():
+        meta = candidate.meta if isinstance(candidate, exp.Expr) else None
+        if meta and "start" in meta:
+            return int(meta["start"])
+    return None
+
+
+def position_of(text: str, offset: int) -> Position:
+    before = text[:offset]
+    line = before.count("\n") + 1
+    column = offset - (before.rfind("\n") + 1) + 1
+    return Position(offset, line, column)
+
+
+def _skip_quoted(text: str, i: int, quote: str) -> int:
+    """Index after the literal or quoted identifier starting at ``i`` (doubled quotes escape)."""
+    j = i + 1
+    while j < len(text):
+        if text[j] == quote:
+            if j + 1 < len(text) and text[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    return len(text)
+
+
+def rewrite_references(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Quote every feature path that is not a plain identifier; return the text and its shifts."""
+    out: list[str] = []
+    shifts: list[tuple[int, int]] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "'\"":
+            j = _skip_quoted(text, i, ch)
+            out.append(text[i:j])
+            i = j
+            continue
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(text[i:j])
+            i = j
+            continue
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(text[i:j])
+            i = j
+            continue
+        if (ch.isalnum() or ch in "_@") and (i == 0 or not _BOUNDARY.match(text[i - 1])):
+            m = _REFERENCE.match(text, i)
+            # "1.e5" is a number, not group "1" and feature "e5".
+            if m and not re.fullmatch(r"[0-9]+\.[A-Za-z_].*", m.group()) and not _continues(text, m.end()):
+                rewritten_at = sum(len(p) for p in out)
+                out.append(f'"{m.group()}"')
+                # Text after the opening quote moves by one, after the closing quote by two.
+                shifts.append((rewritten_at + 1, 1))
+                shifts.append((rewritten_at + len(m.group()) + 2, 1))
+                i = m.end()
+                continue
+            m2 = re.compile(r"[A-Za-z0-9_]+").match(text, i)
+            j = m2.end() if m2 else i + 1
+            out.append(text[i:j])
+            i = j
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out), tuple(shifts)
+
+
+def _continues(text: str, end: int) -> bool:
+    """A match followed by more path characters (``a.b.c``) is not a feature reference."""
+    return end < len(text) and bool(re.match(r"[A-Za-z0-9_.@/]", text[end]))
+
+
+@lru_cache(maxsize=4096)
+def parse_expression(text: str) -> ParsedExpression:
+    """Parse one SQL expression; raise :class:`ExpressionSyntaxError` with the position."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionSyntaxError("The expression is empty; write SQL such as 'clicks / NULLIF(views, 0)'.", None)
+    rewritten, shifts = rewrite_references(text)
+    parsed = ParsedExpression(text, exp.Null(), rewritten, shifts)
+    try:
+        statements = sqlglot.parse(rewritten, dialect=_RaiseDialect)
+    except ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        position = None
+        if err.get("line") is not None and err.get("col") is not None:
+            position = _position_from_line_col(parsed, int(err["line"]), int(err["col"]))
+        description = str(err.get("description") or exc).split(". Line")[0]
+        raise ExpressionSyntaxError(f"Syntax error: {_plain(description)}", position) from exc
+    except TokenError as exc:
+        raise ExpressionSyntaxError(f"Syntax error: {exc}", None) from exc
+    statements = [s for s in statements if s is not None]
+    if len(statements) != 1:
+        raise ExpressionSyntaxError(
+            "derived_from must be one expression, not several statements separated by ';'.", None
+        )
+    tree = statements[0]
+    if isinstance(tree, exp.Query | exp.DML | exp.DDL | exp.Command):
+        raise ExpressionSyntaxError(
+            f"derived_from must be an expression such as 'clicks / NULLIF(views, 0)', not a {tree.key.upper()} "
+            "statement.",
+            position_of(text, 0),
+        )
+    assert isinstance(tree, exp.Expr)
+    return ParsedExpression(text, tree, rewritten, shifts)
+
+
+def _position_from_line_col(parsed: ParsedExpression, line: int, col: int) -> Position:
+    lines = parsed.rewritten.split("\n")
+    offset = sum(len(x) + 1 for x in lines[: line - 1]) + max(col - 1, 0)
+    return position_of(parsed.text, min(parsed.original_offset(offset), len(parsed.text)))
+
+
+def _plain(description: str) -> str:
+    """sqlglot speaks of its own classes; say it in SQL terms."""
+    m = re.match(r"Required keyword: '(\w+)' missing for <class 'sqlglot\.expressions\.[\w.]*\.(\w+)'>", description)
+    if m:
+        return f"{m.group(2).upper()} is missing its {m.group(1)!r} operand"
+    return description

@@ -1,0 +1,7 @@
+"""Feature lineage: the graph of what each derived feature reads, and its renderings (text, DOT, OpenLineage)."""
+
+from __future__ import annotations
+
+from raise_.lineage.graph import LineageEdge, LineageGraph, LineageNode
+
+__all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
