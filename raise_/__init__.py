@@ -6,16 +6,25 @@
 
 from __future__ import annotations
 
+from raise_.catalog.lineage_service import ImpactReport
 from raise_.client import Domain, Feature, FeatureGroup, FeatureStore, Organization, Project
+from raise_.client.lineage import Lineage
 from raise_.errors import (
+    CircularDependencyError,
+    ExpressionWarning,
     FeatureDeprecatedWarning,
     FeatureExistsError,
     FeatureNotFoundError,
     InvalidDtypeError,
+    InvalidExpressionError,
     InvalidNameError,
+    LineageBreakError,
+    LineageBreakWarning,
     RaiseError,
     SchemaChangeError,
 )
+from raise_.expressions import Issue, Reference, ValidationResult
+from raise_.lineage import LineageGraph, LineageNode
 from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
 from raise_.types import (
     Array,
@@ -42,10 +51,12 @@ __all__ = [
     "BlobRef",
     "Bool",
     "Bytes",
+    "CircularDependencyError",
     "CommitRecord",
     "Dataset",
     "Domain",
     "Embedding",
+    "ExpressionWarning",
     "Feature",
     "FeatureDeprecatedWarning",
     "FeatureExistsError",
@@ -56,18 +67,28 @@ __all__ = [
     "Float16",
     "Float32",
     "Float64",
+    "ImpactReport",
     "Int32",
     "Int64",
     "InvalidDtypeError",
+    "InvalidExpressionError",
     "InvalidNameError",
+    "Issue",
+    "Lineage",
+    "LineageBreakError",
+    "LineageBreakWarning",
+    "LineageGraph",
+    "LineageNode",
     "Organization",
     "Project",
     "RaiseError",
+    "Reference",
     "SchemaChangeError",
     "SnapshotRecord",
     "String",
     "Struct",
     "Timestamp",
+    "ValidationResult",
     "WriteResult",
     "__version__",
     "parse_dtype",

@@ -6,7 +6,9 @@ import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from raise_.catalog.lineage_service import ImpactReport
 from raise_.catalog.records import FeatureRecord
+from raise_.client.lineage import Lineage
 from raise_.errors import FeatureDeprecatedWarning
 from raise_.types import FeatureType, parse_dtype
 
@@ -139,6 +141,15 @@ class Feature:
     def list_versions(self) -> list[Feature]:
         """Every version of this feature, oldest first, archived ones included."""
         return [Feature(self._backend, r) for r in self._backend.list_versions(self.group_path, self.name)]
+
+    def get_lineage(self) -> Lineage:
+        """Where this feature comes from and what is computed from it."""
+        graph = self._backend.get_lineage(self.group_path, self.name, self.version)
+        return Lineage(self._backend, self.group_path, self.name, self.version, graph)
+
+    def impact(self, change_type: str = "schema_change") -> ImpactReport:
+        """What changing (``schema_change``) or deleting (``delete``) this version would affect."""
+        return self._backend.impact(self.group_path, self.name, self.version, change_type)
 
     def refresh(self) -> Feature:
         self._record = self._backend.get_feature(self.group_path, self.name, self.version)

@@ -12,6 +12,7 @@ from raise_.catalog.paths import split_version
 from raise_.catalog.records import FeatureGroupRecord
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.errors import RaiseError
+from raise_.expressions.model import ValidationResult
 from raise_.storage.dataset import Dataset
 from raise_.storage.service import CommitRecord, SnapshotRecord, WriteResult
 from raise_.types import FeatureType
@@ -155,6 +156,21 @@ class FeatureGroup:
         )
         (record,) = self._backend.create_features(self.path, [entry], if_exists=if_exists)
         return Feature(self._backend, record)
+
+    def validate_feature(
+        self,
+        name: str,
+        dtype: str | FeatureType,
+        *,
+        derived_from: str | None = None,
+        validation: str = "standard",
+        version: str | None = None,
+    ) -> ValidationResult:
+        """Check a definition as ``create_feature`` would (syntax, references, types, cycles,
+        access), without creating anything."""
+        return self._backend.validate_feature(
+            self.path, name, str(_wire_dtype(dtype)), derived_from, validation, version
+        )
 
     def get_or_create_feature(self, name: str, dtype: str | FeatureType, **kwargs: Any) -> Feature:
         kwargs.setdefault("if_exists", "skip")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from raise_.catalog.lineage_service import ImpactReport
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path
 from raise_.client.backend import Backend, open_backend
 from raise_.client.feature import Feature, warn_if_deprecated
@@ -194,6 +195,12 @@ class FeatureStore:
         record = self._backend.get_feature(fp.group_path, fp.feature, fp.version)
         warn_if_deprecated(record)
         return Feature(self._backend, record)
+
+    def analyze_impact(self, feature_id: str, change_type: str = "schema_change") -> ImpactReport:
+        """What a change to a feature (a path such as ``"user-signals/click_count"``) would affect
+        (seed 003 *Impact Analysis*); the report reads like a dict."""
+        fp = parse_feature_path(feature_id, self._context)
+        return self._backend.impact(fp.group_path, fp.feature, fp.version, change_type)
 
     def search_features(
         self,

@@ -84,11 +84,14 @@ class ParsedExpression:
 
 
 def node_offset(node: exp.Expr) -> int | None:
-    for candidate in node.walk():
-        meta = candidate.meta if isinstance(candidate, exp.Expr) else None
-        if meta and "start" in meta:
-            return int(meta["start"])
-    return None
+    """The leftmost located token under ``node`` (a breadth-first "first" would pick ``1`` in
+    ``name + 1``: a literal sits higher in the tree than the identifier under its column)."""
+    starts = [
+        int(candidate.meta["start"])
+        for candidate in node.walk()
+        if isinstance(candidate, exp.Expr) and candidate.meta and "start" in candidate.meta
+    ]
+    return min(starts) if starts else None
 
 
 def position_of(text: str, offset: int) -> Position:
@@ -175,7 +178,9 @@ def parse_expression(text: str) -> ParsedExpression:
         err = exc.errors[0] if exc.errors else {}
         position = None
         if err.get("line") is not None and err.get("col") is not None:
-            position = _position_from_line_col(parsed, int(err["line"]), int(err["col"]))
+            # sqlglot's column is that of the offending token's last character; point at its first.
+            width = len(str(err.get("highlight") or "")) or 1
+            position = _position_from_line_col(parsed, int(err["line"]), int(err["col"]), width)
         description = str(err.get("description") or exc).split(". Line")[0]
         raise ExpressionSyntaxError(f"Syntax error: {_plain(description)}", position) from exc
     except TokenError as exc:
@@ -196,9 +201,10 @@ def parse_expression(text: str) -> ParsedExpression:
     return ParsedExpression(text, tree, rewritten, shifts)
 
 
-def _position_from_line_col(parsed: ParsedExpression, line: int, col: int) -> Position:
+def _position_from_line_col(parsed: ParsedExpression, line: int, col: int, width: int = 1) -> Position:
     lines = parsed.rewritten.split("\n")
     offset = sum(len(x) + 1 for x in lines[: line - 1]) + max(col - 1, 0)
+    offset = max(offset - (width - 1), 0)
     return position_of(parsed.text, min(parsed.original_offset(offset), len(parsed.text)))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.expression_resolver import CatalogResolver
 from raise_.catalog.naming import validate_namespace_name
 from raise_.catalog.paths import parse_feature_path, parse_project_path
 from raise_.catalog.service import CatalogService
@@ -25,11 +26,12 @@ from raise_.errors import InvalidArgumentError, SnapshotExistsError, SnapshotNot
 from raise_.expressions import compile_predicate
 from raise_.governance import audit
 from raise_.progress import stages
+from raise_.storage.derived import Node, Plan, build_plan
 from raise_.storage.ingest import prepare_write, to_arrow
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, FeatureColumn, GroupLayout
 from raise_.storage.offline_store import OfflineStore, quote
 from raise_.storage.reader import ReadRequest, empty_result, read_group
-from raise_.storage.training import GroupRequest, training_set
+from raise_.storage.training import training_set
 from raise_.storage.writer import WRITE_MODES, apply_write
 
 __all__ = ["CommitRecord", "DataService", "SnapshotRecord", "WriteResult"]
@@ -159,15 +161,33 @@ class DataService(CatalogService):
             return [(f.name, f) for f in layout.latest() if f.derived_from is None]
         if isinstance(features, str) or not isinstance(features, list | tuple):
             raise InvalidArgumentError("features must be a list of feature names, e.g. ['clicks'].", {})
-        out = [(name, layout.resolve(name)) for name in features]
-        derived = [name for name, f in out if f.derived_from is not None]
-        if derived:
-            raise InvalidArgumentError(
-                f"Derived feature {derived[0]!r} cannot be read yet: the expression engine that computes derived "
-                "features has not landed.",
-                {"feature": derived[0]},
-            )
-        return out
+        return [(name, layout.resolve(name)) for name in features]
+
+    def _plan(
+        self, probe: GroupLayout | None, requested: list[tuple[GroupLayout, FeatureColumn]]
+    ) -> tuple[Plan, list[Node]]:
+        """Resolve derived features (recursively, across groups) into a query plan."""
+        layouts = {layout.path: layout for layout, _ in requested}
+        if probe is not None:
+            layouts[probe.path] = probe
+
+        def layout_of(path: str) -> GroupLayout:
+            if path not in layouts:
+                layouts[path] = self.layout(path)
+            return layouts[path]
+
+        if all(column.derived_from is None for _, column in requested):
+            return build_plan(probe, requested, layout_of, lambda _: None)  # type: ignore[arg-type,return-value]
+        with self.db.reader() as s:
+            resolvers: dict[str, CatalogResolver] = {}
+
+            def resolver_of(layout: GroupLayout) -> CatalogResolver:
+                if layout.path not in resolvers:
+                    org, domain, project, group = layout.path.split("/")
+                    resolvers[layout.path] = CatalogResolver.for_path(s, (org, domain, project, group), self.actor())
+                return resolvers[layout.path]
+
+            return build_plan(probe, requested, layout_of, resolver_of)
 
     def _snapshot_commit(self, layout: GroupLayout, name: str) -> int:
         rows = (
@@ -226,17 +246,24 @@ class DataService(CatalogService):
         if not self.store.table_exists(layout.table):
             return empty_result(layout, req, {})
         self._check_not_compacted(layout, commit)
-        result = read_group(self.store, layout, req)
+        plan, nodes = self._plan(layout, [(layout, f) for _, f in chosen])
+        result = read_group(
+            self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
+        )
         self._audit_data(layout, "READ", rows=result.num_rows, as_of_commit=commit)
         return result
 
     def changes(self, group_path: str, since_commit: int, features: list[str] | None = None) -> pa.Table:
         """The visible rows written by commits after ``since_commit``, with their ``_commit``."""
         layout = self.layout(group_path)
-        req = ReadRequest(self._features(layout, features), since_commit=_commit_id(since_commit, "since_commit"))
+        chosen = self._features(layout, features)
+        req = ReadRequest(chosen, since_commit=_commit_id(since_commit, "since_commit"))
         if not self.store.table_exists(layout.table):
             return empty_result(layout, req, {}).append_column(COMMIT_COLUMN, pa.array([], type=pa.int64()))
-        result = read_group(self.store, layout, req)
+        plan, nodes = self._plan(layout, [(layout, f) for _, f in chosen])
+        result = read_group(
+            self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
+        )
         self._audit_data(layout, "READ", rows=result.num_rows, since_commit=since_commit)
         return result
 
@@ -384,30 +411,21 @@ class DataService(CatalogService):
             by_group.setdefault(fp.group_path, []).append((ref, label))
         layouts = {path: self.layout(path) for path in by_group}
         plain = [label.split("@")[0] for refs in by_group.values() for _, label in refs]
-        requests = []
-        by_group_refs: dict[int, list[str]] = {}
+        requested: list[tuple[GroupLayout, FeatureColumn]] = []
+        names: list[str] = []
         for path, refs in by_group.items():
-            layout = layouts[path]
-            cols = []
-            for ref, label in refs:
-                f = layout.resolve(label)
-                if f.derived_from is not None:
-                    raise InvalidArgumentError(
-                        f"Derived feature {ref!r} cannot be served yet: the expression engine has not landed.", {}
-                    )
+            for _ref, label in refs:
+                requested.append((layouts[path], layouts[path].resolve(label)))
                 # Output columns are feature names; a name asked for from two groups keeps its path.
-                out = label if plain.count(label.split("@")[0]) == 1 else ref
-                cols.append((out, f))
-            request = GroupRequest(layout, cols)
-            requests.append(request)
-            by_group_refs[id(request)] = [ref for ref, _ in refs]
+                names.append(label if plain.count(label.split("@")[0]) == 1 else _ref)
+        refs_in_order = [ref for refs in by_group.values() for ref, _ in refs]
+        plan, nodes = self._plan(None, requested)
+        outputs = list(zip(names, nodes, strict=True))
         bar = stages(2, "training set", entity.num_rows)
         try:
-            result = training_set(self.store, entity, event_time_column, requests)
-            outputs = {
-                ref: out for req in requests for (out, _), ref in zip(req.features, by_group_refs[id(req)], strict=True)
-            }
-            result = result.select([*entity.column_names, *(outputs[ref] for ref in features)])
+            result = training_set(self.store, entity, event_time_column, plan, outputs)
+            out_of = dict(zip(refs_in_order, names, strict=True))
+            result = result.select([*entity.column_names, *(out_of[ref] for ref in features)])
             bar.update()
             for layout in layouts.values():
                 self._audit_data(layout, "QUERY", rows=result.num_rows, kind="training_set")
