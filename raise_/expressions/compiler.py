@@ -175,6 +175,9 @@ class _Renderer:
             else:
                 args.append(self.render(arg))
         sql = spec.render(args)
+        if spec.category == "vector":
+            # DuckDB's list functions reject a NULL vector instead of returning NULL.
+            sql = f"CASE WHEN {' OR '.join(f'{a} IS NULL' for a in args)} THEN NULL ELSE {sql} END"
         if over:
             return sql
         if spec.aggregate:

@@ -14,13 +14,13 @@ normalization).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
-import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ParseError, TokenError
 
@@ -172,8 +172,10 @@ def parse_expression(text: str) -> ParsedExpression:
         raise ExpressionSyntaxError("The expression is empty; write SQL such as 'clicks / NULLIF(views, 0)'.", None)
     rewritten, shifts = rewrite_references(text)
     parsed = ParsedExpression(text, exp.Null(), rewritten, shifts)
+    dialect = _RaiseDialect()
     try:
-        statements = sqlglot.parse(rewritten, dialect=_RaiseDialect)
+        tokens = dialect.tokenize(rewritten)
+        statements = dialect.parser().parse(tokens, rewritten)
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         position = None
@@ -191,13 +193,25 @@ def parse_expression(text: str) -> ParsedExpression:
             "derived_from must be one expression, not several statements separated by ';'.", None
         )
     tree = statements[0]
-    if isinstance(tree, exp.Query | exp.DML | exp.DDL | exp.Command):
-        raise ExpressionSyntaxError(
-            f"derived_from must be an expression such as 'clicks / NULLIF(views, 0)', not a {tree.key.upper()} "
-            "statement.",
-            position_of(text, 0),
-        )
     assert isinstance(tree, exp.Expr)
+    first = tokens[0]
+    statement = isinstance(tree, exp.Query | exp.DML | exp.DDL | exp.Command)
+    # DROP, ALTER, SET, PRAGMA, ... are statements sqlglot files under none of those classes.
+    if statement or (
+        first.token_type in _RaiseDialect.Parser.STATEMENT_PARSERS and not isinstance(tree, exp.Condition)
+    ):
+        word = tree.key.upper() if statement else first.text.upper()
+        raise ExpressionSyntaxError(
+            f"derived_from must be an expression such as 'clicks / NULLIF(views, 0)', not a {word} statement.",
+            position_of(text, parsed.original_offset(first.start)),
+        )
+    for before, token in itertools.pairwise(tokens):
+        # sqlglot reads "f(a,, b)" as "f(a, b)"; SQL (and DuckDB) refuse it.
+        if token.token_type == TokenType.COMMA and before.token_type in (TokenType.COMMA, TokenType.L_PAREN):
+            raise ExpressionSyntaxError(
+                "Syntax error: an argument is missing before this ','.",
+                position_of(text, parsed.original_offset(token.start)),
+            )
     return ParsedExpression(text, tree, rewritten, shifts)
 
 

@@ -43,7 +43,7 @@ def referenced_names(text: str) -> list[str]:
     """The names an expression mentions, in order of first appearance."""
     tree = parse_expression(text).tree
     seen: dict[str, None] = {}
-    for col in tree.find_all(exp.Column):
+    for col in tree.find_all(exp.Column, bfs=False):  # depth-first: left to right as typed
         if isinstance(col.this, exp.Identifier) and not col.table:
             seen.setdefault(col.this.this, None)
     return list(seen)
