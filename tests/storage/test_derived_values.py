@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the expression table reads best one case per line)
 """Derived feature values from ``group.read`` and ``get_training_data``, checked against a
 numpy/pandas reference computed independently from the written data (one expression per function
 family, with NULLs and zero divisors in the data)."""
