@@ -181,7 +181,8 @@ class _Checker:
             temporal = self._temporal_arithmetic(op, left, right)
             if temporal is not None:
                 return temporal
-        if isinstance(node, exp.Mul) and Special.INTERVAL in (left, right) and is_numeric(left) and is_numeric(right):
+        other = right if left is Special.INTERVAL else left
+        if isinstance(node, exp.Mul) and Special.INTERVAL in (left, right) and is_numeric(other):  # INTERVAL 1 DAY * 3
             return Special.INTERVAL
         for side in (left, right):
             if not is_numeric(side):
@@ -206,6 +207,9 @@ class _Checker:
         def real(t: SqlType, want: Callable[[SqlType], bool]) -> bool:
             return not isinstance(t, Special) and want(t)
 
+        timely = any(t is Special.INTERVAL or real(t, is_temporal) for t in (left, right))
+        if Special.UNKNOWN in (left, right) and timely:
+            return Special.UNKNOWN  # an unresolved name next to a time: no type error on its account
         if real(left, is_temporal) and right is Special.INTERVAL:
             return Timestamp()
         if op == "+" and left is Special.INTERVAL and real(right, is_temporal):

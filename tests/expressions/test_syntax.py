@@ -33,6 +33,8 @@ REWRITES = [
     # plain names, operators and keywords are untouched
     ("clicks / NULLIF(views, 0)", "clicks / NULLIF(views, 0)"),
     ("a-b", "a-b"),
+    ("a - b.c", 'a - "b.c"'),
+    ("a-b.c", '"a-b.c"'),  # a '-' inside a path belongs to the group name ("user-signals")
     ("x>=1 AND y<>2", "x>=1 AND y<>2"),
     # string literals, quoted identifiers and comments are left alone
     ("'user-signals.click_count'", "'user-signals.click_count'"),
