@@ -55,7 +55,7 @@ from raise_.errors import (
     SchemaChangeError,
     VersionNotFoundError,
 )
-from raise_.expressions.model import FeatureInfo, ValidationResult
+from raise_.expressions.model import FeatureInfo, GroupInfo, ValidationResult
 from raise_.expressions.validation import check_level, validate_expression
 from raise_.governance import audit
 from raise_.types import parse_dtype
@@ -337,7 +337,7 @@ class FeatureService:
                 self._audit_feature(s, "DELETE", row, g)
                 s.flush()
                 self._flag_dependents(s, row, g.path, "DELETE")  # type: ignore[attr-defined]
-                relink_dependents(s, (g.org, g.domain, g.project, g.model.name), self.actor(), [row.name])
+                relink_dependents(s, g.model.id, self.actor(), [row.name])
             s.flush()
             return feature_record(row, g)
 
@@ -512,6 +512,7 @@ class _BatchCreator:
         self.new_rows: list[dict[str, Any]] = []
         self.audit_entries: list[dict[str, Any]] = []
         self.edges: dict[uuid.UUID, list[tuple[str, str]]] = {}  # new derived feature → its upstream
+        self._group_info: GroupInfo | None = None
 
     def _model(self, name: str, number: int) -> FeatureModel:
         if self._models is None:  # loaded once, only when the batch meets an existing feature
@@ -636,7 +637,9 @@ class _BatchCreator:
         if d.derived_from is None:
             return None
         gid = str(self.g.model.id)
-        info = CatalogResolver.for_path(self.s, self.path, self.actor).context
+        if self._group_info is None:  # loaded once per batch, not once per derived definition
+            self._group_info = CatalogResolver.for_path(self.s, self.path, self.actor).context
+        info = self._group_info
         pending = {
             gid: [
                 FeatureInfo(
@@ -680,7 +683,7 @@ class _BatchCreator:
                 replace_edges(self.s, feature_id, edges)
             # Dependents that named these features before they existed (or an older version)
             # now read them: their edges follow.
-            relink_dependents(self.s, self.path, self.actor, {r["name"] for r in self.new_rows})
+            relink_dependents(self.s, self.g.model.id, self.actor, {r["name"] for r in self.new_rows})
         audit.write(self.s, self.audit_entries)
         self.s.flush()
 

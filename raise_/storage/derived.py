@@ -164,8 +164,7 @@ def _place(plan: Plan) -> None:
 
 def _compile(plan: Plan, node: Node, column_sql: Callable[[Reference], str], et: str, keys: tuple[str, ...]) -> str:
     assert node.analysis is not None
-    sql = compile_expression(node.analysis, CompileContext(column_sql, et, keys, plan.params))
-    return sql
+    return compile_expression(node.analysis, CompileContext(column_sql, et, keys, plan.params))
 
 
 def group_relation(plan: Plan, layout: GroupLayout, base_sql: str, stored: dict[str, str]) -> str:
