@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from raise_.catalog.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
+from raise_.catalog.naming import parse_version
 from raise_.expressions.analysis import Resolution
 from raise_.expressions.model import NEW_FEATURE_ID, FeatureInfo, GroupInfo, Reference
 from raise_.expressions.sqltypes import Special
-from raise_.governance.access import can_read, live_grant
+from raise_.governance.access import GroupACLs, live_grant
 from raise_.hints import suggest
 from raise_.types import Timestamp, parse_dtype
 
@@ -32,6 +33,37 @@ TIME_ALIASES: Final = ("event_time", "timestamp")
 
 
 _PLACEHOLDER: Final = GroupInfo("", "", "", "", "", "", "", "", None, None)
+
+# A group and every version of its features in one round trip (built once: constructing a
+# four-table join costs about as much as running it). Ordered oldest version first per name.
+_GROUP_WITH_FEATURES: Final = (
+    select(
+        FeatureGroupModel.id.label("group_id"),
+        FeatureGroupModel.entity_keys,
+        FeatureGroupModel.event_time_column,
+        ProjectModel.id.label("project_id"),
+        DomainModel.id.label("domain_id"),
+        OrganizationModel.id.label("org_id"),
+        FeatureModel.id.label("feature_id"),
+        FeatureModel.name,
+        FeatureModel.version,
+        FeatureModel.dtype,
+        FeatureModel.derived_from,
+        FeatureModel.status,
+    )
+    .select_from(FeatureGroupModel)
+    .join(ProjectModel, FeatureGroupModel.project_id == ProjectModel.id)
+    .join(DomainModel, ProjectModel.domain_id == DomainModel.id)
+    .join(OrganizationModel, DomainModel.org_id == OrganizationModel.id)
+    .outerjoin(FeatureModel, FeatureModel.group_id == FeatureGroupModel.id)
+    .where(
+        OrganizationModel.name == bindparam("org"),
+        DomainModel.name == bindparam("domain"),
+        ProjectModel.name == bindparam("project"),
+        FeatureGroupModel.name == bindparam("group"),
+    )
+    .order_by(FeatureModel.name, FeatureModel.version_number)
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +114,14 @@ class _LoadedGroup:
         return (live[-1] if live else None), all_versions
 
 
+@dataclass
+class _Cache:
+    """What one validation or plan has loaded, shared by the resolvers of every group it visits."""
+
+    groups: dict[tuple[str, str, str, str], _LoadedGroup | None] = field(default_factory=dict)
+    acls: dict[str, GroupACLs] = field(default_factory=dict)  # by group id
+
+
 class CatalogResolver:
     """Resolves names in the context of one group (``context``), as ``user`` would see them."""
 
@@ -93,14 +133,14 @@ class CatalogResolver:
         *,
         defining: tuple[str, str, str] | None = None,
         pending: dict[str, list[FeatureInfo]] | None = None,
-        cache: dict[tuple[str, str, str, str], _LoadedGroup | None] | None = None,
+        cache: _Cache | None = None,
     ) -> None:
         self.session = session
         self.context = context
         self.user = user
         self.defining = defining  # (group id, name, version) of the feature being created
         self.pending = pending if pending is not None else {}  # group id → versions created in this batch
-        self._cache = cache if cache is not None else {}
+        self._cache = cache if cache is not None else _Cache()
 
     @classmethod
     def for_path(
@@ -114,13 +154,30 @@ class CatalogResolver:
     ) -> CatalogResolver:
         """A resolver in the context of the group at ``path`` (which must exist);
         ``defining``: (name, version) of the feature being created there."""
-        cache: dict[tuple[str, str, str, str], _LoadedGroup | None] = {}
+        cache = _Cache()
         probe = cls(session, _PLACEHOLDER, user, cache=cache)
         loaded = probe.load_group(*path)
         if loaded is None:
             raise LookupError(path)
         identity = (loaded.info.id, *defining) if defining is not None else None
         return cls(session, loaded.info, user, defining=identity, pending=pending, cache=cache)
+
+    def defining_feature(self, name: str, version: str) -> CatalogResolver:
+        """This resolver, for the expression of version ``version`` of feature ``name`` of its group."""
+        return CatalogResolver(
+            self.session,
+            self.context,
+            self.user,
+            defining=(self.context.id, name, version),
+            pending=self.pending,
+            cache=self._cache,
+        )
+
+    def next_version_number(self, name: str) -> int:
+        """The number the next version of ``name`` in this resolver's group would get."""
+        loaded = self.load_group(self.context.org, self.context.domain, self.context.project, self.context.name)
+        numbers = [parse_version(v.version) for v in loaded.versions if v.name == name] if loaded else []
+        return max(numbers, default=0) + 1
 
     def for_group(self, group: GroupInfo) -> CatalogResolver:
         """A resolver for names written in ``group``'s expressions, sharing this one's cache."""
@@ -132,51 +189,45 @@ class CatalogResolver:
 
     def load_group(self, org: str, domain: str, project: str, group: str) -> _LoadedGroup | None:
         key = (org, domain, project, group)
-        if key not in self._cache:
-            self._cache[key] = self._query_group(org, domain, project, group)
-        loaded = self._cache[key]
+        if key not in self._cache.groups:
+            self._cache.groups[key] = self._query_group(org, domain, project, group)
+        loaded = self._cache.groups[key]
         if loaded is not None and loaded.info.id in self.pending:
             return _LoadedGroup(loaded.info, [*loaded.versions, *self.pending[loaded.info.id]])
         return loaded
 
     def _query_group(self, org: str, domain: str, project: str, group: str) -> _LoadedGroup | None:
-        row = self.session.execute(
-            select(FeatureGroupModel, ProjectModel.id, DomainModel.id, OrganizationModel.id)
-            .join(ProjectModel, FeatureGroupModel.project_id == ProjectModel.id)
-            .join(DomainModel, ProjectModel.domain_id == DomainModel.id)
-            .join(OrganizationModel, DomainModel.org_id == OrganizationModel.id)
-            .where(
-                OrganizationModel.name == org,
-                DomainModel.name == domain,
-                ProjectModel.name == project,
-                FeatureGroupModel.name == group,
-            )
-        ).one_or_none()
-        if row is None:
+        rows = self.session.execute(
+            _GROUP_WITH_FEATURES, {"org": org, "domain": domain, "project": project, "group": group}
+        ).all()
+        if not rows:
             return None
-        g, project_id, domain_id, org_id = row
+        first = rows[0]
         info = GroupInfo(
-            id=str(g.id),
-            org_id=str(org_id),
-            domain_id=str(domain_id),
-            project_id=str(project_id),
+            id=str(first.group_id),
+            org_id=str(first.org_id),
+            domain_id=str(first.domain_id),
+            project_id=str(first.project_id),
             org=org,
             domain=domain,
             project=project,
             name=group,
-            entity_keys=tuple(g.entity_keys) if g.entity_keys is not None else None,
-            event_time=g.event_time_column,
+            entity_keys=tuple(first.entity_keys) if first.entity_keys is not None else None,
+            event_time=first.event_time_column,
         )
-        features = self.session.scalars(
-            select(FeatureModel)
-            .where(FeatureModel.group_id == g.id)
-            .order_by(FeatureModel.name, FeatureModel.version_number)
-        ).all()
         versions = [
-            FeatureInfo(str(f.id), info, f.name, f.version, parse_dtype(f.dtype), f.derived_from, f.status)
-            for f in features
+            FeatureInfo(str(r.feature_id), info, r.name, r.version, parse_dtype(r.dtype), r.derived_from, r.status)
+            for r in rows
+            if r.feature_id is not None  # a group without features gives one row of NULLs
         ]
         return _LoadedGroup(info, versions)
+
+    def _acls(self, group: GroupInfo) -> GroupACLs:
+        if group.id not in self._cache.acls:
+            self._cache.acls[group.id] = GroupACLs.load(
+                self.session, group.id, group.project_id, group.domain_id, group.org_id
+            )
+        return self._cache.acls[group.id]
 
     # -- resolution ----------------------------------------------------------------------------
 
@@ -196,6 +247,8 @@ class CatalogResolver:
             full = (ctx.org, ctx.domain, ctx.project, ctx.name)
             org, domain, project, group = full[: 4 - len(parsed.namespace)] + parsed.namespace
         scope = parsed.scope
+        if scope == "external" and org == ctx.org:
+            scope = "org"  # "@own-org/..." is written like a cross-org path but stays inside the organization
         if (org, domain, project, group) == (ctx.org, ctx.domain, ctx.project, ctx.name) and scope != "external":
             scope = "group"
         loaded = self.load_group(org, domain, project, group)
@@ -254,7 +307,7 @@ class CatalogResolver:
                 ("domain", target.domain_id),
                 ("organization", target.org_id),
             ]
-            if feature.id != NEW_FEATURE_ID and not can_read(self.session, self.user, chain):
+            if feature.id != NEW_FEATURE_ID and not self._acls(target).effective(chain).allows_read(self.user):
                 issues.append(
                     (
                         "PERMISSION_DENIED",

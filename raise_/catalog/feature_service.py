@@ -164,18 +164,18 @@ class FeatureService:
         d = normalize_definition({"name": name, "dtype": dtype, "derived_from": derived_from, "version": version})
         org, domain, project, group = group_path_parts(group_path)
         with self.db.reader() as s:
-            g = find_group(s, org, domain, project, group)
-            numbers = s.scalars(
-                select(FeatureModel.version_number).where(
-                    FeatureModel.group_id == g.model.id, FeatureModel.name == d.name
-                )
-            ).all()
-            target = d.version or format_version(max(numbers, default=0) + 1)
             if d.derived_from is None:
+                find_group(s, org, domain, project, group)  # the group must exist
                 return ValidationResult(True, d.feature_type, [], [], [], level)
-            resolver = CatalogResolver.for_path(
-                s, (org, domain, project, group), self.actor(), defining=(d.name, target)
-            )
+            try:
+                # One query loads the group and every version of its features; those also give
+                # the version a create would make, which a cycle through the new version must use.
+                resolver = CatalogResolver.for_path(s, (org, domain, project, group), self.actor())
+            except LookupError:
+                find_group(s, org, domain, project, group)  # raises FEATURE_GROUP_NOT_FOUND with hints
+                raise
+            target = d.version or format_version(resolver.next_version_number(d.name))
+            resolver = resolver.defining_feature(d.name, target)
             result, _ = validate_expression(d.derived_from, d.feature_type, resolver, level=level, name=d.name)
             return result
 

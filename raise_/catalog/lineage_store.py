@@ -44,9 +44,13 @@ def _uuid(value: str | uuid.UUID) -> uuid.UUID:
 
 
 def replace_edges(session: Session, feature_id: str | uuid.UUID, edges: list[tuple[str, str]]) -> None:
-    """Make ``feature_id``'s upstream edges exactly ``edges`` ((upstream id, context) pairs)."""
+    """Make ``feature_id``'s upstream edges exactly ``edges`` ((upstream id, context) pairs).
+
+    A feature is never its own upstream: a self-reference (a cycle accepted under ``permissive``)
+    would otherwise put a loop in every graph drawn from here."""
     fid = _uuid(feature_id)
     session.execute(delete(FeatureLineageModel).where(FeatureLineageModel.feature_id == fid))
+    edges = [(up, context) for up, context in edges if _uuid(up) != fid]
     if edges:
         now = utcnow()
         session.execute(

@@ -440,6 +440,18 @@ class _Checker:
         return Special.UNKNOWN
 
     def window(self, node: exp.Window) -> SqlType:
+        if self._in_aggregate:
+            # Reported once, for the window; its function is checked as if it stood alone.
+            self.issue("NESTED_AGGREGATE", "A window cannot be used inside an aggregate.", node)
+            self._in_aggregate = False
+            try:
+                self._window(node)
+            finally:
+                self._in_aggregate = True
+            return Special.UNKNOWN
+        return self._window(node)
+
+    def _window(self, node: exp.Window) -> SqlType:
         self.analysis.has_window = True
         inner = node.this
         if isinstance(inner, exp.WithinGroup):
@@ -455,8 +467,6 @@ class _Checker:
             result = self.function(inner, over=True)
         else:
             return self.unsupported(inner)
-        if self._in_aggregate:
-            self.issue("NESTED_AGGREGATE", "A window cannot be used inside an aggregate.", node)
         for part in node.args.get("partition_by") or []:
             self.visit(part)
         order = node.args.get("order")

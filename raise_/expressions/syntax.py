@@ -18,9 +18,9 @@ import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
-from sqlglot import TokenType, exp
+from sqlglot import Token, TokenType, exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ParseError, TokenError
 
@@ -101,8 +101,9 @@ def position_of(text: str, offset: int) -> Position:
     return Position(offset, line, column)
 
 
-def _skip_quoted(text: str, i: int, quote: str) -> int:
-    """Index after the literal or quoted identifier starting at ``i`` (doubled quotes escape)."""
+def _quoted_end(text: str, i: int, quote: str) -> int | None:
+    """Index after the literal or quoted identifier starting at ``i`` (doubled quotes escape);
+    None when it is never closed."""
     j = i + 1
     while j < len(text):
         if text[j] == quote:
@@ -111,7 +112,35 @@ def _skip_quoted(text: str, i: int, quote: str) -> int:
                 continue
             return j + 1
         j += 1
-    return len(text)
+    return None
+
+
+def _skip_quoted(text: str, i: int, quote: str) -> int:
+    end = _quoted_end(text, i, quote)
+    return len(text) if end is None else end
+
+
+def _unterminated(text: str) -> int | None:
+    """Where a string, quoted name or block comment that never closes starts, if one does."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "'\"":
+            end = _quoted_end(text, i, ch)
+            if end is None:
+                return i
+            i = end
+        elif text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                return i
+            i = j + 2
+        else:
+            i += 1
+    return None
 
 
 def rewrite_references(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -186,6 +215,12 @@ def parse_expression(text: str) -> ParsedExpression:
         description = str(err.get("description") or exc).split(". Line")[0]
         raise ExpressionSyntaxError(f"Syntax error: {_plain(description)}", position) from exc
     except TokenError as exc:
+        opened = _unterminated(text)
+        if opened is not None:
+            what = {"'": "string", '"': "quoted name", "/": "comment"}[text[opened]]
+            raise ExpressionSyntaxError(
+                f"Syntax error: the {what} that starts here is never closed.", position_of(text, opened)
+            ) from exc
         raise ExpressionSyntaxError(f"Syntax error: {exc}", None) from exc
     statements = [s for s in statements if s is not None]
     if len(statements) != 1:
@@ -212,7 +247,25 @@ def parse_expression(text: str) -> ParsedExpression:
                 "Syntax error: an argument is missing before this ','.",
                 position_of(text, parsed.original_offset(token.start)),
             )
+    _locate_keywords(tree, tokens)
     return ParsedExpression(text, tree, rewritten, shifts)
+
+
+# Nodes sqlglot builds from a bare keyword carry no position; take it from their tokens.
+_KEYWORD_NODES: Final = {
+    TokenType.CURRENT_TIMESTAMP: exp.CurrentTimestamp,
+    TokenType.CURRENT_DATE: exp.CurrentDate,
+    TokenType.CURRENT_TIME: exp.CurrentTime,
+}
+
+
+def _locate_keywords(tree: exp.Expr, tokens: list[Token]) -> None:
+    for token_type, node_type in _KEYWORD_NODES.items():
+        starts = [t.start for t in tokens if t.token_type == token_type]
+        nodes = list(tree.find_all(node_type, bfs=False))  # depth first: the order they were written in
+        if len(nodes) == len(starts):
+            for node, start in zip(nodes, starts, strict=True):
+                node.meta["start"] = start
 
 
 def _position_from_line_col(parsed: ParsedExpression, line: int, col: int, width: int = 1) -> Position:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import ACLModel, ExternalGrantModel
+from raise_.catalog.models import ACLModel, ExternalGrantModel, FeatureModel
 
-__all__ = ["EffectiveACL", "can_read", "effective_acl", "live_grant"]
+__all__ = ["EffectiveACL", "GroupACLs", "can_read", "effective_acl", "live_grant"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,20 @@ def _uuid(value: str | uuid.UUID) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def effective_acl(session: Session, chain: list[tuple[str, str | uuid.UUID]]) -> EffectiveACL:
+Chain = list[tuple[str, str | uuid.UUID]]
+
+
+def effective_acl(session: Session, chain: Chain) -> EffectiveACL:
     """``chain``: (resource_type, id) from the resource itself up to its organization."""
     ids = [_uuid(i) for _, i in chain]
     rows = {
         (r.resource_type, r.resource_id): r
         for r in session.scalars(select(ACLModel).where(ACLModel.resource_id.in_(ids)))
     }
+    return _merge(rows, chain)
+
+
+def _merge(rows: dict[tuple[str, uuid.UUID], ACLModel], chain: Chain) -> EffectiveACL:
     readers: set[str] = set()
     writers: set[str] = set()
     admins: set[str] = set()
@@ -61,8 +69,52 @@ def effective_acl(session: Session, chain: list[tuple[str, str | uuid.UUID]]) ->
     return EffectiveACL(frozenset(readers), frozenset(writers), frozenset(admins), restricted)
 
 
-def can_read(session: Session, user: str, chain: list[tuple[str, str | uuid.UUID]]) -> bool:
+def can_read(session: Session, user: str, chain: Chain) -> bool:
     return effective_acl(session, chain).allows_read(user)
+
+
+# Every ACL that can apply to a group or one of its features, in one round trip (built once).
+_GROUP_ACLS: Final = select(ACLModel).where(
+    or_(
+        and_(ACLModel.resource_type == "feature_group", ACLModel.resource_id == bindparam("group")),
+        and_(ACLModel.resource_type == "project", ACLModel.resource_id == bindparam("project")),
+        and_(ACLModel.resource_type == "domain", ACLModel.resource_id == bindparam("domain")),
+        and_(ACLModel.resource_type == "organization", ACLModel.resource_id == bindparam("org")),
+        and_(
+            ACLModel.resource_type == "feature",
+            ACLModel.resource_id.in_(select(FeatureModel.id).where(FeatureModel.group_id == bindparam("group"))),
+        ),
+    )
+)
+
+
+class GroupACLs:
+    """The ACLs above a group and on its features, loaded once, so checking many features of one
+    group (an expression's references, a plan) costs one query rather than one per feature."""
+
+    def __init__(self, rows: dict[tuple[str, uuid.UUID], ACLModel]) -> None:
+        self._rows = rows
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        group_id: str | uuid.UUID,
+        project_id: str | uuid.UUID,
+        domain_id: str | uuid.UUID,
+        org_id: str | uuid.UUID,
+    ) -> GroupACLs:
+        params = {
+            "group": _uuid(group_id),
+            "project": _uuid(project_id),
+            "domain": _uuid(domain_id),
+            "org": _uuid(org_id),
+        }
+        return cls({(r.resource_type, r.resource_id): r for r in session.scalars(_GROUP_ACLS, params)})
+
+    def effective(self, chain: Chain) -> EffectiveACL:
+        """``chain`` must run from a feature or the group itself up to the organization."""
+        return _merge(self._rows, chain)
 
 
 def live_grant(

@@ -526,7 +526,7 @@ PATHS = [
     ("other.x@v1", "project", "acme/mlplatform/recommendation/other/x@v1"),
     ("rec2/other2.y", "domain", "acme/mlplatform/rec2/other2/y@v1"),
     ("dom2/rec3/other3.z", "org", "acme/dom2/rec3/other3/z@v1"),
-    ("@acme/dom2/rec3/other3.z", "external", "acme/dom2/rec3/other3/z@v1"),
+    ("@acme/dom2/rec3/other3.z", "org", "acme/dom2/rec3/other3/z@v1"),  # own org, written as a cross-org path
 ]
 
 

@@ -210,9 +210,21 @@ def test_errors_without_a_position(typed: str, message: str) -> None:
     assert (info.value.message, info.value.position) == (message, None)
 
 
-def test_unterminated_string_is_a_syntax_error() -> None:
-    with pytest.raises(ExpressionSyntaxError, match=r"^Syntax error: "):
-        parse_expression("a + 'x")
+@pytest.mark.parametrize(
+    ("typed", "message", "offset"),
+    [
+        ("a + 'x", "the string that starts here is never closed.", 4),
+        ("a + 'it''s' + 'x", "the string that starts here is never closed.", 14),
+        ("'it''", "the string that starts here is never closed.", 0),
+        ('a + "b', "the quoted name that starts here is never closed.", 4),
+        ("a /* note", "the comment that starts here is never closed.", 2),
+    ],
+)
+def test_an_unterminated_literal_points_at_its_start(typed: str, message: str, offset: int) -> None:
+    with pytest.raises(ExpressionSyntaxError) as info:
+        parse_expression(typed)
+    assert info.value.message == f"Syntax error: {message}"
+    assert info.value.position is not None and info.value.position.offset == offset
 
 
 def test_a_trailing_semicolon_is_one_expression() -> None:

@@ -311,6 +311,14 @@ def test_upstream_later_in_the_same_batch(group: FeatureGroup) -> None:
     assert [n.label for n in first.get_lineage().upstream] == ["click_count@v1", "late@v1"]
 
 
+def test_a_permissive_self_reference_records_no_loop(group: FeatureGroup) -> None:
+    with pytest.warns(ExpressionWarning, match="CIRCULAR_DEPENDENCY"):
+        loop = group.create_feature("loop", "float64", derived_from="loop + click_count", validation="permissive")
+    lineage = loop.get_lineage()
+    assert ([n.label for n in lineage.upstream], lineage.downstream) == (["click_count@v1"], [])
+    assert [n.label for n in lineage.all_upstream()] == ["click_count@v1"]
+
+
 # -- breaks -----------------------------------------------------------------------------------
 
 
