@@ -32,6 +32,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ACLModel",
+    "AuditAlertMatchModel",
+    "AuditAlertModel",
+    "AuditChainModel",
     "AuditLogModel",
     "Base",
     "DomainModel",
@@ -40,7 +43,9 @@ __all__ = [
     "FeatureLineageModel",
     "FeatureModel",
     "JsonType",
+    "OrgAliasModel",
     "OrganizationModel",
+    "PrincipalGroupModel",
     "ProjectModel",
     "UTCDateTime",
     "utcnow",
@@ -99,6 +104,7 @@ class OrganizationModel(_Timestamps, Base):
     owner: Mapped[str] = mapped_column(String(256))
     tags: Mapped[list[str]] = mapped_column(default=list)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str | None] = mapped_column(String(256))  # its admin (the creator)
 
 
 class DomainModel(_Timestamps, Base):
@@ -111,6 +117,7 @@ class DomainModel(_Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(256))
     tags: Mapped[list[str]] = mapped_column(default=list)
+    created_by: Mapped[str | None] = mapped_column(String(256))
 
 
 class ProjectModel(_Timestamps, Base):
@@ -123,6 +130,7 @@ class ProjectModel(_Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(256))
     tags: Mapped[list[str]] = mapped_column(default=list)
+    created_by: Mapped[str | None] = mapped_column(String(256))
 
 
 class FeatureGroupModel(_Timestamps, Base):
@@ -140,6 +148,7 @@ class FeatureGroupModel(_Timestamps, Base):
     event_time_column: Mapped[str | None] = mapped_column(String(128))
     ttl_seconds: Mapped[int | None] = mapped_column(BigInteger)
     physical_table: Mapped[str] = mapped_column(String(600), unique=True)
+    created_by: Mapped[str | None] = mapped_column(String(256))
 
 
 class FeatureModel(_Timestamps, Base):
@@ -211,6 +220,32 @@ class ExternalGrantModel(Base):
     granted_by: Mapped[str] = mapped_column(String(256))
     expires_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()  # kept, not deleted: the audit trail refers to it
+    revoked_by: Mapped[str | None] = mapped_column(String(256))
+
+
+class PrincipalGroupModel(_Timestamps, Base):
+    """A named group of identities of one organization (``ml-engineers@acme``), usable in ACLs."""
+
+    __tablename__ = "principal_groups"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(Text)
+    members: Mapped[list[str]] = mapped_column(default=list)
+    created_by: Mapped[str | None] = mapped_column(String(256))
+
+
+class OrgAliasModel(Base):
+    """Another name under which identities belong to an organization (``acme.com`` for ``acme``)."""
+
+    __tablename__ = "org_aliases"
+
+    alias: Mapped[str] = mapped_column(String(256), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditLogModel(Base):
@@ -220,6 +255,9 @@ class AuditLogModel(Base):
         Index("idx_audit_resource", "resource_type", "resource_id"),
         Index("idx_audit_actor", "actor"),
         Index("idx_audit_action", "action"),
+        Index("idx_audit_seq", "seq", unique=True),
+        Index("idx_audit_org_timestamp", "org_id", "timestamp"),
+        Index("idx_audit_actor_org", "actor_org"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -235,3 +273,46 @@ class AuditLogModel(Base):
     details: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
+    # The hash chain: entries are numbered in commit order and each hashes its predecessor's hash.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainModel(Base):
+    """The head of the audit hash chain: one row, locked by every transaction that appends."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAlertModel(_Timestamps, Base):
+    __tablename__ = "audit_alerts"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(128))
+    query: Mapped[dict[str, Any]] = mapped_column()
+    notify: Mapped[list[str]] = mapped_column(default=list)
+    channels: Mapped[list[str]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_checked_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # entries after it are unchecked
+    created_by: Mapped[str | None] = mapped_column(String(256))
+
+
+class AuditAlertMatchModel(Base):
+    """An audit entry that matched an alert; ``delivered_at`` is set by the alerting subsystem."""
+
+    __tablename__ = "audit_alert_matches"
+    __table_args__ = (UniqueConstraint("alert_id", "entry_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit_alerts.id"), index=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    entry_seq: Mapped[int] = mapped_column(BigInteger)
+    matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()

@@ -11,11 +11,13 @@ from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
+from raise_.governance.access_service import AccessService
+from raise_.governance.audit_service import AuditService
 
 __all__ = ["CatalogService"]
 
 
-class CatalogService(NamespaceService, FeatureService, LineageService):
+class CatalogService(NamespaceService, FeatureService, LineageService, AccessService, AuditService):
     def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
         self.db = db
         self.actor = actor
