@@ -20,10 +20,12 @@ from raise_.errors import (
     InvalidNameError,
     LineageBreakError,
     LineageBreakWarning,
+    PermissionDeniedError,
     RaiseError,
     SchemaChangeError,
 )
 from raise_.expressions import Issue, Reference, ValidationResult
+from raise_.governance.access_service import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
 from raise_.lineage import LineageGraph, LineageNode
 from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
 from raise_.types import (
@@ -47,6 +49,8 @@ from raise_.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACL",
+    "ACLChainEntry",
     "Array",
     "BlobRef",
     "Bool",
@@ -55,8 +59,10 @@ __all__ = [
     "CommitRecord",
     "Dataset",
     "Domain",
+    "EffectiveACLRecord",
     "Embedding",
     "ExpressionWarning",
+    "ExternalGrant",
     "Feature",
     "FeatureDeprecatedWarning",
     "FeatureExistsError",
@@ -80,6 +86,8 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "Organization",
+    "PermissionDeniedError",
+    "PrincipalGroup",
     "Project",
     "RaiseError",
     "Reference",

@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AuditAlertExistsError",
+    "AuditAlertNotFoundError",
+    "AuditLogImmutableError",
     "CatalogError",
     "CircularDependencyError",
     "CrossOrgAccessError",
@@ -22,6 +25,7 @@ __all__ = [
     "FeatureGroupExistsError",
     "FeatureGroupNotFoundError",
     "FeatureNotFoundError",
+    "GrantNotFoundError",
     "InvalidArgumentError",
     "InvalidDataError",
     "InvalidDtypeError",
@@ -33,6 +37,7 @@ __all__ = [
     "OrganizationExistsError",
     "OrganizationNotFoundError",
     "PermissionDeniedError",
+    "PrincipalGroupNotFoundError",
     "ProjectExistsError",
     "ProjectNotFoundError",
     "RaiseError",
@@ -110,6 +115,14 @@ class FeatureNotFoundError(_NotFound):
 
 class VersionNotFoundError(_NotFound):
     code = "VERSION_NOT_FOUND"
+
+
+class GrantNotFoundError(_NotFound):
+    code = "GRANT_NOT_FOUND"
+
+
+class PrincipalGroupNotFoundError(_NotFound):
+    code = "PRINCIPAL_GROUP_NOT_FOUND"
 
 
 # --- conflicts (409) -------------------------------------------------------------------------
@@ -200,6 +213,21 @@ class SnapshotNotFoundError(_NotFound):
 
 class SnapshotExistsError(_Exists):
     code = "SNAPSHOT_EXISTS"
+
+
+class AuditAlertNotFoundError(_NotFound):
+    code = "AUDIT_ALERT_NOT_FOUND"
+
+
+class AuditAlertExistsError(_Exists):
+    code = "AUDIT_ALERT_EXISTS"
+
+
+class AuditLogImmutableError(RaiseError):
+    """An organization's audit log was made immutable: it cannot be made mutable again."""
+
+    code = "AUDIT_LOG_IMMUTABLE"
+    http_status = 409
 
 
 class ValidationFailedError(RaiseError):

@@ -9,7 +9,6 @@ features created earlier in the same batch (``pending``) before they are in the 
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -21,7 +20,7 @@ from raise_.catalog.naming import parse_version
 from raise_.expressions.analysis import Resolution
 from raise_.expressions.model import NEW_FEATURE_ID, FeatureInfo, GroupInfo, Reference
 from raise_.expressions.sqltypes import Special
-from raise_.governance.access import GroupACLs, live_grant
+from raise_.governance.access import GroupACLs, OrgDirectory, live_grant
 from raise_.hints import suggest
 from raise_.types import Timestamp, parse_dtype
 
@@ -120,6 +119,7 @@ class _Cache:
 
     groups: dict[tuple[str, str, str, str], _LoadedGroup | None] = field(default_factory=dict)
     acls: dict[str, GroupACLs] = field(default_factory=dict)  # by group id
+    directory: OrgDirectory | None = None
 
 
 class CatalogResolver:
@@ -224,10 +224,14 @@ class CatalogResolver:
 
     def _acls(self, group: GroupInfo) -> GroupACLs:
         if group.id not in self._cache.acls:
-            self._cache.acls[group.id] = GroupACLs.load(
-                self.session, group.id, group.project_id, group.domain_id, group.org_id
-            )
+            path = (group.org, group.domain, group.project, group.name)
+            self._cache.acls[group.id] = GroupACLs.load(self.session, self._directory(), path)
         return self._cache.acls[group.id]
+
+    def _directory(self) -> OrgDirectory:
+        if self._cache.directory is None:
+            self._cache.directory = OrgDirectory(self.session)
+        return self._cache.directory
 
     # -- resolution ----------------------------------------------------------------------------
 
@@ -299,15 +303,9 @@ class CatalogResolver:
                         "error",
                     )
                 )
-        else:
-            chain: list[tuple[str, str | uuid.UUID]] = [
-                ("feature", feature.id),
-                ("feature_group", target.id),
-                ("project", target.project_id),
-                ("domain", target.domain_id),
-                ("organization", target.org_id),
-            ]
-            if feature.id != NEW_FEATURE_ID and not self._acls(target).effective(chain).allows_read(self.user):
+        elif feature.id != NEW_FEATURE_ID:
+            identity = self._directory().identity(self.user)
+            if not self._acls(target).can_read(identity, feature.id, feature.name):
                 issues.append(
                     (
                         "PERMISSION_DENIED",

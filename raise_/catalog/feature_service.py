@@ -58,6 +58,8 @@ from raise_.errors import (
 from raise_.expressions.model import FeatureInfo, GroupInfo, ValidationResult
 from raise_.expressions.validation import check_level, validate_expression
 from raise_.governance import audit
+from raise_.governance.access_service import AccessService
+from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.types import parse_dtype
 
 __all__ = ["STATUSES", "FeatureService"]
@@ -107,7 +109,7 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-class FeatureService:
+class FeatureService(AccessService):
     def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
         self.db = db
         self.actor = actor
@@ -126,6 +128,7 @@ class FeatureService:
 
     # -- creation ------------------------------------------------------------------------------
 
+    @guarded("write", lambda a: Target.path(a["group_path"]), "create features in")
     def create_features(
         self, group_path: str, definitions: list[dict[str, Any]], *, if_exists: str = "error"
     ) -> list[FeatureRecord]:
@@ -150,6 +153,7 @@ class FeatureService:
             creator.flush()
             return out
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "validate a feature in")
     def validate_feature(
         self,
         group_path: str,
@@ -181,6 +185,7 @@ class FeatureService:
 
     # -- reads ---------------------------------------------------------------------------------
 
+    @guarded("read", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "read")
     def get_feature(self, group_path: str, name: str, version: str | None = None) -> FeatureRecord:
         org, domain, project, group = group_path_parts(group_path)
         validate_feature_name(name)
@@ -226,6 +231,7 @@ class FeatureService:
             {"group": g.model.name, "feature": name},
         )
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "list the features of")
     def list_features(
         self,
         group_path: str,
@@ -234,10 +240,22 @@ class FeatureService:
         status: str | None = None,
         all_versions: bool = False,
     ) -> list[FeatureRecord]:
-        """Features of a group, newest non-archived version of each (or every version).
-
-        ``status=None`` hides archived features; ``status="archived"`` lists only those.
+        """Features of a group the caller may read, newest non-archived version of each (or every
+        version). ``status=None`` hides archived features; ``status="archived"`` lists only those.
         """
+        out = self.all_features(group_path, tags=tags, status=status, all_versions=all_versions)
+        return self.readable_features(group_path, out)
+
+    @internal
+    def all_features(
+        self,
+        group_path: str,
+        *,
+        tags: list[str] | None = None,
+        status: str | None = None,
+        all_versions: bool = False,
+    ) -> list[FeatureRecord]:
+        """Every feature of the group, whoever asks: for the service's own use (a group's layout)."""
         org, domain, project, group = group_path_parts(group_path)
         wanted, want_status = validate_tags(tags), _status(status)
         with self.db.reader() as s:
@@ -263,6 +281,7 @@ class FeatureService:
                 out.append(feature_record(r, g))
         return out
 
+    @guarded("read", lambda a: Target.path(a["group_path"], a["name"]), "read")
     def list_versions(self, group_path: str, name: str) -> list[FeatureRecord]:
         """Every version of a feature, archived ones included, oldest first."""
         org, domain, project, group = group_path_parts(group_path)
@@ -292,6 +311,7 @@ class FeatureService:
         assert row is not None
         return row, g
 
+    @guarded("write", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "update")
     def update_feature(self, group_path: str, name: str, version: str, changes: dict[str, Any]) -> FeatureRecord:
         """Change mutable metadata (description, tags, owner) of one version."""
         if not isinstance(changes, dict):
@@ -328,6 +348,7 @@ class FeatureService:
             s.flush()
             return feature_record(row, g)
 
+    @guarded("admin", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "delete")
     def delete_feature(self, group_path: str, name: str, version: str) -> FeatureRecord:
         """Soft delete: the version's status becomes ``archived``; its data and history stay."""
         with self.db.transaction() as s:
@@ -341,6 +362,7 @@ class FeatureService:
             s.flush()
             return feature_record(row, g)
 
+    @guarded("write", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "deprecate")
     def deprecate_feature(self, group_path: str, name: str, version: str, message: str | None = None) -> FeatureRecord:
         if message is not None and not isinstance(message, str):
             raise InvalidArgumentError("The deprecation message must be a string.", {"message": repr(message)})
@@ -360,6 +382,7 @@ class FeatureService:
 
     # -- search --------------------------------------------------------------------------------
 
+    @filtered("returns only the features the caller may read")
     def search_features(
         self,
         project_path: str,
@@ -383,12 +406,16 @@ class FeatureService:
         wanted, want_status = validate_tags(tags), _status(status)
         want_dtype = str(parse_dtype(dtype)) if dtype is not None else None
         terms = (query or "").lower().split()
+        project = Target(pp.org, pp.domain, pp.project)
+        self.authorize("read", project, "search")
         with self.db.reader() as s:
             project_row = find_project(s, pp.org, pp.domain, pp.project)
+            names = s.scalars(select(FeatureGroupModel.name).where(FeatureGroupModel.project_id == project_row.id))
+            visible = sorted(self.readable_children(project, list(names)))
             stmt = (
                 select(FeatureModel, FeatureGroupModel)
                 .join(FeatureGroupModel, FeatureModel.group_id == FeatureGroupModel.id)
-                .where(FeatureGroupModel.project_id == project_row.id)
+                .where(FeatureGroupModel.project_id == project_row.id, FeatureGroupModel.name.in_(visible))
             )
             like_terms = terms
             phrase = fts_phrase([*terms, *(t.lower() for t in wanted)]) if self.db.dialect == "sqlite" else None
@@ -429,7 +456,12 @@ class FeatureService:
             page = max(limit * 2, 100)
             with self.db.custom_plans(s):
                 self._fill(s, stmt, out, seen, wanted, pp, limit, page)
-        return out
+        # Features with an ACL of their own may still be hidden from the caller.
+        by_group: dict[str, list[FeatureRecord]] = {}
+        for r in out:
+            by_group.setdefault(f"{r.org}/{r.domain}/{r.project}/{r.group}", []).append(r)
+        kept = {id(r) for path, rs in by_group.items() for r in self.readable_features(path, rs)}
+        return [r for r in out if id(r) in kept]
 
     @staticmethod
     def _fill(

@@ -31,6 +31,7 @@ from raise_.errors import LineageBreakWarning
 from raise_.expressions.analysis import analyze
 from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
 from raise_.governance import audit
+from raise_.governance.guard import Target, guarded
 from raise_.lineage import LineageEdge, LineageGraph, LineageNode
 
 __all__ = ["ImpactReport", "LineageService", "relink_dependents"]
@@ -173,6 +174,7 @@ class LineageService:
         assert row is not None
         return row
 
+    @guarded("read", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "read the lineage of")
     def get_lineage(self, group_path: str, name: str, version: str | None = None) -> LineageGraph:
         """The feature with everything upstream and downstream of it (all organizations)."""
         with self.db.reader() as s:
@@ -186,6 +188,7 @@ class LineageService:
         graph = LineageGraph(str(row.id), nodes, edges)
         return graph
 
+    @guarded("read", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "read the lineage of")
     def lineage_closure(
         self, group_path: str, name: str, version: str | None, direction: str, include_external: bool
     ) -> list[LineageNode]:
@@ -199,6 +202,7 @@ class LineageService:
             ids = walk(s, row.id, org_id)
             return sorted((_node(f, gp) for f, gp in node_rows(s, ids)), key=lambda n: n.qualified_name)
 
+    @guarded("read", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "analyze the impact on")
     def impact(
         self, group_path: str, name: str, version: str | None = None, change_type: str = "schema_change"
     ) -> ImpactReport:

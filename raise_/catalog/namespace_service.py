@@ -46,6 +46,8 @@ from raise_.errors import (
     RaiseError,
 )
 from raise_.governance import audit
+from raise_.governance.access_service import AccessService
+from raise_.governance.guard import Target, filtered, guarded
 
 __all__ = ["NamespaceService", "group_path_parts", "has_all_tags"]
 
@@ -115,7 +117,7 @@ def _apply_metadata(row: Any, description: str | None, owner: str | None, tags: 
     return changed
 
 
-class NamespaceService:
+class NamespaceService(AccessService):
     def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
         self.db = db
         self.actor = actor
@@ -158,6 +160,7 @@ class NamespaceService:
 
     # -- organizations -------------------------------------------------------------------------
 
+    @guarded("write", lambda a: Target(a["name"]), "create organization")
     def create_organization(
         self,
         name: str,
@@ -189,6 +192,7 @@ class NamespaceService:
                     display_name=display_name,
                     description=meta.description,
                     owner=meta.owner or self.actor(),
+                    created_by=self.actor(),
                     tags=meta.tags or [],
                     settings=settings or {},
                 ),
@@ -198,19 +202,23 @@ class NamespaceService:
             )
             return organization_record(row)
 
+    @guarded("read", lambda a: Target(a["org"]), "read")
     def get_organization(self, org: str) -> OrganizationRecord:
         validate_namespace_name("organization", org)
         with self.db.reader() as s:
             return organization_record(find_organization(s, org))
 
+    @filtered("lists only the organizations the caller may read")
     def list_organizations(self, tags: list[str] | None = None) -> list[OrganizationRecord]:
         wanted = validate_tags(tags)
         with self.db.reader() as s:
             rows = s.scalars(select(OrganizationModel).order_by(OrganizationModel.name)).all()
-            return [organization_record(r) for r in rows if has_all_tags(r.tags, wanted)]
+        visible = {r.name for r in rows if self.can("read", Target(r.name))}
+        return [organization_record(r) for r in rows if r.name in visible and has_all_tags(r.tags, wanted)]
 
     # -- domains -------------------------------------------------------------------------------
 
+    @guarded("write", lambda a: Target(a["org"]), "create a domain in")
     def create_domain(
         self,
         org: str,
@@ -242,6 +250,7 @@ class NamespaceService:
                     name=name,
                     description=meta.description,
                     owner=meta.owner or self.actor(),
+                    created_by=self.actor(),
                     tags=meta.tags or [],
                 ),
                 kind="domain",
@@ -250,20 +259,26 @@ class NamespaceService:
             )
             return domain_record(row, org)
 
+    @guarded("read", lambda a: Target(a["org"], a["domain"]), "read")
     def get_domain(self, org: str, domain: str) -> DomainRecord:
         validate_namespace_name("domain", domain)
         with self.db.reader() as s:
             return domain_record(find_domain(s, org, domain)[1], org)
 
+    @guarded("read", lambda a: Target(a["org"]), "list the domains of")
     def list_domains(self, org: str, tags: list[str] | None = None) -> list[DomainRecord]:
         wanted = validate_tags(tags)
         with self.db.reader() as s:
             org_row = find_organization(s, org)
-            rows = s.scalars(select(DomainModel).where(DomainModel.org_id == org_row.id).order_by(DomainModel.name))
-            return [domain_record(r, org) for r in rows if has_all_tags(r.tags, wanted)]
+            rows = s.scalars(
+                select(DomainModel).where(DomainModel.org_id == org_row.id).order_by(DomainModel.name)
+            ).all()
+        visible = self.readable_children(Target(org), [r.name for r in rows])
+        return [domain_record(r, org) for r in rows if r.name in visible and has_all_tags(r.tags, wanted)]
 
     # -- projects ------------------------------------------------------------------------------
 
+    @guarded("write", lambda a: Target(a["org"], a["domain"]), "create a project in")
     def create_project(
         self,
         org: str,
@@ -296,6 +311,7 @@ class NamespaceService:
                     name=name,
                     description=meta.description,
                     owner=meta.owner or self.actor(),
+                    created_by=self.actor(),
                     tags=meta.tags or [],
                 ),
                 kind="project",
@@ -304,26 +320,32 @@ class NamespaceService:
             )
             return project_record(row, org, domain)
 
+    @guarded("read", lambda a: Target(a["org"], a["domain"], a["project"]), "read")
     def get_project(self, org: str, domain: str, project: str) -> ProjectRecord:
         validate_namespace_name("project", project)
         with self.db.reader() as s:
             return project_record(find_project(s, org, domain, project), org, domain)
 
+    @guarded("read", lambda a: Target(a["org"], a["domain"]), "list the projects of")
     def list_projects(self, org: str, domain: str, tags: list[str] | None = None) -> list[ProjectRecord]:
         wanted = validate_tags(tags)
         with self.db.reader() as s:
             _, domain_row = find_domain(s, org, domain)
             rows = s.scalars(
                 select(ProjectModel).where(ProjectModel.domain_id == domain_row.id).order_by(ProjectModel.name)
-            )
-            return [project_record(r, org, domain) for r in rows if has_all_tags(r.tags, wanted)]
+            ).all()
+        visible = self.readable_children(Target(org, domain), [r.name for r in rows])
+        return [project_record(r, org, domain) for r in rows if r.name in visible and has_all_tags(r.tags, wanted)]
 
+    @filtered("opening needs read on the project; creating it needs write where it is created")
     def ensure_project(self, project_path: str) -> ProjectRecord:
         """Open ``org/domain/project``, creating whichever levels do not exist yet.
 
         Safe against a concurrent opener: a lost race on a unique name just re-reads.
         """
         pp = parse_project_path(project_path)
+        target = Target(pp.org, pp.domain, pp.project)
+        self.authorize("read", target, "open", missing="write")
         try:
             return self.get_project(pp.org, pp.domain, pp.project)
         except (OrganizationNotFoundError, DomainNotFoundError, ProjectNotFoundError):
@@ -340,6 +362,7 @@ class NamespaceService:
 
     # -- feature groups ------------------------------------------------------------------------
 
+    @guarded("write", lambda a: Target.path(a["project_path"]), "create a feature group in")
     def create_feature_group(
         self,
         project_path: str,
@@ -396,6 +419,7 @@ class NamespaceService:
                     name=name,
                     description=meta.description,
                     owner=meta.owner or self.actor(),
+                    created_by=self.actor(),
                     tags=meta.tags or [],
                     entity_keys=keys,
                     event_time_column=event_time,
@@ -418,6 +442,7 @@ class NamespaceService:
             )
             return group_record(GroupRow(row, pp.org, pp.domain, pp.project))
 
+    @guarded("write", lambda a: Target.path(a["group_path"]), "write to")
     def fix_group_schema(self, group_path: str, entity_keys: list[str], event_time: str) -> FeatureGroupRecord:
         """Record the keys and event-time column a group's first write fixed (they never change)."""
         org, domain, project, group = group_path_parts(group_path)
@@ -441,11 +466,13 @@ class NamespaceService:
             s.flush()
             return group_record(g)
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "read")
     def get_feature_group(self, group_path: str) -> FeatureGroupRecord:
         org, domain, project, group = group_path_parts(group_path)
         with self.db.reader() as s:
             return group_record(find_group(s, org, domain, project, group))
 
+    @guarded("read", lambda a: Target.path(a["project_path"]), "list the feature groups of")
     def list_feature_groups(self, project_path: str, tags: list[str] | None = None) -> list[FeatureGroupRecord]:
         pp = parse_project_path(project_path)
         wanted = validate_tags(tags)
@@ -455,10 +482,13 @@ class NamespaceService:
                 select(FeatureGroupModel)
                 .where(FeatureGroupModel.project_id == project_row.id)
                 .order_by(FeatureGroupModel.name)
-            )
-            return [
-                group_record(GroupRow(r, pp.org, pp.domain, pp.project)) for r in rows if has_all_tags(r.tags, wanted)
-            ]
+            ).all()
+        visible = self.readable_children(Target(pp.org, pp.domain, pp.project), [r.name for r in rows])
+        return [
+            group_record(GroupRow(r, pp.org, pp.domain, pp.project))
+            for r in rows
+            if r.name in visible and has_all_tags(r.tags, wanted)
+        ]
 
 
 def _column_name(what: str, name: str) -> str:

@@ -73,6 +73,8 @@ def parse_feature_path(path: object, context: ProjectPath) -> FeaturePath:
             f"Invalid feature path {path!r}: write 'group/feature', optionally with '@v2'.",
             {"path": repr(path)},
         )
+    if path.startswith("@"):  # "@org/domain/project/group.feature": the cross-org spelling of a full path
+        path = path[1:]
     parts = path.split("/")
     if len(parts) == 1 and "." in parts[0]:
         parts = parts[0].rsplit(".", 1)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from raise_.catalog.lineage_service import ImpactReport
 from raise_.catalog.records import FeatureRecord
+from raise_.client.access import AccessControlled
 from raise_.client.lineage import Lineage
 from raise_.errors import FeatureDeprecatedWarning
 from raise_.types import FeatureType, parse_dtype
@@ -28,12 +29,16 @@ def warn_if_deprecated(record: FeatureRecord, stacklevel: int = 3) -> None:
         )
 
 
-class Feature:
+class Feature(AccessControlled):
     """A feature version. Its schema is immutable; description, tags and owner may change."""
 
     def __init__(self, backend: Backend, record: FeatureRecord) -> None:
         self._backend = backend
         self._record = record
+
+    def _acl_address(self) -> tuple[str, str | None, str | None]:
+        r = self._record
+        return f"{r.org}/{r.domain}/{r.project}/{r.group}", r.name, r.version
 
     # -- properties ----------------------------------------------------------------------------
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 from raise_.catalog.definitions import definitions_from_schema, load_definitions_file
 from raise_.catalog.paths import split_version
 from raise_.catalog.records import FeatureGroupRecord
+from raise_.client.access import AccessControlled
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.errors import RaiseError
 from raise_.expressions.model import ValidationResult
+from raise_.governance.access_service import ExternalGrant
 from raise_.storage.dataset import Dataset
 from raise_.storage.service import CommitRecord, SnapshotRecord, WriteResult
 from raise_.types import FeatureType
@@ -58,10 +60,34 @@ def feature_definition(
     return entry
 
 
-class FeatureGroup:
+class FeatureGroup(AccessControlled):
     def __init__(self, backend: Backend, record: FeatureGroupRecord) -> None:
         self._backend = backend
         self._record = record
+
+    def _acl_address(self) -> tuple[str, str | None, str | None]:
+        return self.path, None, None
+
+    # -- cross-organization access (README *Cross-Organization Access*) --------------------------
+
+    def grant_external_access(
+        self,
+        org: str,
+        features: list[str] | None = None,
+        permission: str = "read",
+        expires_at: datetime | None = None,
+    ) -> ExternalGrant:
+        """Let organization ``org`` read (or write) ``features`` of this group (``["*"]``: all),
+        until ``expires_at``; granting the same organization again replaces its grant. Needs admin."""
+        return self._backend.grant_external_access(self.path, org, features, permission, expires_at)
+
+    def list_external_grants(self, include_inactive: bool = False) -> list[ExternalGrant]:
+        """Live grants of this group (``include_inactive=True``: expired and revoked ones too)."""
+        return self._backend.list_external_grants(self.path, include_inactive)
+
+    def revoke_external_access(self, org: str) -> int:
+        """Revoke ``org``'s access at once, also for derived features created through it."""
+        return self._backend.revoke_external_access(self.path, org)
 
     # -- properties ----------------------------------------------------------------------------
 

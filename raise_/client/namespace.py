@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from raise_.catalog.records import DomainRecord, OrganizationRecord, ProjectRecord
+from raise_.client.access import AccessControlled
+from raise_.governance.access_service import PrincipalGroup
 
 if TYPE_CHECKING:
     from raise_.client.backend import Backend
@@ -16,8 +18,11 @@ __all__ = ["Domain", "Organization", "Project"]
 _Rec = OrganizationRecord | DomainRecord | ProjectRecord
 
 
-class _Level:
+class _Level(AccessControlled):
     _record: Any
+
+    def _acl_address(self) -> tuple[str, str | None, str | None]:
+        return self.path, None, None
 
     def __init__(self, backend: Backend, record: Any) -> None:
         self._backend = backend
@@ -80,6 +85,25 @@ class Organization(_Level):
 
     def list_domains(self, tags: list[str] | None = None) -> list[Domain]:
         return [Domain(self._backend, r) for r in self._backend.list_domains(self.name, tags=tags)]
+
+    # -- identities ----------------------------------------------------------------------------
+
+    def set_group(self, name: str, members: list[str], description: str | None = None) -> PrincipalGroup:
+        """Create or replace the group of identities ``name@<org>``, usable in any ACL."""
+        return self._backend.set_principal_group(self.name, name, members, description)
+
+    def list_groups(self) -> list[PrincipalGroup]:
+        return self._backend.list_principal_groups(self.name)
+
+    def delete_group(self, name: str) -> None:
+        self._backend.delete_principal_group(self.name, name)
+
+    def add_alias(self, alias: str) -> list[str]:
+        """Identities written ``name@<alias>`` (``alice@acme.com``) belong to this organization."""
+        return self._backend.add_org_alias(self.name, alias)
+
+    def list_aliases(self) -> list[str]:
+        return self._backend.list_org_aliases(self.name)
 
 
 class Domain(_Level):

@@ -1,26 +1,66 @@
-"""Read checks for what an expression references (PRD §8.3–8.4 and §9.3).
+"""Permission checks (PRD §8–§9): who may read, write or administer a resource.
 
 Effective ACL: a resource's own ACL merged with its parent's, up the chain feature → group →
-project → domain → organization, until an ACL with ``inherit=False`` cuts it. A chain with no
-ACL at all is open: a fresh store works for everyone until someone restricts it.
+project → domain → organization, until an ACL with ``inherit=False`` cuts it. The creator of each
+level is an admin of that level (and, through the cascade, of what lies below it). A resource
+keeps its own creator as admin even under ``inherit=False``, so nobody locks themselves out.
 
-Cross-organization: a feature of another organization is readable only through a live grant
-(not expired) from its organization to the reader's, covering the feature (or ``*``).
+Inside an organization, a chain without any ACL is open: every member reads and writes, and the
+creators administer. Once an ACL applies, only the principals it names (identities, named
+groups of the organization, or ``*`` for every member) have the levels it gives.
+
+Across organizations nothing is visible except through a live grant (not expired, not revoked)
+from the resource's organization to the caller's, on the feature's group, covering the feature
+(or ``*``), with at least the level asked for.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Literal
 
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import ACLModel, ExternalGrantModel, FeatureModel
+from raise_.catalog.models import (
+    ACLModel,
+    DomainModel,
+    ExternalGrantModel,
+    FeatureGroupModel,
+    FeatureModel,
+    OrgAliasModel,
+    OrganizationModel,
+    PrincipalGroupModel,
+    ProjectModel,
+)
+from raise_.governance.identity import Identity, parse_identity
 
-__all__ = ["EffectiveACL", "GroupACLs", "can_read", "effective_acl", "live_grant"]
+__all__ = [
+    "LEVELS",
+    "ROLE_OF",
+    "AccessContext",
+    "Chain",
+    "ChainLevel",
+    "EffectiveACL",
+    "GroupACLs",
+    "Level",
+    "OrgDirectory",
+    "effective_acl",
+    "live_grant",
+]
+
+Level = Literal["read", "write", "admin"]
+LEVELS: Final[tuple[Level, ...]] = ("read", "write", "admin")
+ROLE_OF: Final = {"read": "reader", "write": "writer", "admin": "admin"}
+KINDS: Final = ("organization", "domain", "project", "feature_group", "feature")
+Chain = list[tuple[str, str | uuid.UUID]]
+
+
+def _uuid(value: str | uuid.UUID) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 @dataclass(frozen=True)
@@ -30,15 +70,40 @@ class EffectiveACL:
     admins: frozenset[str]
     restricted: bool  # False when no ACL applies anywhere in the chain
 
+    def principals(self, level: str) -> frozenset[str]:
+        if level == "admin":
+            return self.admins
+        if level == "write":
+            return self.writers | self.admins
+        return self.readers | self.writers | self.admins
+
     def allows_read(self, user: str) -> bool:
-        return not self.restricted or user in (self.readers | self.writers | self.admins)
+        """Plain-name check (no groups, no creators): the resolver's fallback."""
+        return not self.restricted or user in self.principals("read")
 
 
-def _uuid(value: str | uuid.UUID) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-Chain = list[tuple[str, str | uuid.UUID]]
+def _merge(
+    rows: Mapping[tuple[str, uuid.UUID], ACLModel], chain: Chain, creators: Mapping[uuid.UUID, str | None] | None = None
+) -> EffectiveACL:
+    readers: set[str] = set()
+    writers: set[str] = set()
+    admins: set[str] = set()
+    restricted = False
+    for kind, rid in chain:
+        key = _uuid(rid)
+        creator = (creators or {}).get(key)
+        if creator:
+            admins.add(creator)
+        acl = rows.get((kind, key))
+        if acl is None:
+            continue
+        restricted = True
+        readers |= set(acl.readers or [])
+        writers |= set(acl.writers or [])
+        admins |= set(acl.admins or [])
+        if not acl.inherit:
+            break
+    return EffectiveACL(frozenset(readers), frozenset(writers), frozenset(admins), restricted)
 
 
 def effective_acl(session: Session, chain: Chain) -> EffectiveACL:
@@ -51,91 +116,253 @@ def effective_acl(session: Session, chain: Chain) -> EffectiveACL:
     return _merge(rows, chain)
 
 
-def _merge(rows: dict[tuple[str, uuid.UUID], ACLModel], chain: Chain) -> EffectiveACL:
-    readers: set[str] = set()
-    writers: set[str] = set()
-    admins: set[str] = set()
-    restricted = False
-    for kind, rid in chain:
-        acl = rows.get((kind, _uuid(rid)))
-        if acl is None:
-            continue
-        restricted = True
-        readers |= set(acl.readers or [])
-        writers |= set(acl.writers or [])
-        admins |= set(acl.admins or [])
-        if not acl.inherit:
-            break
-    return EffectiveACL(frozenset(readers), frozenset(writers), frozenset(admins), restricted)
+# -- organizations: names, aliases and principal groups ------------------------------------------
 
 
-def can_read(session: Session, user: str, chain: Chain) -> bool:
-    return effective_acl(session, chain).allows_read(user)
+class OrgDirectory:
+    """Organization names and aliases, and the principal groups of organizations, loaded lazily
+    once per check (most checks need neither)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._aliases: dict[str, str] | None = None
+        self._groups: dict[str, dict[str, list[str]]] = {}
+
+    def org_of(self, written: str) -> str | None:
+        if self._aliases is None:
+            rows = self.session.execute(
+                select(OrgAliasModel.alias, OrganizationModel.name).join(
+                    OrganizationModel, OrgAliasModel.org_id == OrganizationModel.id
+                )
+            ).all()
+            self._aliases = {alias: name for alias, name in rows}
+        return self._aliases.get(written)
+
+    def identity(self, raw: str) -> Identity:
+        return parse_identity(raw, self.org_of)
+
+    def groups(self, org_id: uuid.UUID) -> dict[str, list[str]]:
+        key = str(org_id)
+        if key not in self._groups:
+            rows = self.session.execute(
+                select(PrincipalGroupModel.name, PrincipalGroupModel.members).where(
+                    PrincipalGroupModel.org_id == org_id
+                )
+            ).all()
+            self._groups[key] = {name: list(members or []) for name, members in rows}
+        return self._groups[key]
 
 
-# Every ACL that can apply to a group or one of its features, in one round trip (built once).
-_GROUP_ACLS: Final = select(ACLModel).where(
-    or_(
-        and_(ACLModel.resource_type == "feature_group", ACLModel.resource_id == bindparam("group")),
-        and_(ACLModel.resource_type == "project", ACLModel.resource_id == bindparam("project")),
-        and_(ACLModel.resource_type == "domain", ACLModel.resource_id == bindparam("domain")),
-        and_(ACLModel.resource_type == "organization", ACLModel.resource_id == bindparam("org")),
-        and_(
-            ACLModel.resource_type == "feature",
-            ACLModel.resource_id.in_(select(FeatureModel.id).where(FeatureModel.group_id == bindparam("group"))),
-        ),
+# -- the chain of one resource ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainLevel:
+    kind: str
+    id: uuid.UUID
+    path: str
+    created_by: str | None
+
+
+_CHAIN: Final = (
+    select(
+        OrganizationModel.id,
+        OrganizationModel.created_by,
+        DomainModel.id,
+        DomainModel.created_by,
+        ProjectModel.id,
+        ProjectModel.created_by,
+        FeatureGroupModel.id,
+        FeatureGroupModel.created_by,
+    )
+    .select_from(OrganizationModel)
+    .outerjoin(DomainModel, and_(DomainModel.org_id == OrganizationModel.id, DomainModel.name == bindparam("domain")))
+    .outerjoin(ProjectModel, and_(ProjectModel.domain_id == DomainModel.id, ProjectModel.name == bindparam("project")))
+    .outerjoin(
+        FeatureGroupModel,
+        and_(FeatureGroupModel.project_id == ProjectModel.id, FeatureGroupModel.name == bindparam("group")),
+    )
+    .where(OrganizationModel.name == bindparam("org"))
+)
+
+# Every ACL on the levels above a group (or above any level), and on the group's features.
+_ACLS_OF_CHAIN: Final = (
+    select(ACLModel, FeatureModel.created_by)
+    .outerjoin(FeatureModel, and_(ACLModel.resource_type == "feature", FeatureModel.id == ACLModel.resource_id))
+    .where(
+        or_(
+            ACLModel.resource_id.in_(bindparam("ids", expanding=True)),
+            and_(
+                ACLModel.resource_type == "feature",
+                ACLModel.resource_id.in_(select(FeatureModel.id).where(FeatureModel.group_id == bindparam("group_id"))),
+            ),
+        )
     )
 )
+
+
+@dataclass
+class AccessContext:
+    """What decides access to one namespace path and everything under it: the levels that exist
+    (from the organization down), their creators, every ACL on them and on the group's features."""
+
+    session: Session
+    directory: OrgDirectory
+    org: str
+    levels: list[ChainLevel]  # organization first; stops at the deepest level that exists
+    acls: dict[tuple[str, uuid.UUID], ACLModel] = field(default_factory=dict)
+    feature_creators: dict[uuid.UUID, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        directory: OrgDirectory,
+        org: str,
+        domain: str | None = None,
+        project: str | None = None,
+        group: str | None = None,
+    ) -> AccessContext | None:
+        """None when the organization does not exist."""
+        row = session.execute(_CHAIN, {"org": org, "domain": domain, "project": project, "group": group}).first()
+        if row is None:
+            return None
+        names = (org, domain, project, group)
+        levels: list[ChainLevel] = []
+        for i, kind in enumerate(KINDS[:4]):
+            rid, creator = row[2 * i], row[2 * i + 1]
+            if rid is None:
+                break
+            path = "/".join(str(n) for n in names[: i + 1])
+            levels.append(ChainLevel(kind, _uuid(rid), path, str(creator) if creator is not None else None))
+        ctx = cls(session, directory, org, levels)
+        group_id = levels[3].id if len(levels) == 4 else None
+        params = {"ids": [lv.id for lv in levels], "group_id": group_id}
+        for acl, feature_creator in session.execute(_ACLS_OF_CHAIN, params).all():
+            ctx.acls[(acl.resource_type, acl.resource_id)] = acl
+            if acl.resource_type == "feature":
+                ctx.feature_creators[acl.resource_id] = feature_creator
+        return ctx
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        return self.levels[0].id
+
+    @property
+    def deepest(self) -> ChainLevel:
+        return self.levels[-1]
+
+    def chain(self, depth: int | None = None, feature: tuple[uuid.UUID, str | None] | None = None) -> Chain:
+        """(kind, id) from the resource up to the organization; ``depth`` counts levels from the
+        organization (1 = the organization); ``feature``: (version id, its creator) below the group."""
+        levels = self.levels if depth is None else self.levels[:depth]
+        out: Chain = [(lv.kind, lv.id) for lv in reversed(levels)]
+        if feature is not None:
+            out.insert(0, ("feature", feature[0]))
+        return out
+
+    def effective(self, chain: Chain, feature_creator: str | None = None) -> EffectiveACL:
+        creators: dict[uuid.UUID, str | None] = {lv.id: lv.created_by for lv in self.levels}
+        if chain and chain[0][0] == "feature":
+            fid = _uuid(chain[0][1])
+            creators[fid] = feature_creator if feature_creator is not None else self.feature_creators.get(fid)
+        acl = _merge(self.acls, chain, creators)
+        own_creator = creators.get(_uuid(chain[0][1])) if chain else None
+        if own_creator and own_creator not in acl.admins:  # cut off by inherit=False above it
+            acl = EffectiveACL(acl.readers, acl.writers, acl.admins | {own_creator}, acl.restricted)
+        return acl
+
+    def allows(self, identity: Identity, level: str, chain: Chain, feature_creator: str | None = None) -> bool:
+        """Whether the ACLs and creators give ``identity`` the level. An identity of another
+        organization counts only where it is named itself (it created the resource, or an admin
+        wrote it into an ACL); everything else across organizations goes through grants."""
+        acl = self.effective(chain, feature_creator)
+        if not identity.member_of(self.org):
+            return any(identity.matches(p) for p in acl.principals(level))
+        if not acl.restricted and level != "admin":
+            return True
+        return any(self._matches(p, identity) for p in acl.principals(level))
+
+    def _matches(self, principal: str, identity: Identity) -> bool:
+        if identity.matches(principal):
+            return True
+        name, at, written = principal.rpartition("@")
+        if not at:
+            name, written = principal, self.org
+        if written != self.org and self.directory.org_of(written) != self.org:
+            return False
+        if name == "*":
+            return True
+        members = self.directory.groups(self.org_id).get(name)
+        return members is not None and any(identity.matches(m) for m in members)
 
 
 class GroupACLs:
     """The ACLs above a group and on its features, loaded once, so checking many features of one
     group (an expression's references, a plan) costs one query rather than one per feature."""
 
-    def __init__(self, rows: dict[tuple[str, uuid.UUID], ACLModel]) -> None:
-        self._rows = rows
+    def __init__(self, context: AccessContext | None) -> None:
+        self._context = context
 
     @classmethod
-    def load(
-        cls,
-        session: Session,
-        group_id: str | uuid.UUID,
-        project_id: str | uuid.UUID,
-        domain_id: str | uuid.UUID,
-        org_id: str | uuid.UUID,
-    ) -> GroupACLs:
-        params = {
-            "group": _uuid(group_id),
-            "project": _uuid(project_id),
-            "domain": _uuid(domain_id),
-            "org": _uuid(org_id),
-        }
-        return cls({(r.resource_type, r.resource_id): r for r in session.scalars(_GROUP_ACLS, params)})
+    def load(cls, session: Session, directory: OrgDirectory, path: tuple[str, str, str, str]) -> GroupACLs:
+        return cls(AccessContext.load(session, directory, *path))
 
-    def effective(self, chain: Chain) -> EffectiveACL:
-        """``chain`` must run from a feature or the group itself up to the organization."""
-        return _merge(self._rows, chain)
+    def can_read(self, identity: Identity, feature_id: str | uuid.UUID, feature_name: str | None = None) -> bool:
+        ctx = self._context
+        if ctx is None:
+            return False
+        if ctx.allows(identity, "read", ctx.chain(feature=(_uuid(feature_id), None))):
+            return True
+        if identity.member_of(ctx.org) or len(ctx.levels) < 4:
+            return False
+        spellings = identity.spellings or {identity.raw}  # another organization: through a live grant
+        return live_grant(ctx.session, ctx.org_id, spellings, ctx.levels[3].id, feature_name) is not None
+
+
+def admins_of(context: AccessContext, chain: Chain) -> list[str]:
+    return sorted(context.effective(chain).admins)
+
+
+# -- cross-organization grants ---------------------------------------------------------------------
 
 
 def live_grant(
-    session: Session, granting_org_id: str | uuid.UUID, grantee_org: str, group_id: str | uuid.UUID, feature: str
+    session: Session,
+    granting_org_id: str | uuid.UUID,
+    grantee_org: str | Iterable[str],
+    group_id: str | uuid.UUID,
+    feature: str | None,
+    level: str = "read",
 ) -> ExternalGrantModel | None:
-    """The grant letting ``grantee_org`` read ``feature`` of the group, if one is live now."""
+    """The grant letting ``grantee_org`` (an organization, or its spellings) use ``feature`` of
+    the group (any feature when None) at ``level``, if one is live now."""
     now = datetime.now(UTC)
+    grantees = [grantee_org] if isinstance(grantee_org, str) else list(grantee_org)
     rows = session.scalars(
         select(ExternalGrantModel).where(
             ExternalGrantModel.granting_org_id == _uuid(granting_org_id),
-            ExternalGrantModel.grantee_org == grantee_org,
+            ExternalGrantModel.grantee_org.in_(grantees),
             ExternalGrantModel.resource_id == _uuid(group_id),
+            ExternalGrantModel.revoked_at.is_(None),
         )
     ).all()
     for grant in rows:
-        expires = grant.expires_at
-        if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= now:
+        if not grant_is_live(grant, now):
             continue
-        if grant.permission not in {"read", "write", "admin"}:
+        if LEVELS.index(grant.permission) < LEVELS.index(level):
             continue
         names = list(grant.features or [])
-        if not names or "*" in names or feature in names:
+        if feature is None or not names or "*" in names or feature in names:
             return grant
     return None
+
+
+def grant_is_live(grant: ExternalGrantModel, now: datetime | None = None) -> bool:
+    if grant.revoked_at is not None or grant.permission not in LEVELS:
+        return False
+    expires = grant.expires_at
+    if expires is None:
+        return True
+    now = now or datetime.now(UTC)
+    return (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) > now

@@ -70,9 +70,7 @@ class Identity:
         return self.raw
 
 
-def parse_identity(
-    raw: str, orgs: Callable[[str], str | None] | Mapping[str, str] | None = None
-) -> Identity:
+def parse_identity(raw: str, orgs: Callable[[str], str | None] | Mapping[str, str] | None = None) -> Identity:
     """``orgs`` maps what follows ``@`` (an organization name or alias) to the organization's name;
     an unknown suffix is kept as the organization (an identity of an organization not in this store)."""
     text = raw.strip()

@@ -21,7 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from raise_.catalog.expression_resolver import CatalogResolver
-from raise_.errors import InvalidExpressionError, LineageBreakError
+from raise_.errors import (
+    CrossOrgAccessError,
+    InvalidExpressionError,
+    LineageBreakError,
+    PermissionDeniedError,
+    RaiseError,
+)
 from raise_.expressions.analysis import Analysis, analyze
 from raise_.expressions.compiler import CompileContext, Parameters, compile_expression
 from raise_.expressions.model import Reference
@@ -30,6 +36,11 @@ from raise_.storage.layout import FeatureColumn, GroupLayout
 from raise_.storage.offline_store import quote
 
 __all__ = ["Node", "Plan", "build_plan"]
+
+_DENIALS: dict[str, type[RaiseError]] = {
+    "CROSS_ORG_ACCESS_DENIED": CrossOrgAccessError,
+    "PERMISSION_DENIED": PermissionDeniedError,
+}
 
 
 @dataclass
@@ -125,7 +136,9 @@ def build_plan(
         blocking = [i for i in analysis.issues if i.severity == "error" or i.code == "UNKNOWN_REFERENCE"]
         if blocking:
             first = blocking[0]
-            raise InvalidExpressionError(
+            # A grant revoked or an ACL tightened after the feature was created denies at once.
+            cls = _DENIALS.get(first.code, InvalidExpressionError)
+            raise cls(
                 f"Derived feature {key} cannot be computed: {first}",
                 {"feature": key, "reason": first.code, "errors": [i.to_dict() for i in blocking]},
             )

@@ -25,6 +25,7 @@ from raise_.durations import parse_duration
 from raise_.errors import InvalidArgumentError, SnapshotExistsError, SnapshotNotFoundError
 from raise_.expressions import compile_predicate
 from raise_.governance import audit
+from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.progress import stages
 from raise_.storage.derived import Node, Plan, build_plan
 from raise_.storage.ingest import prepare_write, to_arrow
@@ -98,6 +99,7 @@ class DataService(CatalogService):
                     self._store = OfflineStore(self._store_path)
         return self._store
 
+    @internal
     def close_store(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -105,9 +107,10 @@ class DataService(CatalogService):
 
     # -- layouts -------------------------------------------------------------------------------
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "read")
     def layout(self, group_path: str) -> GroupLayout:
         group = self.get_feature_group(group_path)
-        versions = self.list_features(group_path, all_versions=True)
+        versions = self.all_features(group_path, all_versions=True)
         return GroupLayout(group, tuple(FeatureColumn.from_record(r) for r in versions))
 
     def _key_types(self, layout: GroupLayout) -> dict[str, pa.DataType]:
@@ -132,6 +135,7 @@ class DataService(CatalogService):
 
     # -- writes --------------------------------------------------------------------------------
 
+    @guarded("write", lambda a: Target.path(a["group_path"]), "write to")
     def write(self, group_path: str, data: Any, mode: str = "append") -> WriteResult:
         """Write rows as one commit (``append``, ``upsert`` or ``overwrite``)."""
         if mode not in WRITE_MODES:
@@ -209,6 +213,7 @@ class DataService(CatalogService):
             )
         return int(rows[0][0])
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "read")
     def read(
         self,
         group_path: str,
@@ -253,6 +258,7 @@ class DataService(CatalogService):
         self._audit_data(layout, "READ", rows=result.num_rows, as_of_commit=commit)
         return result
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "read the changes of")
     def changes(self, group_path: str, since_commit: int, features: list[str] | None = None) -> pa.Table:
         """The visible rows written by commits after ``since_commit``, with their ``_commit``."""
         layout = self.layout(group_path)
@@ -269,6 +275,7 @@ class DataService(CatalogService):
 
     # -- commits and snapshots -----------------------------------------------------------------
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "read the commits of")
     def commits(self, group_path: str) -> list[CommitRecord]:
         return self._commits(self.layout(group_path))
 
@@ -283,6 +290,7 @@ class DataService(CatalogService):
             for r in rows
         ]
 
+    @guarded("write", lambda a: Target.path(a["group_path"]), "snapshot")
     def create_snapshot(self, group_path: str, name: str, description: str | None = None) -> SnapshotRecord:
         validate_namespace_name("snapshot", name)
         layout = self.layout(group_path)
@@ -310,6 +318,7 @@ class DataService(CatalogService):
         )
         return SnapshotRecord(name, commit, description, self.actor(), now)
 
+    @guarded("read", lambda a: Target.path(a["group_path"]), "list the snapshots of")
     def list_snapshots(self, group_path: str) -> list[SnapshotRecord]:
         return self._snapshots(self.layout(group_path))
 
@@ -326,6 +335,7 @@ class DataService(CatalogService):
 
     # -- compaction ----------------------------------------------------------------------------
 
+    @guarded("admin", lambda a: Target.path(a["group_path"]), "compact")
     def compact(self, group_path: str, older_than: timedelta | str | int = "30d") -> int:
         """Drop superseded row versions whose superseding commit is older than ``older_than`` (0: all),
         except those a snapshot still needs. Returns the number of row versions dropped.
@@ -386,6 +396,7 @@ class DataService(CatalogService):
 
     # -- training sets -------------------------------------------------------------------------
 
+    @filtered("checks read on every feature it is asked for")
     def get_training_data(
         self,
         project_path: str,
@@ -407,6 +418,8 @@ class DataService(CatalogService):
         by_group: dict[str, list[tuple[str, str]]] = {}
         for ref in features:
             fp = parse_feature_path(ref, context)
+            # Every feature asked for, in any group or organization (through a grant), must be readable.
+            self.authorize("read", Target.path(fp.group_path, fp.feature, fp.version), "read")
             label = f"{fp.feature}@{fp.version}" if fp.version else fp.feature
             by_group.setdefault(fp.group_path, []).append((ref, label))
         layouts = {path: self.layout(path) for path in by_group}

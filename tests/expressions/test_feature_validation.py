@@ -434,21 +434,26 @@ def _ids(fs: FeatureStore, upstream: FeatureGroup) -> dict[str, str]:
 
 
 ACLS: list[tuple[list[tuple[str, dict[str, object]]], bool]] = [
-    # (ACL rows as (resource type, fields), whether alice@acme may reference other.x)
+    # (ACL rows as (resource type, fields), whether bob@acme may reference other.x); alice@acme
+    # created everything, so she administers it all and is not the one to ask
     ([("feature_group", {"readers": ["someone-else"]})], False),
-    ([("feature_group", {"readers": ["alice@acme"]})], True),
-    ([("feature_group", {"readers": ["someone-else"], "writers": ["alice@acme"]})], True),
-    ([("feature_group", {"admins": ["alice@acme"]})], True),
+    ([("feature_group", {"readers": ["bob@acme"]})], True),
+    ([("feature_group", {"readers": ["someone-else"], "writers": ["bob@acme"]})], True),
+    ([("feature_group", {"admins": ["bob@acme"]})], True),
     ([("project", {"readers": ["someone-else"]})], False),
-    ([("organization", {"readers": ["alice@acme"]}), ("feature", {"readers": ["someone-else"]})], True),
-    ([("organization", {"readers": ["alice@acme"]}), ("feature", {"readers": ["x"], "inherit": False})], False),
-    ([("project", {"readers": ["nobody"]}), ("feature", {"readers": ["alice@acme"], "inherit": False})], True),
+    ([("organization", {"readers": ["bob@acme"]}), ("feature", {"readers": ["someone-else"]})], True),
+    ([("organization", {"readers": ["bob@acme"]}), ("feature", {"readers": ["x"], "inherit": False})], False),
+    ([("project", {"readers": ["nobody"]}), ("feature", {"readers": ["bob@acme"], "inherit": False})], True),
 ]
 
 
 @pytest.mark.parametrize(("rows", "allowed"), ACLS)
 def test_acl_on_the_upstream(
-    fs: FeatureStore, group: FeatureGroup, rows: list[tuple[str, dict[str, object]]], allowed: bool
+    fs: FeatureStore,
+    group: FeatureGroup,
+    rows: list[tuple[str, dict[str, object]]],
+    allowed: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     other = fs.create_feature_group("other", entity_keys=["user_id"])
     other.create_feature("x", "int64")
@@ -456,6 +461,9 @@ def test_acl_on_the_upstream(
     with fs._backend.db.transaction() as s:
         for kind, fields in rows:
             s.add(ACLModel(resource_type=kind, resource_id=uuid.UUID(ids[kind]), **fields))
+        # bob may write the group he defines features in, whatever the rows say about its project
+        s.add(ACLModel(resource_type="feature_group", resource_id=uuid.UUID(group.id), writers=["bob@acme"]))
+    monkeypatch.setenv("RAISE_USER", "bob@acme")
     result = group.validate_feature("y", "int64", derived_from="1 + other.x")
     if allowed:
         assert (result.valid, result.errors) == (True, [])
@@ -464,12 +472,13 @@ def test_acl_on_the_upstream(
         (error,) = result.errors
         assert (error.code, where(error)) == ("PERMISSION_DENIED", (1, 5))
         assert error.message == (
-            "other.x: 'alice@acme' may not read acme/mlplatform/recommendation/other/x@v1; ask one of its admins "
+            "other.x: 'bob@acme' may not read acme/mlplatform/recommendation/other/x@v1; ask one of its admins "
             "for read access."
         )
         with pytest.raises(PermissionDeniedError) as info:
             group.create_feature("y", "int64", derived_from="1 + other.x")
         assert info.value.details["reason"] == "PERMISSION_DENIED"
+        monkeypatch.setenv("RAISE_USER", "alice@acme")
         with pytest.raises(FeatureNotFoundError):
             group.feature("y")
 
@@ -481,10 +490,13 @@ def test_acl_is_checked_for_the_current_user(
     other.create_feature("x", "int64")
     with fs._backend.db.transaction() as s:
         s.add(ACLModel(resource_type="feature_group", resource_id=uuid.UUID(other.id), readers=["bob@acme"]))
+    monkeypatch.setenv("RAISE_USER", "carol@acme")
     assert [e.code for e in group.validate_feature("y", "int64", derived_from="other.x").errors] == [
         "PERMISSION_DENIED"
     ]
     monkeypatch.setenv("RAISE_USER", "bob@acme")
+    assert group.validate_feature("y", "int64", derived_from="other.x").valid
+    monkeypatch.setenv("RAISE_USER", "alice@acme")  # created the organization: administers all of it
     assert group.validate_feature("y", "int64", derived_from="other.x").valid
 
 
