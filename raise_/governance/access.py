@@ -284,7 +284,7 @@ class AccessContext:
         return any(self._matches(p, identity) for p in acl.principals(level))
 
     def _matches(self, principal: str, identity: Identity) -> bool:
-        if identity.matches(principal):
+        if self._names(principal, identity):
             return True
         name, at, written = principal.rpartition("@")
         if not at:
@@ -294,7 +294,15 @@ class AccessContext:
         if name == "*":
             return True
         members = self.directory.groups(self.org_id).get(name)
-        return members is not None and any(identity.matches(m) for m in members)
+        return members is not None and any(self._names(m, identity) for m in members)
+
+    def _names(self, written: str, identity: Identity) -> bool:
+        """Whether ``written`` (an identity in an ACL or a group) is ``identity``, in any spelling:
+        ``will@acme.com`` is ``will@acme`` once ``acme.com`` is an alias of ``acme``."""
+        if identity.matches(written):
+            return True
+        other = self.directory.identity(written)
+        return other.org is not None and (other.name, other.org) == (identity.name, identity.org)
 
 
 class GroupACLs:
