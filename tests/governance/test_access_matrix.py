@@ -88,7 +88,7 @@ PROJECT_LEVEL = {"create_feature_group"}
 
 
 def expected(role: str, variant: str, operation: str, level: str) -> bool:
-    identity, levels = PRINCIPALS[role]
+    _, levels = PRINCIPALS[role]
     if operation in PROJECT_LEVEL:
         if variant == "overridden":
             return role == "no access"  # the project's own admin
@@ -149,6 +149,7 @@ def test_permission_matrix(
 def test_matrix_size() -> None:
     cases = len(VARIANTS) * len(PRINCIPALS) * len(OPERATIONS)
     print(
-        f"\npermission matrix: {len(OPERATIONS)} operations × {len(PRINCIPALS)} callers × {len(VARIANTS)} ACL placements = {cases} cases per backend"
+        f"\npermission matrix: {len(OPERATIONS)} operations × {len(PRINCIPALS)} callers × "
+        f"{len(VARIANTS)} ACL placements = {cases} cases per backend"
     )
     assert cases == 2 * 7 * len(OPERATIONS) and len(OPERATIONS) >= 25
