@@ -138,8 +138,10 @@ class OrgDirectory:
             self._aliases = {alias: name for alias, name in rows}
         return self._aliases.get(written)
 
-    def identity(self, raw: str) -> Identity:
-        return parse_identity(raw, self.org_of)
+    def identity(self, raw: str, known_org: str | None = None) -> Identity:
+        """``known_org``: an organization name known to exist (the one being accessed): an
+        identity written with it needs no alias lookup, which is most calls."""
+        return parse_identity(raw, lambda written: written if written == known_org else self.org_of(written))
 
     def groups(self, org_id: uuid.UUID) -> dict[str, list[str]]:
         key = str(org_id)

@@ -210,7 +210,7 @@ class AccessService:
         action: str,
         missing: Level = "read",
     ) -> AccessContext | None:
-        identity = directory.identity(self.actor())
+        identity = directory.identity(self.actor(), known_org=target.org)
         ctx = AccessContext.load(s, directory, target.org, target.domain, target.project, target.group)
         if ctx is None:
             return None  # the organization does not exist: the method says so (or creates it)
