@@ -27,6 +27,7 @@ from raise_.errors import (
 from raise_.expressions import Issue, Reference, ValidationResult
 from raise_.governance.access_service import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
 from raise_.lineage import LineageGraph, LineageNode
+from raise_.models.audit import AuditEntry, AuditQuery
 from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
 from raise_.types import (
     Array,
@@ -52,6 +53,8 @@ __all__ = [
     "ACL",
     "ACLChainEntry",
     "Array",
+    "AuditEntry",
+    "AuditQuery",
     "BlobRef",
     "Bool",
     "Bytes",

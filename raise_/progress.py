@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["PROGRESS_ROWS", "stages"]
+__all__ = ["PROGRESS_ROWS", "rows_bar", "stages"]
 
 PROGRESS_ROWS: Final = 1_000_000
 
@@ -27,3 +27,13 @@ def stages(total: int, desc: str, rows: int) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=f"{desc} ({rows:,} rows)", unit="step")
+
+
+def rows_bar(total: int, desc: str, *, show: bool | None = None) -> Any:
+    """A bar counting ``total`` rows when ``show`` is True, or when ``show`` is None and ``total``
+    reaches :data:`PROGRESS_ROWS`; else a silent stand-in."""
+    if not (show or (show is None and total >= PROGRESS_ROWS)):
+        return _Silent()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="rows", unit_scale=True)

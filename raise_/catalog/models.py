@@ -257,7 +257,8 @@ class AuditLogModel(Base):
         Index("idx_audit_action", "action"),
         Index("idx_audit_seq", "seq", unique=True),
         Index("idx_audit_org_timestamp", "org_id", "timestamp"),
-        Index("idx_audit_actor_org", "actor_org"),
+        # (0004) who outside the organization accessed it: actor-org filters scan only their rows
+        Index("idx_audit_org_actor_org", "org_id", "actor_org", "timestamp"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

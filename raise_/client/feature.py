@@ -11,6 +11,7 @@ from raise_.catalog.records import FeatureRecord
 from raise_.client.access import AccessControlled
 from raise_.client.lineage import Lineage
 from raise_.errors import FeatureDeprecatedWarning
+from raise_.models.audit import AuditEntries, AuditQuery
 from raise_.types import FeatureType, parse_dtype
 
 if TYPE_CHECKING:
@@ -159,6 +160,27 @@ class Feature(AccessControlled):
     def refresh(self) -> Feature:
         self._record = self._backend.get_feature(self.group_path, self.name, self.version)
         return self
+
+    def audit_log(
+        self,
+        category: str | list[str] | None = None,
+        *,
+        actions: list[str] | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        limit: int | None = None,
+    ) -> AuditEntries:
+        """Audit entries of this feature, every version, newest first: its own (creation, schema,
+        metadata, lineage) and the reads, writes and queries of its group that included it.
+        ``category``: ``"access"``, ``"schema"``, ``"acl"``, ``"lineage"`` (README *Audit Actions*)."""
+        query = AuditQuery(
+            categories=[category] if isinstance(category, str) else category,
+            actions=actions,
+            since=since,  # type: ignore[arg-type]  # AuditQuery parses ISO text too
+            until=until,  # type: ignore[arg-type]
+            limit=limit,
+        )
+        return self._backend.audit_query(f"{self.group_path}/{self.name}", query.to_dict())
 
     # -- display -------------------------------------------------------------------------------
 

@@ -10,8 +10,10 @@ from raise_.client.access import AccessControlled
 from raise_.governance.access_service import PrincipalGroup
 
 if TYPE_CHECKING:
+    from raise_.client.audit import AuditLog
     from raise_.client.backend import Backend
     from raise_.client.group import FeatureGroup
+    from raise_.models.audit import AuditConfig
 
 __all__ = ["Domain", "Organization", "Project"]
 
@@ -104,6 +106,37 @@ class Organization(_Level):
 
     def list_aliases(self) -> list[str]:
         return self._backend.list_org_aliases(self.name)
+
+    # -- audit ---------------------------------------------------------------------------------
+
+    @property
+    def audit(self) -> AuditLog:
+        """This organization's audit log (the same as ``fs.audit`` of a store in it)."""
+        from raise_.client.audit import AuditLog
+
+        return AuditLog(self._backend, self.name)
+
+    def set_audit_config(
+        self,
+        retention_days: int | None = None,
+        immutable: bool | None = None,
+        export_destination: str | None = None,
+        *,
+        export_format: str | None = None,
+    ) -> AuditConfig:
+        """Audit retention (PRD §10.4): keep entries ``retention_days`` (default 365); ``immutable``
+        never purges them and cannot be undone; purged entries are archived first to
+        ``export_destination`` (a path or fsspec URL; ``""`` removes it). What is not given stays."""
+        return self._backend.set_audit_config(
+            self.name,
+            retention_days=retention_days,
+            immutable=immutable,
+            export_destination=export_destination,
+            export_format=export_format,
+        )
+
+    def get_audit_config(self) -> AuditConfig:
+        return self._backend.get_audit_config(self.name)
 
 
 class Domain(_Level):

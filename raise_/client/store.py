@@ -10,6 +10,7 @@ from typing import Any
 
 from raise_.catalog.lineage_service import ImpactReport
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path
+from raise_.client.audit import AuditLog
 from raise_.client.backend import Backend, open_backend
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.client.group import FeatureGroup, feature_definition
@@ -112,6 +113,11 @@ class FeatureStore:
 
     def list_organizations(self, tags: list[str] | None = None) -> list[Organization]:
         return [Organization(self._backend, r) for r in self._backend.list_organizations(tags=tags)]
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log of this store's organization (README *Audit Logging*)."""
+        return AuditLog(self._backend, self.org)
 
     def create_domain(self, name: str, **kwargs: Any) -> Domain:
         """A domain in this store's organization."""

