@@ -442,25 +442,12 @@ class AccessService:
         people = _principals(members, "members")
         with self.db.transaction() as s:
             org_row = self._org_row(s, org)
-            row = s.scalars(
-                select(PrincipalGroupModel).where(
-                    PrincipalGroupModel.org_id == org_row.id, PrincipalGroupModel.name == name
-                )
-            ).first()
+            row = _principal_group(s, org_row.id, name)
             if row is None:
                 row = PrincipalGroupModel(org_id=org_row.id, name=name, created_by=self.actor())
                 s.add(row)
             row.members, row.description = people, description
-            audit.record(
-                s,
-                actor=self.actor(),
-                action="UPDATE_ACL",
-                resource_type="principal_group",
-                resource_id=None,
-                resource_path=f"{org}/groups/{name}",
-                org_id=org_row.id,
-                details={"members": people},
-            )
+            self._audit_group(s, org, org_row.id, name, {"members": people})
         return PrincipalGroup(org, name, people, description)
 
     @guarded("read", lambda a: Target(a["org"]), "list the groups of")
@@ -478,27 +465,26 @@ class AccessService:
     def delete_principal_group(self, org: str, name: str) -> None:
         with self.db.transaction() as s:
             org_row = self._org_row(s, org)
-            row = s.scalars(
-                select(PrincipalGroupModel).where(
-                    PrincipalGroupModel.org_id == org_row.id, PrincipalGroupModel.name == name
-                )
-            ).first()
+            row = _principal_group(s, org_row.id, name)
             if row is None:
                 raise PrincipalGroupNotFoundError(
                     f"Organization {org!r} has no group {name!r}; list_groups() shows its groups.",
                     {"org": org, "group": name},
                 )
             s.delete(row)
-            audit.record(
-                s,
-                actor=self.actor(),
-                action="UPDATE_ACL",
-                resource_type="principal_group",
-                resource_id=None,
-                resource_path=f"{org}/groups/{name}",
-                org_id=org_row.id,
-                details={"deleted": True},
-            )
+            self._audit_group(s, org, org_row.id, name, {"deleted": True})
+
+    def _audit_group(self, s: Session, org: str, org_id: uuid.UUID, name: str, details: dict[str, Any]) -> None:
+        audit.record(
+            s,
+            actor=self.actor(),
+            action="UPDATE_ACL",
+            resource_type="principal_group",
+            resource_id=None,
+            resource_path=f"{org}/groups/{name}",
+            org_id=org_id,
+            details=details,
+        )
 
     @guarded("admin", lambda a: Target(a["org"]), "add an alias to")
     def add_org_alias(self, org: str, alias: str) -> list[str]:
@@ -662,6 +648,12 @@ class AccessService:
                 details={"grantee_org": org, "live_grants_revoked": len(live)},
             )
             return len(live)
+
+
+def _principal_group(s: Session, org_id: uuid.UUID, name: str) -> PrincipalGroupModel | None:
+    return s.scalars(
+        select(PrincipalGroupModel).where(PrincipalGroupModel.org_id == org_id, PrincipalGroupModel.name == name)
+    ).first()
 
 
 def _child(parent: Target, name: str) -> Target:
