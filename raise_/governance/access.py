@@ -39,6 +39,7 @@ from raise_.catalog.models import (
 from raise_.governance.identity import Identity, parse_identity
 
 __all__ = [
+    "KINDS",
     "LEVELS",
     "ROLE_OF",
     "AccessContext",
@@ -48,7 +49,6 @@ __all__ = [
     "GroupACLs",
     "Level",
     "OrgDirectory",
-    "effective_acl",
     "live_grant",
 ]
 
@@ -77,10 +77,6 @@ class EffectiveACL:
             return self.writers | self.admins
         return self.readers | self.writers | self.admins
 
-    def allows_read(self, user: str) -> bool:
-        """Plain-name check (no groups, no creators): the resolver's fallback."""
-        return not self.restricted or user in self.principals("read")
-
 
 def _merge(
     rows: Mapping[tuple[str, uuid.UUID], ACLModel], chain: Chain, creators: Mapping[uuid.UUID, str | None] | None = None
@@ -104,16 +100,6 @@ def _merge(
         if not acl.inherit:
             break
     return EffectiveACL(frozenset(readers), frozenset(writers), frozenset(admins), restricted)
-
-
-def effective_acl(session: Session, chain: Chain) -> EffectiveACL:
-    """``chain``: (resource_type, id) from the resource itself up to its organization."""
-    ids = [_uuid(i) for _, i in chain]
-    rows = {
-        (r.resource_type, r.resource_id): r
-        for r in session.scalars(select(ACLModel).where(ACLModel.resource_id.in_(ids)))
-    }
-    return _merge(rows, chain)
 
 
 # -- organizations: names, aliases and principal groups ------------------------------------------
@@ -213,7 +199,8 @@ class AccessContext:
     org: str
     levels: list[ChainLevel]  # organization first; stops at the deepest level that exists
     acls: dict[tuple[str, uuid.UUID], ACLModel] = field(default_factory=dict)
-    feature_creators: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    # Creators of resources below ``levels`` that a check has met (features, listed children).
+    child_creators: dict[uuid.UUID, str | None] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -243,7 +230,7 @@ class AccessContext:
         for acl, feature_creator in session.execute(_ACLS_OF_CHAIN, params).all():
             ctx.acls[(acl.resource_type, acl.resource_id)] = acl
             if acl.resource_type == "feature":
-                ctx.feature_creators[acl.resource_id] = feature_creator
+                ctx.child_creators[acl.resource_id] = feature_creator
         return ctx
 
     @property
@@ -254,31 +241,28 @@ class AccessContext:
     def deepest(self) -> ChainLevel:
         return self.levels[-1]
 
-    def chain(self, depth: int | None = None, feature: tuple[uuid.UUID, str | None] | None = None) -> Chain:
+    def chain(self, depth: int | None = None, below: tuple[str, uuid.UUID] | None = None) -> Chain:
         """(kind, id) from the resource up to the organization; ``depth`` counts levels from the
-        organization (1 = the organization); ``feature``: (version id, its creator) below the group."""
+        organization (1 = the organization); ``below``: (kind, id) of a resource under them."""
         levels = self.levels if depth is None else self.levels[:depth]
         out: Chain = [(lv.kind, lv.id) for lv in reversed(levels)]
-        if feature is not None:
-            out.insert(0, ("feature", feature[0]))
+        if below is not None:
+            out.insert(0, below)
         return out
 
-    def effective(self, chain: Chain, feature_creator: str | None = None) -> EffectiveACL:
-        creators: dict[uuid.UUID, str | None] = {lv.id: lv.created_by for lv in self.levels}
-        if chain and chain[0][0] == "feature":
-            fid = _uuid(chain[0][1])
-            creators[fid] = feature_creator if feature_creator is not None else self.feature_creators.get(fid)
+    def effective(self, chain: Chain) -> EffectiveACL:
+        creators = {lv.id: lv.created_by for lv in self.levels} | self.child_creators
         acl = _merge(self.acls, chain, creators)
         own_creator = creators.get(_uuid(chain[0][1])) if chain else None
         if own_creator and own_creator not in acl.admins:  # cut off by inherit=False above it
             acl = EffectiveACL(acl.readers, acl.writers, acl.admins | {own_creator}, acl.restricted)
         return acl
 
-    def allows(self, identity: Identity, level: str, chain: Chain, feature_creator: str | None = None) -> bool:
+    def allows(self, identity: Identity, level: str, chain: Chain) -> bool:
         """Whether the ACLs and creators give ``identity`` the level. An identity of another
         organization counts only where it is named itself (it created the resource, or an admin
         wrote it into an ACL); everything else across organizations goes through grants."""
-        acl = self.effective(chain, feature_creator)
+        acl = self.effective(chain)
         if not identity.member_of(self.org):
             return any(identity.matches(p) for p in acl.principals(level))
         if not acl.restricted and level != "admin":
@@ -322,16 +306,12 @@ class GroupACLs:
         ctx = self._context
         if ctx is None:
             return False
-        if ctx.allows(identity, "read", ctx.chain(feature=(_uuid(feature_id), None))):
+        if ctx.allows(identity, "read", ctx.chain(below=("feature", _uuid(feature_id)))):
             return True
         if identity.member_of(ctx.org) or len(ctx.levels) < 4:
             return False
         spellings = identity.spellings or {identity.raw}  # another organization: through a live grant
         return live_grant(ctx.session, ctx.org_id, spellings, ctx.levels[3].id, feature_name) is not None
-
-
-def admins_of(context: AccessContext, chain: Chain) -> list[str]:
-    return sorted(context.effective(chain).admins)
 
 
 # -- cross-organization grants ---------------------------------------------------------------------

@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session
 from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.models import (
     ACLModel,
+    DomainModel,
     ExternalGrantModel,
+    FeatureGroupModel,
     FeatureModel,
     OrgAliasModel,
     OrganizationModel,
     PrincipalGroupModel,
+    ProjectModel,
     utcnow,
 )
 from raise_.errors import (
@@ -37,6 +40,7 @@ from raise_.errors import (
 )
 from raise_.governance import audit
 from raise_.governance.access import (
+    KINDS,
     LEVELS,
     ROLE_OF,
     AccessContext,
@@ -62,6 +66,13 @@ class _FeatureLike(Protocol):
 
 
 T = TypeVar("T", bound=_FeatureLike)
+
+# The model of each level below the organization, and its column naming the parent.
+_CHILD_MODELS: dict[str, tuple[Any, Any]] = {
+    "domain": (DomainModel, DomainModel.org_id),
+    "project": (ProjectModel, ProjectModel.domain_id),
+    "feature_group": (FeatureGroupModel, FeatureGroupModel.project_id),
+}
 
 _KIND_OF_DEPTH = {1: "organization", 2: "domain", 3: "project", 4: "feature_group", 5: "feature"}
 _NOT_FOUND: dict[int, type[RaiseError]] = {
@@ -217,8 +228,10 @@ class AccessService:
         feature = self._feature_row(s, ctx, target) if target.feature is not None else None
         exists = len(ctx.levels) >= min(target.depth, 4) and (target.feature is None or feature is not None)
         needed: Level = level if exists else missing
-        chain = ctx.chain(feature=(feature[0], feature[1]) if feature else None)
-        if ctx.allows(identity, needed, chain, feature[1] if feature else None):
+        if feature is not None:
+            ctx.child_creators[feature[0]] = feature[1]
+        chain = ctx.chain(below=("feature", feature[0]) if feature else None)
+        if ctx.allows(identity, needed, chain):
             return ctx
         if identity.member_of(ctx.org):
             raise self._denied(identity, needed, target, action, ctx, None, chain)
@@ -286,16 +299,36 @@ class AccessService:
         return True
 
     def readable_children(self, parent: Target, names: Iterable[str]) -> set[str]:
-        """Of the namespace levels ``names`` directly below ``parent``, those the caller may read."""
+        """Of the namespace levels ``names`` directly below ``parent``, those the caller may read:
+        the parent's context once, then the children and their ACLs in one query each."""
+        wanted = list(names)
         with self.db.reader() as s:
             directory = OrgDirectory(s)
+            identity = directory.identity(self.actor(), known_org=parent.org)
+            ctx = AccessContext.load(s, directory, parent.org, parent.domain, parent.project, parent.group)
+            if ctx is None or len(ctx.levels) < parent.depth or not wanted:
+                return set()
+            kind = KINDS[parent.depth]
+            model, parent_column = _CHILD_MODELS[kind]
+            rows = s.execute(
+                select(model.id, model.name, model.created_by).where(
+                    parent_column == ctx.deepest.id, model.name.in_(wanted)
+                )
+            ).all()
+            acls = select(ACLModel).where(
+                ACLModel.resource_type == kind, ACLModel.resource_id.in_([r.id for r in rows])
+            )
+            for acl in s.scalars(acls):
+                ctx.acls[(kind, acl.resource_id)] = acl
             out: set[str] = set()
-            for name in names:
-                try:
-                    self._authorize_in(s, directory, "read", _child(parent, name), "read")
-                except PermissionDeniedError:
-                    continue
-                out.add(name)
+            for r in rows:
+                ctx.child_creators[r.id] = r.created_by
+                if ctx.allows(identity, "read", ctx.chain(below=(kind, r.id))):
+                    out.add(r.name)
+                elif kind == "feature_group" and not identity.member_of(ctx.org):
+                    spellings = identity.spellings or {identity.raw}  # another organization: a grant on it
+                    if live_grant(s, ctx.org_id, spellings, r.id, None) is not None:
+                        out.add(r.name)
             return out
 
     def readable_features(self, group_path: str, features: list[T]) -> list[T]:
@@ -322,7 +355,8 @@ class AccessService:
             out = []
             for f in features:
                 fid = uuid.UUID(str(f.id))
-                if fid not in own or ctx.allows(identity, "read", ctx.chain(feature=(fid, None)), f.created_by):
+                ctx.child_creators[fid] = f.created_by
+                if fid not in own or ctx.allows(identity, "read", ctx.chain(below=("feature", fid))):
                     out.append(f)
             return out
 
@@ -370,8 +404,7 @@ class AccessService:
     ) -> EffectiveACLRecord:
         with self.db.reader() as s:
             kind, rid, ctx = self._resource(s, Target.path(resource_path, feature, version))
-            chain, creator = self._chain_of(s, ctx, kind, rid)
-            acl = ctx.effective(chain, creator)
+            acl = ctx.effective(self._chain_of(ctx, kind, rid))
             return EffectiveACLRecord(sorted(acl.readers), sorted(acl.writers), sorted(acl.admins), acl.restricted)
 
     @guarded("read", _target("resource_path", "feature", "version"), "read the ACL of")
@@ -381,8 +414,9 @@ class AccessService:
         target = Target.path(resource_path, feature, version)
         with self.db.reader() as s:
             kind, rid, ctx = self._resource(s, target)
-            chain, creator = self._chain_of(s, ctx, kind, rid)
+            chain = self._chain_of(ctx, kind, rid)
             paths = {lv.id: (lv.path, lv.created_by) for lv in ctx.levels}
+            creator = ctx.child_creators.get(rid)
             out: list[ACLChainEntry] = []
             applies = True
             for k, i in chain:
@@ -413,19 +447,16 @@ class AccessService:
         row = self._feature_row(s, ctx, target)
         if row is None:
             raise FeatureNotFoundError(f"Feature {target} does not exist.", {"resource": str(target)})
-        ctx.feature_creators[row[0]] = row[1]
+        ctx.child_creators[row[0]] = row[1]
         return "feature", row[0], ctx
 
     @staticmethod
-    def _chain_of(s: Session, ctx: AccessContext, kind: str, rid: uuid.UUID) -> tuple[Chain, str | None]:
+    def _chain_of(ctx: AccessContext, kind: str, rid: uuid.UUID) -> Chain:
+        """The chain of a resource ``_resource`` found (its ACL is among those the context loaded:
+        the chain's and every feature's of the group)."""
         if kind == "feature":
-            creator = ctx.feature_creators.get(rid)
-            own = s.scalars(select(ACLModel).where(ACLModel.resource_type == "feature", ACLModel.resource_id == rid))
-            for row in own:
-                ctx.acls[("feature", rid)] = row
-            return ctx.chain(feature=(rid, creator)), creator
-        depth = [lv.id for lv in ctx.levels].index(rid) + 1
-        return ctx.chain(depth), None
+            return ctx.chain(below=("feature", rid))
+        return ctx.chain([lv.id for lv in ctx.levels].index(rid) + 1)
 
     # -- principal groups and aliases ------------------------------------------------------------
 
@@ -654,12 +685,6 @@ def _principal_group(s: Session, org_id: uuid.UUID, name: str) -> PrincipalGroup
     return s.scalars(
         select(PrincipalGroupModel).where(PrincipalGroupModel.org_id == org_id, PrincipalGroupModel.name == name)
     ).first()
-
-
-def _child(parent: Target, name: str) -> Target:
-    parts = [parent.org, parent.domain, parent.project, parent.group]
-    parts[parent.depth] = name
-    return Target(str(parts[0]), parts[1], parts[2], parts[3])
 
 
 def _feature_list(features: Any) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any, Final, TypeVar
 
 from raise_.governance.access import Level
 
-__all__ = ["POLICY_ATTRIBUTE", "Policy", "Target", "filtered", "guarded", "inside_guard", "internal"]
+__all__ = ["POLICY_ATTRIBUTE", "Policy", "Target", "filtered", "guarded", "internal"]
 
 POLICY_ATTRIBUTE: Final = "__raise_policy__"
 _INSIDE: ContextVar[bool] = ContextVar("raise_inside_guard", default=False)
@@ -70,8 +70,23 @@ class Policy:
     why: str = ""
 
 
-def inside_guard() -> bool:
-    return _INSIDE.get()
+def _door(fn: F, policy: Policy, check: Callable[[Any, tuple[Any, ...], dict[str, Any]], None] | None) -> F:
+    """``fn`` behind ``check`` (run only at the outermost door), marked with ``policy``."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _INSIDE.get():
+            return fn(self, *args, **kwargs)
+        if check is not None:
+            check(self, args, kwargs)
+        token = _INSIDE.set(True)
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            _INSIDE.reset(token)
+
+    setattr(wrapper, POLICY_ATTRIBUTE, policy)
+    return wrapper  # type: ignore[return-value]
 
 
 def guarded(level: Level, target: Callable[[Mapping[str, Any]], Target], verb: str | None = None) -> Callable[[F], F]:
@@ -81,24 +96,15 @@ def guarded(level: Level, target: Callable[[Mapping[str, Any]], Target], verb: s
         signature = inspect.signature(fn)
         what = verb or fn.__name__.replace("_", " ")
 
-        @functools.wraps(fn)
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if _INSIDE.get():
-                return fn(self, *args, **kwargs)
+        def check(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
             try:
                 bound = signature.bind(self, *args, **kwargs)
             except TypeError:
-                return fn(self, *args, **kwargs)  # Python's own error for a wrong call
+                return  # the call itself raises Python's own error for a wrong call
             bound.apply_defaults()
             self.authorize(level, target(bound.arguments), what)
-            token = _INSIDE.set(True)
-            try:
-                return fn(self, *args, **kwargs)
-            finally:
-                _INSIDE.reset(token)
 
-        setattr(wrapper, POLICY_ATTRIBUTE, Policy("guarded", level, what))
-        return wrapper  # type: ignore[return-value]
+        return _door(fn, Policy("guarded", level, what), check)
 
     return decorate
 
@@ -107,18 +113,7 @@ def filtered(why: str) -> Callable[[F], F]:
     """Open to every caller; the method itself limits what it returns or checks each resource."""
 
     def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if _INSIDE.get():
-                return fn(self, *args, **kwargs)
-            token = _INSIDE.set(True)
-            try:
-                return fn(self, *args, **kwargs)
-            finally:
-                _INSIDE.reset(token)
-
-        setattr(wrapper, POLICY_ATTRIBUTE, Policy("filtered", why=why))
-        return wrapper  # type: ignore[return-value]
+        return _door(fn, Policy("filtered", why=why), None)
 
     return decorate
 
