@@ -8,7 +8,7 @@ import inspect
 from raise_.governance.guard import POLICY_ATTRIBUTE
 from raise_.storage.service import DataService
 
-# Methods the audit work declares on its own; they are checked the same way once they exist.
+# Open to every caller: each returns only what the caller may read, or checks every resource it is asked for.
 KNOWN_FILTERED = {"list_organizations", "ensure_project", "search_features", "get_training_data"}
 
 
