@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from raise_.catalog.wal_checkpointer import WalCheckpointer
 from raise_.errors import CatalogError
 
 __all__ = ["CatalogDatabase", "head_revision"]
@@ -107,13 +108,23 @@ class CatalogDatabase:
                 "installed (pip install 'raise-featurestore[postgres]').",
                 {"url": parsed.render_as_string(hide_password=True)},
             ) from exc
+        self._checkpointer: WalCheckpointer | None = None
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            if self._sqlite_path is not None:
+                self._checkpointer = WalCheckpointer(self._sqlite_path, owner=self)
+            event.listen(self.engine, "connect", self._on_sqlite_connect)
         else:
             for engine in {self.engine, self.read_engine}:
                 _ping_when_idle(engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def _on_sqlite_connect(self, dbapi_conn: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_conn, record)
+        if self._checkpointer is not None:  # it checkpoints: commits never stop to do it
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA wal_autocheckpoint=0")
+            cur.close()
 
     # -- schema --------------------------------------------------------------------------------
 
@@ -192,6 +203,11 @@ class CatalogDatabase:
             session.execute(text("SELECT set_config('plan_cache_mode', 'auto', false)"))
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            # Connections opened after this checkpoint for themselves again; closing the last
+            # connection checkpoints what is left.
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
