@@ -31,6 +31,7 @@ from raise_.errors import LineageBreakWarning
 from raise_.expressions.analysis import analyze
 from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
 from raise_.governance import audit
+from raise_.governance.access_service import AccessService
 from raise_.governance.guard import Target, guarded
 from raise_.lineage import LineageEdge, LineageGraph, LineageNode
 
@@ -164,9 +165,19 @@ def relink_dependents(session: Session, group_id: uuid.UUID, user: str, names: I
     return changed
 
 
-class LineageService:
+class LineageService(AccessService):
     db: CatalogDatabase
     actor: Callable[[], str]
+
+    def _visible_nodes(self, s: Session, ids: Iterable[uuid.UUID]) -> list[LineageNode]:
+        """The nodes of ``ids``; those the caller may not read only as restricted placeholders
+        (a lineage shows where others' features are, never what they are)."""
+        rows = node_rows(s, ids)
+        readable = self.readable_feature_ids(s, ((gp, f.id, f.created_by, f.name) for f, gp in rows))
+        return [
+            _node(f, gp) if str(f.id) in readable else LineageNode.restricted(str(f.id), gp.split("/")[0])
+            for f, gp in rows
+        ]
 
     def _feature_id(self, s: Session, group_path: str, name: str, version: str | None) -> FeatureModel:
         record = self.get_feature(group_path, name, version)  # type: ignore[attr-defined]
@@ -180,9 +191,14 @@ class LineageService:
         with self.db.reader() as s:
             row = self._feature_id(s, group_path, name, version)
             ids = {row.id, *all_upstream_ids(s, row.id), *all_downstream_ids(s, row.id)}
-            nodes = [_node(f, gp) for f, gp in node_rows(s, ids)]
+            nodes = self._visible_nodes(s, ids)
+            hidden = {n.id for n in nodes if n.is_restricted}
             edges = [
-                LineageEdge(str(e.feature_id), str(e.upstream_feature_id), e.expression_context)
+                LineageEdge(
+                    str(e.feature_id),
+                    str(e.upstream_feature_id),
+                    None if str(e.feature_id) in hidden else e.expression_context,  # a fragment of its expression
+                )
                 for e in edges_among(s, ids)
             ]
         graph = LineageGraph(str(row.id), nodes, edges)
@@ -200,7 +216,7 @@ class LineageService:
                 org_id = CatalogResolver.for_path(s, tuple(group_path.split("/")), self.actor()).context.org_id  # type: ignore[arg-type]
             walk = all_upstream_ids if direction == "up" else all_downstream_ids
             ids = walk(s, row.id, org_id)
-            return sorted((_node(f, gp) for f, gp in node_rows(s, ids)), key=lambda n: n.qualified_name)
+            return sorted(self._visible_nodes(s, ids), key=lambda n: n.qualified_name)
 
     @guarded("read", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "analyze the impact on")
     def impact(
@@ -212,7 +228,7 @@ class LineageService:
                 select(FeatureLineageModel.feature_id).where(FeatureLineageModel.upstream_feature_id == row.id)
             ).all()
             every = all_downstream_ids(s, row.id)
-            names = {str(f.id): f"{gp}/{f.name}@{f.version}" for f, gp in node_rows(s, every)}
+            names = {n.id: n.qualified_name for n in self._visible_nodes(s, every)}
         return ImpactReport(
             feature=f"{group_path}/{row.name}@{row.version}",
             change_type=change_type,

@@ -36,12 +36,14 @@ from raise_.catalog.models import (
     PrincipalGroupModel,
     ProjectModel,
 )
+from raise_.governance.access_cache import CacheEntries
 from raise_.governance.identity import Identity, parse_identity
 
 __all__ = [
     "KINDS",
     "LEVELS",
     "ROLE_OF",
+    "ACLRule",
     "AccessContext",
     "Chain",
     "ChainLevel",
@@ -64,6 +66,26 @@ def _uuid(value: str | uuid.UUID) -> uuid.UUID:
 
 
 @dataclass(frozen=True)
+class ACLRule:
+    """One ACL row as plain values (what the cascade reads), safe to keep after its session."""
+
+    readers: tuple[str, ...]
+    writers: tuple[str, ...]
+    admins: tuple[str, ...]
+    inherit: bool
+
+    @classmethod
+    def of(
+        cls,
+        readers: Iterable[str] | None,
+        writers: Iterable[str] | None,
+        admins: Iterable[str] | None,
+        inherit: bool | None,
+    ) -> ACLRule:
+        return cls(tuple(readers or ()), tuple(writers or ()), tuple(admins or ()), bool(inherit))
+
+
+@dataclass(frozen=True)
 class EffectiveACL:
     readers: frozenset[str]
     writers: frozenset[str]
@@ -79,7 +101,7 @@ class EffectiveACL:
 
 
 def _merge(
-    rows: Mapping[tuple[str, uuid.UUID], ACLModel], chain: Chain, creators: Mapping[uuid.UUID, str | None] | None = None
+    rows: Mapping[tuple[str, uuid.UUID], ACLRule], chain: Chain, creators: Mapping[uuid.UUID, str | None] | None = None
 ) -> EffectiveACL:
     readers: set[str] = set()
     writers: set[str] = set()
@@ -94,9 +116,9 @@ def _merge(
         if acl is None:
             continue
         restricted = True
-        readers |= set(acl.readers or [])
-        writers |= set(acl.writers or [])
-        admins |= set(acl.admins or [])
+        readers.update(acl.readers)
+        writers.update(acl.writers)
+        admins.update(acl.admins)
         if not acl.inherit:
             break
     return EffectiveACL(frozenset(readers), frozenset(writers), frozenset(admins), restricted)
@@ -109,10 +131,11 @@ class OrgDirectory:
     """Organization names and aliases, and the principal groups of organizations, loaded lazily
     once per check (most checks need neither)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, cache: CacheEntries | None = None) -> None:
         self.session = session
-        self._aliases: dict[str, str] | None = None
-        self._groups: dict[str, dict[str, list[str]]] = {}
+        self.cache = cache
+        self._aliases: dict[str, str] | None = cache.aliases if cache is not None else None
+        self._groups: dict[uuid.UUID, dict[str, list[str]]] = cache.groups if cache is not None else {}
 
     def org_of(self, written: str) -> str | None:
         if self._aliases is None:
@@ -122,6 +145,8 @@ class OrgDirectory:
                 )
             ).all()
             self._aliases = {alias: name for alias, name in rows}
+            if self.cache is not None:
+                self.cache.aliases = self._aliases
         return self._aliases.get(written)
 
     def identity(self, raw: str, known_org: str | None = None) -> Identity:
@@ -130,7 +155,7 @@ class OrgDirectory:
         return parse_identity(raw, lambda written: written if written == known_org else self.org_of(written))
 
     def groups(self, org_id: uuid.UUID) -> dict[str, list[str]]:
-        key = str(org_id)
+        key = _uuid(org_id)
         if key not in self._groups:
             rows = self.session.execute(
                 select(PrincipalGroupModel.name, PrincipalGroupModel.members).where(
@@ -175,7 +200,15 @@ _CHAIN: Final = (
 
 # Every ACL on the levels above a group (or above any level), and on the group's features.
 _ACLS_OF_CHAIN: Final = (
-    select(ACLModel, FeatureModel.created_by)
+    select(
+        ACLModel.resource_type,
+        ACLModel.resource_id,
+        ACLModel.readers,
+        ACLModel.writers,
+        ACLModel.admins,
+        ACLModel.inherit,
+        FeatureModel.created_by,
+    )
     .outerjoin(FeatureModel, and_(ACLModel.resource_type == "feature", FeatureModel.id == ACLModel.resource_id))
     .where(
         or_(
@@ -189,6 +222,10 @@ _ACLS_OF_CHAIN: Final = (
 )
 
 
+# A chain as loaded: its levels, the ACLs on them and on the group's features, those features' creators.
+_Loaded = tuple[tuple[ChainLevel, ...], dict[tuple[str, uuid.UUID], ACLRule], dict[uuid.UUID, str | None]]
+
+
 @dataclass
 class AccessContext:
     """What decides access to one namespace path and everything under it: the levels that exist
@@ -198,7 +235,7 @@ class AccessContext:
     directory: OrgDirectory
     org: str
     levels: list[ChainLevel]  # organization first; stops at the deepest level that exists
-    acls: dict[tuple[str, uuid.UUID], ACLModel] = field(default_factory=dict)
+    acls: dict[tuple[str, uuid.UUID], ACLRule] = field(default_factory=dict)
     # Creators of resources below ``levels`` that a check has met (features, listed children).
     child_creators: dict[uuid.UUID, str | None] = field(default_factory=dict)
 
@@ -211,27 +248,44 @@ class AccessContext:
         domain: str | None = None,
         project: str | None = None,
         group: str | None = None,
+        cache: CacheEntries | None = None,
     ) -> AccessContext | None:
-        """None when the organization does not exist."""
-        row = session.execute(_CHAIN, {"org": org, "domain": domain, "project": project, "group": group}).first()
+        """None when the organization does not exist. ``cache``: the access cache's entries of the
+        generation ``session`` sees (only for sessions reading committed data)."""
+        key = (org, domain, project, group)
+        if cache is not None and key in cache.contexts:
+            loaded = cache.contexts[key]
+        else:
+            loaded = cls._query(session, key)
+            if cache is not None:
+                cache.contexts[key] = loaded
+        if loaded is None:
+            return None
+        levels, acls, creators = loaded
+        # Copies: a check adds the creators (and a listing the ACLs) of what it meets below.
+        return cls(session, directory, org, list(levels), dict(acls), dict(creators))
+
+    @staticmethod
+    def _query(session: Session, key: tuple[str | None, ...]) -> _Loaded | None:
+        row = session.execute(_CHAIN, dict(zip(("org", "domain", "project", "group"), key, strict=True))).first()
         if row is None:
             return None
-        names = (org, domain, project, group)
         levels: list[ChainLevel] = []
         for i, kind in enumerate(KINDS[:4]):
             rid, creator = row[2 * i], row[2 * i + 1]
             if rid is None:
                 break
-            path = "/".join(str(n) for n in names[: i + 1])
+            path = "/".join(str(n) for n in key[: i + 1])
             levels.append(ChainLevel(kind, _uuid(rid), path, str(creator) if creator is not None else None))
-        ctx = cls(session, directory, org, levels)
         group_id = levels[3].id if len(levels) == 4 else None
+        acls: dict[tuple[str, uuid.UUID], ACLRule] = {}
+        creators: dict[uuid.UUID, str | None] = {}
         params = {"ids": [lv.id for lv in levels], "group_id": group_id}
-        for acl, feature_creator in session.execute(_ACLS_OF_CHAIN, params).all():
-            ctx.acls[(acl.resource_type, acl.resource_id)] = acl
-            if acl.resource_type == "feature":
-                ctx.child_creators[acl.resource_id] = feature_creator
-        return ctx
+        for kind, rid, readers, writers, admins, inherit, feature_creator in session.execute(_ACLS_OF_CHAIN, params):
+            acls[(kind, _uuid(rid))] = ACLRule.of(readers, writers, admins, inherit)
+            if kind == "feature":
+                creators[_uuid(rid)] = feature_creator
+        return tuple(levels), acls, creators
 
     @property
     def org_id(self) -> uuid.UUID:

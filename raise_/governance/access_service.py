@@ -4,6 +4,7 @@ service methods behind ``set_acl``, ``get_effective_acl``, ``grant_external_acce
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,12 +45,15 @@ from raise_.governance.access import (
     LEVELS,
     ROLE_OF,
     AccessContext,
+    ACLRule,
     Chain,
+    GroupACLs,
     Level,
     OrgDirectory,
     grant_is_live,
     live_grant,
 )
+from raise_.governance.access_cache import AccessCache, CacheEntries
 from raise_.governance.guard import Target, guarded
 from raise_.governance.identity import Identity
 
@@ -201,6 +205,11 @@ class AccessService:
     db: CatalogDatabase
     actor: Callable[[], str]
 
+    @functools.cached_property
+    def access_cache(self) -> AccessCache:
+        """What permission checks loaded, until the catalog's access generation moves."""
+        return AccessCache()
+
     # -- the check -------------------------------------------------------------------------------
 
     def authorize(self, level: Level, target: Target, action: str, missing: Level = "read") -> None:
@@ -210,7 +219,8 @@ class AccessService:
         ``read`` lets the method report NOT_FOUND to those who may know (and nothing to others);
         ``write`` is for methods that create what is missing."""
         with self.db.reader() as s:
-            self._authorize_in(s, OrgDirectory(s), level, target, action, missing)
+            cache = self.access_cache.entries(s)
+            self._authorize_in(s, OrgDirectory(s, cache), level, target, action, missing)
 
     def _authorize_in(
         self,
@@ -222,10 +232,11 @@ class AccessService:
         missing: Level = "read",
     ) -> AccessContext | None:
         identity = directory.identity(self.actor(), known_org=target.org)
-        ctx = AccessContext.load(s, directory, target.org, target.domain, target.project, target.group)
+        cache = directory.cache
+        ctx = AccessContext.load(s, directory, target.org, target.domain, target.project, target.group, cache)
         if ctx is None:
             return None  # the organization does not exist: the method says so (or creates it)
-        feature = self._feature_row(s, ctx, target) if target.feature is not None else None
+        feature = self._feature_row(s, ctx, target, cache) if target.feature is not None else None
         exists = len(ctx.levels) >= min(target.depth, 4) and (target.feature is None or feature is not None)
         needed: Level = level if exists else missing
         if feature is not None:
@@ -249,9 +260,14 @@ class AccessService:
         )
 
     @staticmethod
-    def _feature_row(s: Session, ctx: AccessContext, target: Target) -> tuple[uuid.UUID, str | None] | None:
-        if len(ctx.levels) < 4:
+    def _feature_row(
+        s: Session, ctx: AccessContext, target: Target, cache: CacheEntries | None = None
+    ) -> tuple[uuid.UUID, str | None] | None:
+        if len(ctx.levels) < 4 or target.feature is None:
             return None
+        key = (ctx.levels[3].id, target.feature, target.version)
+        if cache is not None and key in cache.features:
+            return cache.features[key]
         query = select(FeatureModel.id, FeatureModel.created_by, FeatureModel.status).where(
             FeatureModel.group_id == ctx.levels[3].id, FeatureModel.name == target.feature
         )
@@ -259,7 +275,10 @@ class AccessService:
             query = query.where(FeatureModel.version == target.version)
         rows = s.execute(query.order_by(FeatureModel.version_number.desc())).all()
         live = [r for r in rows if r.status != "archived"] or rows
-        return (live[0].id, live[0].created_by) if live else None
+        found = (live[0].id, live[0].created_by) if live else None
+        if cache is not None:
+            cache.features[key] = found
+        return found
 
     def _denied(
         self,
@@ -319,7 +338,7 @@ class AccessService:
                 ACLModel.resource_type == kind, ACLModel.resource_id.in_([r.id for r in rows])
             )
             for acl in s.scalars(acls):
-                ctx.acls[(kind, acl.resource_id)] = acl
+                ctx.acls[(kind, acl.resource_id)] = ACLRule.of(acl.readers, acl.writers, acl.admins, acl.inherit)
             out: set[str] = set()
             for r in rows:
                 ctx.child_creators[r.id] = r.created_by
@@ -359,6 +378,28 @@ class AccessService:
                 if fid not in own or ctx.allows(identity, "read", ctx.chain(below=("feature", fid))):
                     out.append(f)
             return out
+
+    def readable_feature_ids(self, session: Session, features: Iterable[tuple[str, Any, str | None, str]]) -> set[str]:
+        """Of ``features`` (group path, id, creator, name), the ids the caller may read: one
+        context per group (grants included, across organizations), so a lineage of thousands of
+        nodes in a few groups costs a few queries. ``session`` reads committed data."""
+        by_group: dict[str, list[tuple[uuid.UUID, str | None, str]]] = {}
+        for group_path, fid, creator, name in features:
+            by_group.setdefault(group_path, []).append((uuid.UUID(str(fid)), creator, name))
+        cache = self.access_cache.entries(session)
+        directory = OrgDirectory(session, cache)
+        identity = directory.identity(self.actor())
+        out: set[str] = set()
+        for group_path, members in by_group.items():
+            target = Target.path(group_path)
+            ctx = AccessContext.load(session, directory, target.org, target.domain, target.project, target.group, cache)
+            if ctx is None or len(ctx.levels) < 4:
+                continue
+            for fid, creator, _ in members:
+                ctx.child_creators[fid] = creator
+            acls = GroupACLs(ctx)
+            out.update(str(fid) for fid, _, name in members if acls.can_read(identity, fid, name))
+        return out
 
     # -- ACLs ------------------------------------------------------------------------------------
 

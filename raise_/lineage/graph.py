@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 __all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
 
@@ -40,6 +40,10 @@ def _version_key(version: str) -> tuple[int, int, str]:
     return (1, 0, version)
 
 
+#: Name and status of a node the caller may not read (PRD §8: lineage is checked node by node).
+RESTRICTED: Final = "restricted"
+
+
 @dataclass(frozen=True)
 class LineageNode:
     """One feature version taking part in a lineage graph."""
@@ -52,13 +56,22 @@ class LineageNode:
     derived_from: str | None
     status: str
 
+    @classmethod
+    def restricted(cls, node_id: str, org: str) -> LineageNode:
+        """A node the caller may not read: its place in the graph, not its name or definition."""
+        return cls(node_id, RESTRICTED, "", org, "", None, RESTRICTED)
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.status == RESTRICTED
+
     @property
     def label(self) -> str:
-        return f"{self.name}@{self.version}"
+        return self.name if self.is_restricted else f"{self.name}@{self.version}"
 
     @property
     def qualified_name(self) -> str:
-        return f"{self.group_path}/{self.name}@{self.version}"
+        return f"{self.group_path}/{self.label}"
 
     @property
     def org(self) -> str:
@@ -324,6 +337,8 @@ class LineageGraph:
                 {
                     "from": self.nodes[edge.upstream_feature_id].qualified_name,
                     "to": self.nodes[edge.feature_id].qualified_name,
+                    "from_id": edge.upstream_feature_id,
+                    "to_id": edge.feature_id,
                     "expression_context": edge.expression_context,
                 }
                 for edge in self._sorted_edges()

@@ -187,10 +187,16 @@ def test_to_dict() -> None:
         f"{GROUP}/impression_count@v1",
         f"{GROUP}/user_tier@v1",
     ]
-    assert data["edges"] == [
-        {"from": f"{GROUP}/click_count@v1", "to": f"{GROUP}/ctr@v1", "expression_context": "click_count"},
-        {"from": f"{GROUP}/impression_count@v1", "to": f"{GROUP}/ctr@v1", "expression_context": "impression_count"},
-        {"from": f"{GROUP}/ctr@v1", "to": f"{GROUP}/user_tier@v1", "expression_context": None},
+    assert [(e["from"], e["to"], e["expression_context"]) for e in data["edges"]] == [
+        (f"{GROUP}/click_count@v1", f"{GROUP}/ctr@v1", "click_count"),
+        (f"{GROUP}/impression_count@v1", f"{GROUP}/ctr@v1", "impression_count"),
+        (f"{GROUP}/ctr@v1", f"{GROUP}/user_tier@v1", None),
+    ]
+    # Ids too: names alone do not tell restricted nodes apart.
+    assert [(e["from_id"], e["to_id"]) for e in data["edges"]] == [
+        (CLICK.id, CTR.id),
+        (IMPRESSION.id, CTR.id),
+        (CTR.id, USER_TIER.id),
     ]
     json.dumps(data)
 

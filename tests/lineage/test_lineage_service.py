@@ -99,11 +99,15 @@ def test_readme_lineage_to_dict(ctr: Feature, group: FeatureGroup) -> None:
             {
                 "from": f"{GROUP}/click_count@v1",
                 "to": f"{GROUP}/ctr@v1",
+                "from_id": ids["click_count"],
+                "to_id": ids["ctr"],
                 "expression_context": "click_count / NULLIF(impression_count, 0)",
             },
             {
                 "from": f"{GROUP}/impression_count@v1",
                 "to": f"{GROUP}/ctr@v1",
+                "from_id": ids["impression_count"],
+                "to_id": ids["ctr"],
                 "expression_context": "NULLIF(impression_count, 0)",
             },
         ],
