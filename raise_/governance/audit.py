@@ -28,7 +28,8 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import AuditChainModel, AuditLogModel, OrganizationModel, utcnow
+from raise_.catalog.models import AuditChainModel, AuditLogModel, OrgAliasModel, OrganizationModel, utcnow
+from raise_.governance.identity import default_org
 
 __all__ = [
     "CHAIN_HEAD_ID",
@@ -51,6 +52,7 @@ CHAIN_HEAD_ID: Final = 1
 _LOG = cast(Table, AuditLogModel.__table__)
 _CHAIN = cast(Table, AuditChainModel.__table__)
 _ORGS = cast(Table, OrganizationModel.__table__)
+_ALIASES = cast(Table, OrgAliasModel.__table__)
 # The fields an entry's hash covers, in a fixed order (its PRD §10.2 fields; ``metadata`` is
 # stored in the column of that name, the attribute ``details``).
 _HASHED: Final = (
@@ -84,6 +86,17 @@ _APPEND_ONE_PG = _SET_HEAD_HASH.add_cte(
 )
 _ORG_IDS = select(_ORGS.c.name, _ORGS.c.id).where(_ORGS.c.name.in_(bindparam("names", expanding=True)))
 _ORG_CACHE_KEY: Final = "raise_audit_org_ids"
+# What follows an actor's "@" → the organization it names: an organization's own name or an alias.
+_ACTOR_ORGS = (
+    select(_ORGS.c.name, _ORGS.c.name)
+    .where(_ORGS.c.name.in_(bindparam("written", expanding=True)))
+    .union_all(
+        select(_ALIASES.c.alias, _ORGS.c.name)
+        .join(_ORGS, _ALIASES.c.org_id == _ORGS.c.id)
+        .where(_ALIASES.c.alias.in_(bindparam("written", expanding=True)))
+    )
+)
+_ACTOR_ORG_CACHE_KEY: Final = "raise_audit_actor_orgs"
 # One encoder for every hash (json.dumps with options builds a new one per call).
 _CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str).encode
 
@@ -112,7 +125,8 @@ def entry(
         "timestamp": utcnow(),
         "org_id": org_id,
         "actor": actor,
-        "actor_org": actor.partition("@")[2] or None,
+        # As written (or RAISE_ORG for a bare name); write() maps an alias to its organization.
+        "actor_org": actor.rpartition("@")[2] if "@" in actor else default_org(),
         "action": action,
         "resource_type": resource_type,
         "resource_id": resource_id,
@@ -179,6 +193,21 @@ def _fill_org_ids(session: Session, entries: Iterable[dict[str, Any]]) -> None:
         e["org_id"] = cache.get(e["resource_path"].split("/", 1)[0])
 
 
+def _resolve_actor_orgs(session: Session, entries: Iterable[dict[str, Any]]) -> None:
+    """``alice@acme.com`` acts for ``acme`` once ``acme.com`` is an alias of ``acme``: entries
+    name the organization, so ``exclude_actor_orgs=["acme"]`` finds her under either spelling.
+    Names and aliases are never removed, so what was found is cached on the connection; a suffix
+    that is neither (an organization this store does not know) is kept as written."""
+    known: dict[str, str] = session.connection().info.setdefault(_ACTOR_ORG_CACHE_KEY, {})
+    unknown = {e["actor_org"] for e in entries if e["actor_org"]} - known.keys()
+    if unknown:
+        for written, org in session.execute(_ACTOR_ORGS, {"written": sorted(unknown)}):
+            known[written] = org
+    for e in entries:
+        if e["actor_org"]:
+            e["actor_org"] = known.get(e["actor_org"], e["actor_org"])
+
+
 def _take_head(session: Session, n: int) -> tuple[int, str]:
     """Reserve ``n`` sequence numbers; returns the last one taken before and its hash."""
     row = session.execute(_TAKE_HEAD, {"n": n}).first()
@@ -201,6 +230,7 @@ def write(session: Session, entries: list[dict[str, Any]]) -> None:
     if not entries:
         return
     _fill_org_ids(session, entries)
+    _resolve_actor_orgs(session, entries)
     last_seq, prev = _take_head(session, len(entries))
     rows = []
     for i, e in enumerate(entries, start=1):

@@ -100,3 +100,27 @@ def test_a_derived_read_records_the_groups_it_read(fs: FeatureStore) -> None:
     ]
     assert reads[0].seq == (reads[1].seq or 0) + 1 and reads[0].metadata["rows_accessed"] == 1
     assert [e.action for e in fs.feature("users/age").audit_log(category="access")] == ["READ", "WRITE"]
+
+
+def test_actor_org_names_the_organization_behind_an_alias(fs: FeatureStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    fs.organization().add_alias("acme.com")
+    group = fs.create_feature_group("user-signals")
+    group.set_acl(ACL(writers=["will@acme.com"]))
+    monkeypatch.setenv("RAISE_USER", "will@acme.com")
+    group.create_feature("clicks", "int64")
+    monkeypatch.setenv("RAISE_USER", "alice@acme")
+    created = [e for e in fs.audit.query(actions=["CREATE"]) if e.resource_path.endswith("/clicks@v1")]
+    assert [(e.actor, e.actor_org) for e in created] == [("will@acme.com", "acme")]
+    # Excluding the organization excludes its people under every spelling.
+    assert [e for e in fs.audit.query(exclude_actor_orgs=["acme"]) if e.actor == "will@acme.com"] == []
+
+
+def test_a_bare_actor_belongs_to_raise_org(fs: FeatureStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAISE_ORG", "acme")
+    group = fs.create_feature_group("user-signals")
+    group.set_acl(ACL(writers=["carol"]))
+    monkeypatch.setenv("RAISE_USER", "carol")
+    group.create_feature("clicks", "int64")
+    monkeypatch.setenv("RAISE_USER", "alice@acme")
+    created = [e for e in fs.audit.query(actions=["CREATE"]) if e.resource_path.endswith("/clicks@v1")]
+    assert [(e.actor, e.actor_org) for e in created] == [("carol", "acme")]
