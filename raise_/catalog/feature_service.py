@@ -28,6 +28,7 @@ from raise_.catalog.lineage_service import relink_dependents
 from raise_.catalog.lineage_store import replace_edges
 from raise_.catalog.lookup import GroupRow, feature_record, find_group, find_project, suggest
 from raise_.catalog.models import (
+    ACLModel,
     DomainModel,
     FeatureGroupModel,
     FeatureModel,
@@ -544,6 +545,8 @@ class _BatchCreator:
         self.new_rows: list[dict[str, Any]] = []
         self.audit_entries: list[dict[str, Any]] = []
         self.edges: dict[uuid.UUID, list[tuple[str, str]]] = {}  # new derived feature → its upstream
+        # New version → the version before it, whose ACL it starts with (flush copies them).
+        self.acl_sources: dict[uuid.UUID, uuid.UUID] = {}
         self._group_info: GroupInfo | None = None
 
     def _model(self, name: str, number: int) -> FeatureModel:
@@ -652,6 +655,9 @@ class _BatchCreator:
             "updated_at": self.now,
         }
         self.new_rows.append(row)
+        if refs:
+            before = refs[-1]
+            self.acl_sources[row["id"]] = before.row["id"] if before.row else self._model(d.name, before.number).id
         if checked is not None:
             self.edges[row["id"]] = lineage_edges(checked.analysis)
         self.versions.setdefault(d.name, []).append(_VersionRef(number, "active", row))
@@ -716,8 +722,37 @@ class _BatchCreator:
             # Dependents that named these features before they existed (or an older version)
             # now read them: their edges follow.
             relink_dependents(self.s, self.g.model.id, self.actor, {r["name"] for r in self.new_rows})
+            self._copy_acls()
         audit.write(self.s, self.audit_entries)
         self.s.flush()
+
+
+    def _copy_acls(self) -> None:
+        """A new version starts with the ACL of the version before it: restricting a feature must
+        not end with its next version. (Its admins change it afterwards like any ACL.)"""
+        if not self.acl_sources:
+            return
+        sources = set(self.acl_sources.values())
+        acls = {
+            a.resource_id: a
+            for a in self.s.scalars(
+                select(ACLModel).where(ACLModel.resource_type == "feature", ACLModel.resource_id.in_(sources))
+            )
+        }
+        copies: dict[uuid.UUID, ACLModel] = {}
+        for new_id, source in self.acl_sources.items():  # in creation order: v3 copies the v2 made just before
+            acl = copies.get(source) or acls.get(source)
+            if acl is None:
+                continue
+            copies[new_id] = ACLModel(
+                resource_type="feature",
+                resource_id=new_id,
+                readers=list(acl.readers),
+                writers=list(acl.writers),
+                admins=list(acl.admins),
+                inherit=acl.inherit,
+            )
+        self.s.add_all(copies.values())
 
 
 class _VersionRef:
