@@ -99,6 +99,8 @@ class CacheEntries:
     features: dict[tuple[uuid.UUID, str, str | None], tuple[uuid.UUID, str | None] | None] = field(default_factory=dict)
     aliases: dict[str, str] | None = None
     groups: dict[uuid.UUID, dict[str, list[str]]] = field(default_factory=dict)
+    # (actor as written, level, chain) → what the ACLs decided (grants are not: they expire).
+    decisions: dict[tuple[str, str, tuple[tuple[str, Any], ...]], bool] = field(default_factory=dict)
 
 
 class AccessCache:
@@ -130,7 +132,7 @@ class AccessCache:
             return current
 
     def _full(self, entries: CacheEntries) -> bool:
-        return len(entries.contexts) + len(entries.features) >= self.LIMIT
+        return len(entries.contexts) + len(entries.features) + len(entries.decisions) >= self.LIMIT
 
     def clear(self) -> None:
         with self._lock:

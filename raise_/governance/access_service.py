@@ -242,7 +242,7 @@ class AccessService:
         if feature is not None:
             ctx.child_creators[feature[0]] = feature[1]
         chain = ctx.chain(below=("feature", feature[0]) if feature else None)
-        if ctx.allows(identity, needed, chain):
+        if self._allows(ctx, identity, needed, chain, cache):
             return ctx
         if identity.member_of(ctx.org):
             raise self._denied(identity, needed, target, action, ctx, None, chain)
@@ -258,6 +258,18 @@ class AccessService:
             ctx,
             f"{ctx.org!r} has no live grant giving {identity.org!r} {ROLE_OF[needed]} access to it",
         )
+
+    @staticmethod
+    def _allows(
+        ctx: AccessContext, identity: Identity, level: Level, chain: Chain, cache: CacheEntries | None
+    ) -> bool:
+        if cache is None:
+            return ctx.allows(identity, level, chain)
+        key = (identity.raw, level, tuple(chain))
+        decided = cache.decisions.get(key)
+        if decided is None:
+            decided = cache.decisions[key] = ctx.allows(identity, level, chain)
+        return decided
 
     @staticmethod
     def _feature_row(

@@ -16,7 +16,8 @@ def public_methods() -> dict[str, object]:
     return {
         name: fn
         for name, fn in inspect.getmembers(DataService, inspect.isfunction)
-        if not name.startswith("_") and name not in {"authorize", "can", "readable_children", "readable_features"}
+        if not name.startswith("_")
+        and name not in {"authorize", "can", "readable_children", "readable_features", "readable_feature_ids"}
     }
 
 
