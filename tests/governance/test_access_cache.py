@@ -93,10 +93,9 @@ def test_a_hand_written_change_moves_the_generation(store: FeatureStore, catalog
             {"id": uuid.uuid4(), "rid": group_id, "r": ["carol@acme"], "inh": True},
         )
     assert generation(catalog_engine) > before
-    with pytest.raises(PermissionDeniedError):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("RAISE_USER", "bob@acme")
-            svc.authorize("read", Target.path(GROUP, "clicks"), "read")
+    with pytest.raises(PermissionDeniedError), pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAISE_USER", "bob@acme")
+        svc.authorize("read", Target.path(GROUP, "clicks"), "read")
 
 
 @pytest.mark.parametrize(

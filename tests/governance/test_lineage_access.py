@@ -51,9 +51,7 @@ def test_readers_of_everything_see_everything(graph: FeatureStore, monkeypatch: 
     assert sorted(n["name"] for n in data["nodes"]) == ["boosted", "clicks", "income", "secret_score", "value"]
 
 
-def test_impact_does_not_name_what_the_caller_cannot_read(
-    graph: FeatureStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_impact_does_not_name_what_the_caller_cannot_read(graph: FeatureStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAISE_USER", "bob@acme")
     report = graph.feature_group("user-signals").feature("clicks").impact()
     assert report.directly_affected == ["acme/mlplatform/recommendation/user-signals/value@v1"]
