@@ -726,7 +726,6 @@ class _BatchCreator:
         audit.write(self.s, self.audit_entries)
         self.s.flush()
 
-
     def _copy_acls(self) -> None:
         """A new version starts with the ACL of the version before it: restricting a feature must
         not end with its next version. (Its admins change it afterwards like any ACL.)"""

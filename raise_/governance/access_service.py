@@ -260,9 +260,7 @@ class AccessService:
         )
 
     @staticmethod
-    def _allows(
-        ctx: AccessContext, identity: Identity, level: Level, chain: Chain, cache: CacheEntries | None
-    ) -> bool:
+    def _allows(ctx: AccessContext, identity: Identity, level: Level, chain: Chain, cache: CacheEntries | None) -> bool:
         if cache is None:
             return ctx.allows(identity, level, chain)
         key = (identity.raw, level, tuple(chain))
