@@ -26,7 +26,8 @@ _NAME = "audit_log_slashed_path_stats"
 
 def upgrade() -> None:
     bind = op.get_bind()
-    if bind.dialect.name != "postgresql" or bind.dialect.server_version_info < (14,):
+    version = bind.dialect.server_version_info or (0,)
+    if bind.dialect.name != "postgresql" or int(version[0]) < 14:
         return
     op.execute(f"CREATE STATISTICS IF NOT EXISTS {_NAME} ON (('/' || resource_path)) FROM audit_log")
 
