@@ -16,11 +16,11 @@ $(BIN)/python:
 
 # Re-install only when the project's requirements change.
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,server]'
 	touch $@
 
 $(VENV)/.stamp-jupyter: pyproject.toml $(VENV)/.stamp-dev
-	$(BIN)/pip install --quiet -e '.[dev,postgres,jupyter]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,server,jupyter]'
 	touch $@
 
 lint: $(VENV)/.stamp-dev

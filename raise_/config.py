@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["Settings"]
@@ -11,20 +11,30 @@ __all__ = ["Settings"]
 
 @dataclass(frozen=True)
 class Settings:
-    """Locations of the catalog and the offline store.
+    """Locations of the catalog and the offline store, or of the server that holds them.
 
     ``RAISE_HOME`` (default ``~/.raise``) holds ``catalog.db`` and ``features.duckdb``;
     ``RAISE_CATALOG_URL`` (``postgresql+psycopg://...``) moves the catalog to PostgreSQL.
+
+    ``RAISE_URL`` (the URL of a Jupyter server hosting the store, base URL included) with
+    ``RAISE_TOKEN`` (a Jupyter API token) sends every call to that server instead of opening
+    the store in this process. A ``home`` or ``catalog_url`` given explicitly names a store to
+    open here, so it wins over ``RAISE_URL``.
     """
 
     home: Path
     catalog_url: str
+    url: str | None = None
+    token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None, catalog_url: str | None = None) -> Settings:
         home_path = Path(home or os.environ.get("RAISE_HOME") or Path.home() / ".raise").expanduser()
         url = catalog_url or os.environ.get("RAISE_CATALOG_URL") or f"sqlite:///{home_path / 'catalog.db'}"
-        return cls(home=home_path, catalog_url=url)
+        explicit = home is not None or catalog_url is not None
+        server = None if explicit else (os.environ.get("RAISE_URL", "").strip() or None)
+        token = (os.environ.get("RAISE_TOKEN", "").strip() or None) if server else None
+        return cls(home=home_path, catalog_url=url, url=server, token=token)
 
     @property
     def offline_store_path(self) -> Path:

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,14 @@ from raise_ import FeatureStore
 from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.models import Base
 from raise_.engine import Engine
+
+if TYPE_CHECKING:
+    from raise_jupyter.server_ext.background import BackgroundServer
+
+# Tests choose their backend themselves: a RAISE_URL inherited from a Jupyter terminal must not
+# send them to the user's own server.
+for _name in ("RAISE_URL", "RAISE_TOKEN"):
+    os.environ.pop(_name, None)
 
 PG_ADMIN_URL = os.environ.get("RAISE_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
@@ -83,6 +92,19 @@ def store_env(tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("RAISE_USER", "alice@acme")
     monkeypatch.delenv("RAISE_PROJECT", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def raise_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
+    """A real Jupyter server with the Raise extension, in a background thread, for the session.
+
+    Tests point it at their own store with ``raise_server.extension.use_store(home, catalog_url)``.
+    """
+    from raise_jupyter.server_ext.background import BackgroundServer
+
+    root = tmp_path_factory.mktemp("jupyter")
+    with BackgroundServer(home=root / "home", root_dir=root) as server:
+        yield server
 
 
 @pytest.fixture

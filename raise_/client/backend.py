@@ -1,22 +1,25 @@
 """What the SDK objects talk to.
 
-The SDK calls the catalog service's methods by name with plain values and gets records back.
-Embedded, that is the :class:`~raise_.storage.service.DataService` itself (the catalog service
-plus feature data); the server extension issue
-adds a remote backend with the same method names, generated from one route table, for kernels
-started with ``RAISE_URL``.
+The SDK calls the service's methods by name with plain values and gets records back; the
+:class:`~raise_.api.protocol.Backend` protocol lists them (one per REST route). Embedded, the
+backend is the :class:`~raise_.storage.service.DataService` of this process's engine; with
+``RAISE_URL`` set (a kernel started by a Jupyter server that hosts the store, or a team's
+``raise serve``) it is a :class:`~raise_.client.remote.RemoteBackend` sending the same calls over
+REST to that server.
 """
 
 from __future__ import annotations
 
+from raise_.api.protocol import Backend
 from raise_.config import Settings
 from raise_.engine import Engine
-from raise_.storage.service import DataService
 
 __all__ = ["Backend", "open_backend"]
 
-Backend = DataService
-
 
 def open_backend(settings: Settings) -> Backend:
+    if settings.url:
+        from raise_.client.remote import RemoteBackend
+
+        return RemoteBackend.shared(settings.url, settings.token)
     return Engine.shared(settings).catalog

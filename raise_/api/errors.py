@@ -1,0 +1,48 @@
+"""Errors of the REST layer itself (PRD §20.4 bodies like every other Raise error).
+
+Importing this module registers their codes, so :func:`raise_.errors.error_from_dict` rebuilds
+them in a remote client.
+"""
+
+from __future__ import annotations
+
+from raise_.errors import RaiseError
+
+__all__ = [
+    "AuthenticationError",
+    "InternalServerError",
+    "MethodNotAllowedError",
+    "RouteNotFoundError",
+    "ServerUnavailableError",
+]
+
+
+class InternalServerError(RaiseError):
+    """An unexpected failure in the server; its log has the traceback, the reply does not."""
+
+    code = "INTERNAL_ERROR"
+    http_status = 500
+
+
+class RouteNotFoundError(RaiseError):
+    code = "ROUTE_NOT_FOUND"
+    http_status = 404
+
+
+class MethodNotAllowedError(RaiseError):
+    code = "METHOD_NOT_ALLOWED"
+    http_status = 405
+
+
+class AuthenticationError(RaiseError):
+    """The server refused the request's credentials (``RAISE_TOKEN``)."""
+
+    code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class ServerUnavailableError(RaiseError):
+    """The server at ``RAISE_URL`` cannot be reached, or answered with something that is not Raise's."""
+
+    code = "SERVER_UNAVAILABLE"
+    http_status = 503
