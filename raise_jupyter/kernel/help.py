@@ -1,0 +1,100 @@
+"""``%raise help``: every command with its usage and an example, from one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+__all__ = ["COMMANDS", "Command", "HelpText"]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    summary: str
+    example: str
+    cell: bool  # takes a cell body (%%raise) rather than a line (%raise)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "use",
+        "%raise use ORG/DOMAIN/PROJECT",
+        "Work in this project (created on first use); %raise use VAR takes a FeatureStore variable.",
+        "%raise use acme/mlplatform/recommendation",
+        False,
+    ),
+    Command(
+        "sql",
+        "%%raise sql [-o NAME] [--preview N]",
+        'One SELECT over feature groups (a group is a table: "user-signals"; columns: entity keys, event time, '
+        "current features, derived ones computed). {{x}} binds the notebook variable x as a value. "
+        "Returns a DataFrame; -o also stores it in NAME.",
+        '%%raise sql -o top\nSELECT user_id, ctr FROM "user-signals" WHERE ctr > {{threshold}} ORDER BY ctr DESC',
+        True,
+    ),
+    Command(
+        "features",
+        "%%raise features GROUP [--if-exists error|skip|update]",
+        "Create the features of a features.yaml body in GROUP, all or none, and list them.",
+        "%%raise features user-signals\nfeatures:\n  - name: click_count\n    dtype: int64\n"
+        "    tags: [engagement]\n  - name: ctr\n    dtype: float64\n"
+        "    derived_from: click_count / NULLIF(impression_count, 0)",
+        True,
+    ),
+    Command(
+        "derive",
+        "%%raise derive GROUP/FEATURE DTYPE [--description TEXT] [--tags a,b] [--validation LEVEL]",
+        "Validate the body as derived_from, create the feature, show its inferred type and lineage.",
+        "%%raise derive user-signals/ctr float64\nclick_count / NULLIF(impression_count, 0)",
+        True,
+    ),
+    Command(
+        "lineage",
+        "%raise lineage PATH",
+        "The lineage graph of a feature (group/feature[@vN]); click a node for its details.",
+        "%raise lineage user-signals/ctr",
+        False,
+    ),
+    Command(
+        "catalog",
+        "%raise catalog",
+        "Browse organizations, domains, projects, groups and features; search features.",
+        "%raise catalog",
+        False,
+    ),
+    Command(
+        "form",
+        "%raise form GROUP",
+        "A form that creates a feature in GROUP, validating its expression as you type.",
+        "%raise form user-signals",
+        False,
+    ),
+    Command("help", "%raise help [COMMAND]", "This help, or one command's.", "%raise help sql", False),
+)
+
+
+class HelpText:
+    """The help, as text (and Markdown for front ends that render it)."""
+
+    def __init__(self, commands: tuple[Command, ...] = COMMANDS, store_path: str | None = None) -> None:
+        self.commands = commands
+        self.store_path = store_path
+
+    def __repr__(self) -> str:
+        lines = ["Raise magics (%load_ext raise_jupyter)"]
+        if self.store_path:
+            lines.append(f"current project: {self.store_path}")
+        for command in self.commands:
+            lines += ["", command.usage, f"    {command.summary}", "    example:"]
+            lines += [f"        {line}" for line in command.example.splitlines()]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        parts = ["**Raise magics** (`%load_ext raise_jupyter`)"]
+        if self.store_path:
+            parts.append(f"current project: `{self.store_path}`")
+        for command in self.commands:
+            parts.append(f"`{command.usage}`  \n{escape(command.summary)}\n\n```\n{command.example}\n```")
+        return "\n\n".join(parts)

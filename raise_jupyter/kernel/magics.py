@@ -1,0 +1,256 @@
+"""``%raise`` / ``%%raise``: the notebook's door onto the SDK.
+
+The magic parses its line (and cell), calls the SDK and returns the result; it decides nothing itself.
+A coded :class:`~raise_.errors.RaiseError` becomes a ``UsageError`` carrying the coded message, which
+IPython shows as one line without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import keyword
+import shlex
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+
+import yaml
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+from raise_.catalog.paths import split_version
+from raise_.client.feature import Feature
+from raise_.client.store import FeatureStore
+from raise_.errors import InvalidArgumentError, InvalidExpressionError, InvalidFileError, RaiseError
+from raise_jupyter.kernel.help import COMMANDS, HelpText
+from raise_jupyter.kernel.paths import resolve_group, split_feature_target
+from raise_jupyter.kernel.results import DEFAULT_PREVIEW_ROWS, CreatedFeatures, DerivedFeature, QueryResult
+from raise_jupyter.kernel.sql import run_sql
+
+__all__ = ["RaiseMagics"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad line as a coded error instead of printing usage and exiting."""
+
+    def __init__(self, command: str) -> None:
+        usage = next(c.usage for c in COMMANDS if c.name == command)
+        super().__init__(prog=f"%raise {command}", usage=usage, add_help=False, allow_abbrev=False)
+        self._usage_line = usage
+
+    def error(self, message: str) -> NoReturn:
+        raise InvalidArgumentError(f"{message}. Usage: {self._usage_line}", {"usage": self._usage_line})
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        self.error(message or "invalid arguments")
+
+
+def _is_variable_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _yaml_error(exc: yaml.YAMLError) -> InvalidFileError:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return InvalidFileError(f"The cell body is not valid YAML: {problem}{where}.", {"source": "cell"})
+
+
+@magics_class
+class RaiseMagics(Magics):
+    """``%raise COMMAND ...`` (one line) and ``%%raise COMMAND ...`` (with a cell body)."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self._store: FeatureStore | None = None
+        self._commands: dict[str, tuple[Callable[[list[str], str | None], Any], bool]] = {
+            "use": (self._use, False),
+            "sql": (self._sql, True),
+            "features": (self._features, True),
+            "derive": (self._derive, True),
+            "lineage": (self._lineage, False),
+            "catalog": (self._catalog, False),
+            "form": (self._form, False),
+            "help": (self._help, False),
+        }
+
+    # -- the store -----------------------------------------------------------------------------
+
+    @property
+    def store(self) -> FeatureStore:
+        """The notebook's store: the one ``%raise use`` chose, else ``FeatureStore()`` (``RAISE_PROJECT``)."""
+        if self._store is None:
+            self._store = FeatureStore()
+        return self._store
+
+    @store.setter
+    def store(self, store: FeatureStore | None) -> None:
+        """Set the store; ``None`` goes back to the default on next use."""
+        self._store = store
+
+    @property
+    def _namespace(self) -> Mapping[str, Any]:
+        return self.shell.user_ns if self.shell is not None else {}
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    @line_cell_magic("raise")  # type: ignore[arg-type]  # IPython's decorator types reject a named magic
+    def raise_magic(self, line: str, cell: str | None = None) -> Any:
+        """Raise feature store commands; ``%raise help`` lists them with examples."""
+        try:
+            return self._dispatch(line, cell)
+        except RaiseError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _dispatch(self, line: str, cell: str | None) -> Any:
+        try:
+            tokens = shlex.split(line)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"Cannot read the magic line: {exc}.", {"line": line}) from None
+        if not tokens:
+            tokens = ["help"]
+        name, args = tokens[0], tokens[1:]
+        if name not in self._commands:
+            close = difflib.get_close_matches(name, list(self._commands), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise InvalidArgumentError(
+                f"Unknown command {name!r}.{hint} `%raise help` lists the commands.", {"command": name}
+            )
+        handler, takes_cell = self._commands[name]
+        if takes_cell and cell is None:
+            raise InvalidArgumentError(
+                f"`{name}` needs a cell body: put `%%raise {line.strip()}` on the first line of a cell "
+                "and the body below it.",
+                {"command": name},
+            )
+        if not takes_cell and cell is not None and cell.strip():
+            raise InvalidArgumentError(
+                f"`{name}` takes no cell body: write `%raise {line.strip()}` on a line of its own.",
+                {"command": name},
+            )
+        return handler(args, cell)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _use(self, args: list[str], cell: str | None) -> FeatureStore:
+        parser = _Parser("use")
+        parser.add_argument("target", nargs="?")
+        target = parser.parse_args(args).target
+        if target is None:
+            return self.store
+        value = self._namespace.get(target) if _is_variable_name(target) else None
+        if isinstance(value, FeatureStore):
+            self._store = value
+        else:
+            self._store = FeatureStore(target)
+        return self._store
+
+    def _sql(self, args: list[str], cell: str | None) -> QueryResult:
+        parser = _Parser("sql")
+        parser.add_argument("-o", "--output", metavar="NAME")
+        parser.add_argument("--preview", type=int, default=DEFAULT_PREVIEW_ROWS, metavar="N")
+        options = parser.parse_args(args)
+        if options.output is not None and not _is_variable_name(options.output):
+            raise InvalidArgumentError(
+                f"-o {options.output!r}: give a Python variable name to store the result in.",
+                {"output": options.output},
+            )
+        if options.preview < 1:
+            raise InvalidArgumentError("--preview must be at least 1.", {"preview": options.preview})
+        table = run_sql(self.store, cell or "", self._namespace)
+        result = QueryResult.of(table.to_pandas(), options.preview)
+        if options.output is not None and self.shell is not None:
+            self.shell.user_ns[options.output] = result
+        return result
+
+    def _features(self, args: list[str], cell: str | None) -> CreatedFeatures:
+        parser = _Parser("features")
+        parser.add_argument("group")
+        parser.add_argument("--if-exists", dest="if_exists", default="error", choices=("error", "skip", "update"))
+        options = parser.parse_args(args)
+        try:
+            data = yaml.safe_load(cell or "")
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc) from None
+        group = resolve_group(self.store, options.group)
+        if isinstance(data, dict) and "features" not in data:
+            features = group.create_features_from_schema(data, if_exists=options.if_exists)
+        else:
+            entries = data.get("features") if isinstance(data, dict) else data
+            if not isinstance(entries, list) or not entries:
+                raise InvalidFileError(
+                    "The cell body must be features.yaml: a 'features:' list of definitions "
+                    "(name, dtype, description, tags, derived_from, ...), or a 'name: dtype' mapping.",
+                    {"source": "cell"},
+                )
+            features = group.create_features(entries, if_exists=options.if_exists)
+        return CreatedFeatures(group.path, features)
+
+    def _derive(self, args: list[str], cell: str | None) -> DerivedFeature:
+        parser = _Parser("derive")
+        parser.add_argument("target")
+        parser.add_argument("dtype")
+        parser.add_argument("--description")
+        parser.add_argument("--tags", help="comma-separated")
+        parser.add_argument("--validation", default="standard", choices=("strict", "standard", "permissive"))
+        options = parser.parse_args(args)
+        expression = (cell or "").strip()
+        if not expression:
+            raise InvalidExpressionError(
+                "The cell body is the expression (derived_from), e.g. click_count / NULLIF(impression_count, 0).",
+                {"source": "cell"},
+            )
+        group_name, feature_name = split_feature_target(options.target)
+        name, version = split_version(feature_name)
+        group = resolve_group(self.store, group_name)
+        tags = [t.strip() for t in options.tags.split(",") if t.strip()] if options.tags else None
+        validation = group.validate_feature(
+            name, options.dtype, derived_from=expression, validation=options.validation, version=version
+        )
+        # create_feature validates again and raises the coded error when the definition is refused.
+        feature: Feature = group.create_feature(
+            name,
+            options.dtype,
+            derived_from=expression,
+            description=options.description,
+            tags=tags,
+            version=version,
+            validation=options.validation,
+        )
+        return DerivedFeature(feature, validation, feature.get_lineage())
+
+    def _lineage(self, args: list[str], cell: str | None) -> Any:
+        parser = _Parser("lineage")
+        parser.add_argument("path")
+        options = parser.parse_args(args)
+        from raise_jupyter.widgets.lineage import LineageGraphWidget
+
+        return LineageGraphWidget(self.store.feature(options.path).get_lineage())
+
+    def _catalog(self, args: list[str], cell: str | None) -> Any:
+        _Parser("catalog").parse_args(args)
+        from raise_jupyter.widgets.catalog import CatalogBrowser
+
+        return CatalogBrowser(self.store)
+
+    def _form(self, args: list[str], cell: str | None) -> Any:
+        parser = _Parser("form")
+        parser.add_argument("group")
+        options = parser.parse_args(args)
+        from raise_jupyter.widgets.form import FeatureForm
+
+        return FeatureForm(resolve_group(self.store, options.group))
+
+    def _help(self, args: list[str], cell: str | None) -> HelpText:
+        parser = _Parser("help")
+        parser.add_argument("command", nargs="?")
+        wanted = parser.parse_args(args).command
+        commands = COMMANDS
+        if wanted is not None:
+            commands = tuple(c for c in COMMANDS if c.name == wanted)
+            if not commands:
+                raise InvalidArgumentError(
+                    f"Unknown command {wanted!r}: one of {', '.join(c.name for c in COMMANDS)}.",
+                    {"command": wanted},
+                )
+        return HelpText(commands, self._store.path if self._store is not None else None)

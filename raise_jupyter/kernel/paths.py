@@ -1,0 +1,37 @@
+"""Naming a feature group or feature from a magic: relative to the notebook's project, or a longer path."""
+
+from __future__ import annotations
+
+from raise_.client.group import FeatureGroup
+from raise_.client.store import FeatureStore
+from raise_.errors import InvalidArgumentError
+
+__all__ = ["resolve_group", "split_feature_target"]
+
+
+def resolve_group(store: FeatureStore, name: str) -> FeatureGroup:
+    """``group``, ``project/group``, ``domain/project/group`` or ``org/domain/project/group``.
+
+    The missing levels come from ``store``'s project. Nothing is created: an unknown level raises the
+    SDK's coded not-found error.
+    """
+    parts = name.split("/")
+    if len(parts) == 1:
+        return store.feature_group(name)
+    if len(parts) > 4 or not all(parts):
+        raise InvalidArgumentError(
+            f"{name!r} is not a feature group: write 'group' or '[[org/]domain/]project/group'.", {"group": name}
+        )
+    context = [store.org, store.domain_name, store.project_name]
+    org, domain, project = (context[: 4 - len(parts)] + parts)[:3]
+    return store.organization(org).domain(domain).project(project).feature_group(parts[-1])
+
+
+def split_feature_target(target: str) -> tuple[str, str]:
+    """``"user-signals/ctr"`` → ``("user-signals", "ctr")``; the group part may be a longer path."""
+    group, sep, feature = target.rpartition("/")
+    if not sep or not group or not feature:
+        raise InvalidArgumentError(
+            f"{target!r} does not name a feature: write GROUP/FEATURE, e.g. user-signals/ctr.", {"target": target}
+        )
+    return group, feature
