@@ -8,7 +8,7 @@ DEMO_HOME ?= $(CURDIR)/.raise-demo
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest bench-catalog clean
+.PHONY: demo test lint typecheck pytest frontend jest bench-catalog clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,35 @@ typecheck: $(VENV)/.stamp-dev
 pytest: $(VENV)/.stamp-dev
 	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
 
-test: lint typecheck pytest
+test: lint typecheck frontend pytest jest
+
+# -- the JupyterLab sidebar: labextension/ (TypeScript) built into raise_jupyter/labextension/ ---
+# jlpm ships with JupyterLab. An editable install already builds the sidebar (hatch-jupyter-builder);
+# these rules rebuild it when its sources change, and keep the venv's installed copy current.
+JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jlpm
+FRONTEND_SOURCES := $(shell find labextension/src labextension/style -type f) labextension/install.json \
+	package.json tsconfig.json
+LABEXTENSION := raise_jupyter/labextension
+INSTALLED_LABEXTENSION := $(VENV)/share/jupyter/labextensions/raise-featurestore
+
+$(BIN)/jlpm: | $(VENV)/.stamp-dev
+	$(BIN)/pip install --quiet 'jupyterlab>=4.6,<5'
+
+node_modules/.yarn-state.yml: package.json yarn.lock .yarnrc.yml | $(BIN)/jlpm
+	$(JLPM) install
+	touch $@
+
+$(LABEXTENSION)/package.json: $(FRONTEND_SOURCES) | node_modules/.yarn-state.yml
+	$(JLPM) build
+	rm -rf $(INSTALLED_LABEXTENSION)
+	mkdir -p $(dir $(INSTALLED_LABEXTENSION))
+	cp -r $(LABEXTENSION) $(INSTALLED_LABEXTENSION)
+	touch $@
+
+frontend: $(LABEXTENSION)/package.json
+
+jest: node_modules/.yarn-state.yml
+	$(JLPM) test
 
 demo: $(VENV)/.stamp-jupyter
 	RAISE_HOME=$(DEMO_HOME) $(BIN)/raise seed-demo
@@ -45,3 +73,4 @@ bench-catalog: $(VENV)/.stamp-dev
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf node_modules .yarn labextension/lib $(LABEXTENSION)

@@ -1,0 +1,406 @@
+/**
+ * The sidebar's REST client: every call it makes to the Raise server extension
+ * (`{base_url}raise/v1/...`, see raise_/api/routes.py and docs/server.md).
+ *
+ * All paths live in the one table {@link ROUTES}, written in the server's template syntax, so
+ * tests/frontend/test_routes_used.py can check each against the server's route table (same
+ * service method, verb and path). Keep it one entry per line, in the same form.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** Where the server extension serves the store, under the Jupyter server's base URL. */
+export const API_PREFIX = 'raise/v1';
+
+/**
+ * An entry of {@link ROUTES}: the service method the server routes it to, its verb, its path
+ * template and the query-string arguments the sidebar may send.
+ */
+export interface IRoute {
+  readonly method: string;
+  readonly verb: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly query?: readonly string[];
+}
+
+// prettier-ignore
+export const ROUTES = {
+  health: { method: 'health', verb: 'GET', path: '/health' },
+  listOrganizations: { method: 'list_organizations', verb: 'GET', path: '/organizations' },
+  listDomains: { method: 'list_domains', verb: 'GET', path: '/organizations/{org}/domains' },
+  listProjects: { method: 'list_projects', verb: 'GET', path: '/domains/{org}/{domain}/projects' },
+  listFeatureGroups: { method: 'list_feature_groups', verb: 'GET', path: '/projects/{project_path:3}/groups' },
+  searchFeatures: { method: 'search_features', verb: 'GET', path: '/projects/{project_path:3}/features/search', query: ['query', 'tags', 'dtype', 'status', 'limit'] },
+  listFeatures: { method: 'list_features', verb: 'GET', path: '/groups/{group_path:4}/features', query: ['all_versions', 'status'] },
+  getFeature: { method: 'get_feature', verb: 'GET', path: '/groups/{group_path:4}/features/{name}[@{version}]' },
+  listVersions: { method: 'list_versions', verb: 'GET', path: '/groups/{group_path:4}/features/{name}/versions' },
+  getLineage: { method: 'get_lineage', verb: 'GET', path: '/features/{group_path:4}/{name}[@{version}]/lineage' },
+  commits: { method: 'commits', verb: 'GET', path: '/groups/{group_path:4}/commits' }
+} as const satisfies Record<string, IRoute>;
+
+// -- records (the JSON of raise_/catalog/records.py, raise_/lineage/graph.py) ---------------------
+
+export interface IOrganization {
+  id: string;
+  name: string;
+  display_name: string | null;
+  description: string | null;
+  owner: string;
+  tags: string[];
+}
+
+export interface IDomain {
+  id: string;
+  org: string;
+  name: string;
+  description: string | null;
+  owner: string | null;
+  tags: string[];
+}
+
+export interface IProject {
+  id: string;
+  org: string;
+  domain: string;
+  name: string;
+  description: string | null;
+  owner: string | null;
+  tags: string[];
+}
+
+export interface IFeatureGroup {
+  id: string;
+  org: string;
+  domain: string;
+  project: string;
+  name: string;
+  description: string | null;
+  owner: string | null;
+  tags: string[];
+  entity_keys: string[] | null;
+  event_time: string | null;
+  ttl_seconds: number | null;
+}
+
+/** `active`, `deprecated` or `archived` (and `restricted` for a lineage node the caller may not read). */
+export type FeatureStatus = 'active' | 'deprecated' | 'archived' | 'restricted' | string;
+
+export interface IFeature {
+  id: string;
+  org: string;
+  domain: string;
+  project: string;
+  group: string;
+  name: string;
+  version: string;
+  dtype: string;
+  description: string | null;
+  owner: string | null;
+  tags: string[];
+  nullable: boolean;
+  has_default: boolean;
+  default: unknown;
+  derived_from: string | null;
+  status: FeatureStatus;
+  deprecation_message: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ILineageNode {
+  id: string;
+  name: string;
+  version: string;
+  group_path: string; // for a restricted node, only its organization
+  dtype: string;
+  derived_from: string | null;
+  status: FeatureStatus;
+}
+
+export interface ILineageEdge {
+  feature_id: string; // the derived feature
+  upstream_feature_id: string; // a feature it reads
+  expression_context: string | null;
+}
+
+export interface ILineageGraph {
+  focus_id: string;
+  nodes: ILineageNode[];
+  edges: ILineageEdge[];
+}
+
+export interface ICommit {
+  commit_id: number;
+  kind: string;
+  rows: number;
+  actor: string | null;
+  committed_at: string;
+}
+
+export interface IHealth {
+  status: string;
+  version?: string;
+}
+
+export interface ISearchOptions {
+  query?: string;
+  tags?: string[];
+  dtype?: string;
+  status?: string;
+  limit?: number;
+}
+
+// -- errors -----------------------------------------------------------------------------------
+
+/** A refused or failed call: the PRD §20.4 error body (`code`, `message`) when the server sent one. */
+export class RaiseApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly details: Record<string, unknown> = {}
+  ) {
+    super(message);
+    this.name = 'RaiseApiError';
+  }
+}
+
+// -- paths and query strings, as raise_/api/routes.py and raise_/api/calls.py write them -------
+
+const PLACEHOLDER = /\[@\{(\w+)\}\]|\{(\w+)(?::(\d+|\+))?\}/g;
+
+/** One path segment, percent-encoded as Python's `quote(value, safe="")`. */
+export function encodeSegment(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    c => '%' + c.charCodeAt(0).toString(16).toUpperCase()
+  );
+}
+
+/**
+ * The path of a route template for these values (as `Route.url_path`): a `{name:N}` value of N
+ * slash-separated names becomes N segments, each encoded; `[@{version}]` is left out when the
+ * value is missing.
+ */
+export function expandPath(
+  template: string,
+  values: Record<string, string | null | undefined>
+): string {
+  return template.replace(
+    PLACEHOLDER,
+    (_match, optional?: string, name?: string, count?: string) => {
+      if (optional !== undefined) {
+        const value = values[optional];
+        return value === undefined || value === null
+          ? ''
+          : '@' + encodeSegment(value);
+      }
+      const value = values[name!];
+      if (typeof value !== 'string') {
+        throw new Error(`${template}: no value for {${name}}`);
+      }
+      if (count === undefined || count === '1') {
+        return encodeSegment(value);
+      }
+      const parts = value.split('/');
+      if (count === '+' || parts.length === Number(count)) {
+        return parts.map(encodeSegment).join('/');
+      }
+      return encodeSegment(value); // the wrong number of levels: one segment, for the server to reject
+    }
+  );
+}
+
+/** A query-string value: a string goes as it is unless it would read as JSON; anything else as JSON. */
+export function queryText(value: unknown): string {
+  if (typeof value === 'string') {
+    try {
+      JSON.parse(value);
+    } catch {
+      return value;
+    }
+  }
+  return JSON.stringify(value);
+}
+
+export function queryString(params: Record<string, unknown>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null) {
+      search.append(key, queryText(value));
+    }
+  }
+  const text = search.toString();
+  return text ? '?' + text : '';
+}
+
+// -- the client -------------------------------------------------------------------------------
+
+/** Calls the server extension of the Jupyter server the page came from. */
+export class RaiseClient {
+  constructor(
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** The full URL of a route (under the server's base URL) for these path values and query. */
+  url(
+    route: IRoute,
+    values: Record<string, string | null | undefined> = {},
+    query: Record<string, unknown> = {}
+  ): string {
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && !route.query?.includes(name)) {
+        throw new Error(`${route.method} takes no query argument ${name} in ROUTES`);
+      }
+    }
+    return (
+      URLExt.join(
+        this.serverSettings.baseUrl,
+        API_PREFIX,
+        expandPath(route.path, values)
+      ) + queryString(query)
+    );
+  }
+
+  async call<T>(
+    route: IRoute,
+    values: Record<string, string | null | undefined> = {},
+    query: Record<string, unknown> = {}
+  ): Promise<T> {
+    const url = this.url(route, values, query);
+    let response: Response;
+    try {
+      // `no-cache` (revalidate) rather than JupyterLab's default `no-store`, for which
+      // makeRequest appends a `?<timestamp>` cache buster that the server would reject as an
+      // unknown argument.
+      response = await ServerConnection.makeRequest(
+        url,
+        { method: route.verb, cache: 'no-cache' },
+        this.serverSettings
+      );
+    } catch (error) {
+      throw new RaiseApiError(
+        `Cannot reach the Jupyter server: ${(error as Error).message}`,
+        0,
+        'NETWORK_ERROR'
+      );
+    }
+    const text = await response.text();
+    let body: any = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+    }
+    if (!response.ok) {
+      const error = body?.error;
+      if (error && typeof error.message === 'string') {
+        throw new RaiseApiError(
+          error.message,
+          response.status,
+          String(error.code ?? 'HTTP_ERROR'),
+          error.details ?? {}
+        );
+      }
+      throw new RaiseApiError(
+        response.status === 404
+          ? `No Raise route at ${route.verb} ${url}: is the Raise server extension enabled?`
+          : `${route.verb} ${url} failed: ${response.status} ${response.statusText}`.trim(),
+        response.status,
+        response.status === 404 ? 'ROUTE_NOT_FOUND' : 'HTTP_ERROR'
+      );
+    }
+    if (body === undefined) {
+      throw new RaiseApiError(
+        `${route.verb} ${url} did not answer JSON.`,
+        response.status,
+        'INVALID_RESPONSE'
+      );
+    }
+    return body as T;
+  }
+
+  health(): Promise<IHealth> {
+    return this.call(ROUTES.health);
+  }
+
+  listOrganizations(): Promise<IOrganization[]> {
+    return this.call(ROUTES.listOrganizations);
+  }
+
+  listDomains(org: string): Promise<IDomain[]> {
+    return this.call(ROUTES.listDomains, { org });
+  }
+
+  listProjects(org: string, domain: string): Promise<IProject[]> {
+    return this.call(ROUTES.listProjects, { org, domain });
+  }
+
+  listFeatureGroups(projectPath: string): Promise<IFeatureGroup[]> {
+    return this.call(ROUTES.listFeatureGroups, { project_path: projectPath });
+  }
+
+  /** Every version of every feature of a group, archived ones included (oldest first per name). */
+  listFeatures(
+    groupPath: string,
+    options: { allVersions?: boolean; status?: string } = {}
+  ): Promise<IFeature[]> {
+    return this.call(
+      ROUTES.listFeatures,
+      { group_path: groupPath },
+      { all_versions: options.allVersions, status: options.status }
+    );
+  }
+
+  getFeature(
+    groupPath: string,
+    name: string,
+    version?: string | null
+  ): Promise<IFeature> {
+    return this.call(ROUTES.getFeature, {
+      group_path: groupPath,
+      name,
+      version
+    });
+  }
+
+  listVersions(groupPath: string, name: string): Promise<IFeature[]> {
+    return this.call(ROUTES.listVersions, { group_path: groupPath, name });
+  }
+
+  getLineage(
+    groupPath: string,
+    name: string,
+    version?: string | null
+  ): Promise<ILineageGraph> {
+    return this.call(ROUTES.getLineage, {
+      group_path: groupPath,
+      name,
+      version
+    });
+  }
+
+  commits(groupPath: string): Promise<ICommit[]> {
+    return this.call(ROUTES.commits, { group_path: groupPath });
+  }
+
+  searchFeatures(
+    projectPath: string,
+    options: ISearchOptions
+  ): Promise<IFeature[]> {
+    return this.call(
+      ROUTES.searchFeatures,
+      { project_path: projectPath },
+      {
+        query: options.query || undefined,
+        tags: options.tags && options.tags.length ? options.tags : undefined,
+        dtype: options.dtype,
+        status: options.status,
+        limit: options.limit
+      }
+    );
+  }
+}

@@ -1,0 +1,537 @@
+/**
+ * The sidebar's state: the part of the catalog the user has opened, the search, the selected
+ * feature's detail and the version check. It loads lazily (a level's children when it is
+ * expanded), and `refresh()` reloads what is open, so polling costs a handful of requests.
+ *
+ * It knows nothing of React or JupyterLab widgets: the view listens to `changed`.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  ICommit,
+  IDomain,
+  IFeature,
+  IFeatureGroup,
+  ILineageGraph,
+  ILineageNode,
+  IOrganization,
+  IProject,
+  ISearchOptions,
+  RaiseApiError,
+  RaiseClient
+} from './api';
+import { compareVersions, FRONTEND_VERSION, VersionCheck } from './version';
+
+export type NodeKind = 'organization' | 'domain' | 'project' | 'group';
+
+/** A feature as the tree shows it: its newest version (the newest archived one when all are). */
+export interface IFeatureSummary {
+  feature: IFeature;
+  versions: number;
+}
+
+/** A feature version to show; `version: null` is the newest. */
+export interface IFeatureRef {
+  groupPath: string;
+  name: string;
+  version: string | null;
+}
+
+export interface IDetail {
+  ref: IFeatureRef;
+  loading: boolean;
+  feature: IFeature | null;
+  versions: IFeature[] | null;
+  lineage: ILineageGraph | null;
+  commits: ICommit[] | null;
+  errors: Partial<Record<'feature' | 'versions' | 'lineage' | 'commits', string>>;
+}
+
+export interface ISearchState {
+  text: string;
+  loading: boolean;
+  results: IFeature[];
+  error: string | null;
+  /** Projects whose answer reached the limit: there may be more matches there. */
+  truncated: string[];
+}
+
+export interface ILineageSummary {
+  upstream: ILineageNode[]; // read directly by the feature
+  downstream: ILineageNode[]; // read it directly
+  upstreamTotal: number; // every feature upstream, however far
+  downstreamTotal: number;
+}
+
+export const SEARCH_LIMIT = 50;
+const SEARCH_CONCURRENCY = 4;
+
+export function message(error: unknown): string {
+  if (error instanceof RaiseApiError || error instanceof Error) {
+    return error.message;
+  }
+  return String(error);
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number =>
+  a.name.localeCompare(b.name);
+
+/** One row per feature from a group's versions (oldest first per name, as the server lists them). */
+export function summarize(versions: IFeature[]): IFeatureSummary[] {
+  const byFeature = new Map<string, IFeature[]>();
+  for (const record of versions) {
+    const list = byFeature.get(record.name) ?? [];
+    list.push(record);
+    byFeature.set(record.name, list);
+  }
+  const out: IFeatureSummary[] = [];
+  for (const list of byFeature.values()) {
+    const live = list.filter(r => r.status !== 'archived');
+    const shown = (live.length ? live : list)[(live.length ? live : list).length - 1];
+    out.push({ feature: shown, versions: list.length });
+  }
+  return out.sort((a, b) => a.feature.name.localeCompare(b.feature.name));
+}
+
+/**
+ * Search text to the search route's arguments: `tag:x`, `status:x` and `dtype:x` words filter,
+ * the other words must all appear in a feature's name, description or tags.
+ */
+export function parseSearch(text: string): ISearchOptions {
+  const words: string[] = [];
+  const tags: string[] = [];
+  const out: ISearchOptions = {};
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    const m = /^(tag|status|dtype):(.+)$/i.exec(word);
+    if (!m) {
+      words.push(word);
+    } else if (m[1].toLowerCase() === 'tag') {
+      tags.push(m[2]);
+    } else if (m[1].toLowerCase() === 'status') {
+      out.status = m[2].toLowerCase();
+    } else {
+      out.dtype = m[2];
+    }
+  }
+  if (words.length) {
+    out.query = words.join(' ');
+  }
+  if (tags.length) {
+    out.tags = tags;
+  }
+  return out;
+}
+
+/** The direct neighbours of the focus and how many features lie upstream and downstream in all. */
+export function summarizeLineage(graph: ILineageGraph): ILineageSummary {
+  const nodes = new Map(graph.nodes.map(n => [n.id, n]));
+  const up = new Map<string, string[]>();
+  const down = new Map<string, string[]>();
+  for (const edge of graph.edges) {
+    up.set(edge.feature_id, [...(up.get(edge.feature_id) ?? []), edge.upstream_feature_id]);
+    down.set(edge.upstream_feature_id, [
+      ...(down.get(edge.upstream_feature_id) ?? []),
+      edge.feature_id
+    ]);
+  }
+  const reach = (links: Map<string, string[]>): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [...(links.get(graph.focus_id) ?? [])];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (id !== graph.focus_id && !seen.has(id)) {
+        seen.add(id);
+        stack.push(...(links.get(id) ?? []));
+      }
+    }
+    return seen;
+  };
+  const direct = (links: Map<string, string[]>): ILineageNode[] =>
+    [...new Set(links.get(graph.focus_id) ?? [])]
+      .map(id => nodes.get(id))
+      .filter((n): n is ILineageNode => n !== undefined)
+      .sort((a, b) => `${a.group_path}/${a.name}`.localeCompare(`${b.group_path}/${b.name}`));
+  return {
+    upstream: direct(up),
+    downstream: direct(down),
+    upstreamTotal: reach(up).size,
+    downstreamTotal: reach(down).size
+  };
+}
+
+export class CatalogModel {
+  constructor(
+    readonly client: RaiseClient,
+    readonly frontendVersion: string = FRONTEND_VERSION
+  ) {}
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Goes up by one on every change (what a view compares to know it is current). */
+  get version(): number {
+    return this._version;
+  }
+
+  organizations: IOrganization[] | null = null;
+  readonly domains = new Map<string, IDomain[]>();
+  readonly projects = new Map<string, IProject[]>();
+  readonly groups = new Map<string, IFeatureGroup[]>();
+  readonly features = new Map<string, IFeatureSummary[]>();
+  readonly expanded = new Set<string>();
+  readonly loading = new Set<string>();
+  readonly errors = new Map<string, string>();
+  error: string | null = null; // the catalog itself could not be listed
+  search: ISearchState | null = null;
+  detail: IDetail | null = null;
+  versionCheck: VersionCheck = { state: 'pending' };
+  lastRefresh: Date | null = null;
+  hideArchived = false;
+
+  static key(kind: NodeKind, path: string): string {
+    return `${kind}:${path}`;
+  }
+
+  isExpanded(kind: NodeKind, path: string): boolean {
+    return this.expanded.has(CatalogModel.key(kind, path));
+  }
+
+  isLoading(kind: NodeKind, path: string): boolean {
+    return this.loading.has(CatalogModel.key(kind, path));
+  }
+
+  errorOf(kind: NodeKind, path: string): string | undefined {
+    return this.errors.get(CatalogModel.key(kind, path));
+  }
+
+  /** The first load: the organizations, opening every level that has a single child. */
+  async start(): Promise<void> {
+    await Promise.all([this.loadOrganizations(), this.checkVersion()]);
+    let level: { kind: NodeKind; path: string }[] = (this.organizations ?? []).map(o => ({
+      kind: 'organization' as NodeKind,
+      path: o.name
+    }));
+    while (level.length === 1) {
+      const { kind, path } = level[0];
+      await this.expand(kind, path);
+      level = this.children(kind, path);
+    }
+    this.lastRefresh = new Date();
+    this._emit();
+  }
+
+  /** The tree nodes below a node, once loaded (features are not nodes). */
+  children(kind: NodeKind, path: string): { kind: NodeKind; path: string }[] {
+    switch (kind) {
+      case 'organization':
+        return (this.domains.get(path) ?? []).map(d => ({ kind: 'domain', path: `${path}/${d.name}` }));
+      case 'domain':
+        return (this.projects.get(path) ?? []).map(p => ({ kind: 'project', path: `${path}/${p.name}` }));
+      case 'project':
+        return (this.groups.get(path) ?? []).map(g => ({ kind: 'group', path: `${path}/${g.name}` }));
+      case 'group':
+        return [];
+    }
+  }
+
+  async toggle(kind: NodeKind, path: string): Promise<void> {
+    if (this.isExpanded(kind, path)) {
+      this.expanded.delete(CatalogModel.key(kind, path));
+      this._emit();
+      return;
+    }
+    await this.expand(kind, path);
+  }
+
+  async expand(kind: NodeKind, path: string): Promise<void> {
+    this.expanded.add(CatalogModel.key(kind, path));
+    if (!this._loaded(kind, path)) {
+      await this._loadChildren(kind, path);
+    } else {
+      this._emit();
+    }
+  }
+
+  /** Reload everything that is open: the poll and the refresh button. Overlapping calls share one run. */
+  refresh(): Promise<void> {
+    if (!this._refreshing) {
+      this._refreshing = this._refresh().finally(() => {
+        this._refreshing = null;
+      });
+    }
+    return this._refreshing;
+  }
+
+  setHideArchived(hide: boolean): void {
+    this.hideArchived = hide;
+    this._emit();
+  }
+
+  /** Search every project for features matching `text` (empty: back to the tree). */
+  async setSearch(text: string): Promise<void> {
+    const seq = ++this._searchSeq;
+    if (!text.trim()) {
+      this.search = null;
+      this._emit();
+      return;
+    }
+    this.search = {
+      text,
+      loading: true,
+      results: this.search?.results ?? [],
+      error: null,
+      truncated: []
+    };
+    this._emit();
+    const options = { ...parseSearch(text), limit: SEARCH_LIMIT };
+    let state: ISearchState;
+    try {
+      const projects = await this._allProjects();
+      const answers = await mapLimited(projects, SEARCH_CONCURRENCY, p =>
+        this.client.searchFeatures(p, options)
+      );
+      const results: IFeature[] = [];
+      const truncated: string[] = [];
+      const failures: string[] = [];
+      answers.forEach((answer, i) => {
+        if (answer.status === 'fulfilled') {
+          results.push(...answer.value);
+          if (answer.value.length >= SEARCH_LIMIT) {
+            truncated.push(projects[i]);
+          }
+        } else if (
+          !(answer.reason instanceof RaiseApiError && answer.reason.code === 'PERMISSION_DENIED')
+        ) {
+          failures.push(message(answer.reason)); // projects the user may not read are not an error
+        }
+      });
+      const error = failures.length && !results.length ? failures[0] : null;
+      state = { text, loading: false, results, error, truncated };
+    } catch (error) {
+      state = { text, loading: false, results: [], error: message(error), truncated: [] };
+    }
+    if (seq === this._searchSeq) {
+      this.search = state;
+      this._emit();
+    }
+  }
+
+  /** Show a feature (its newest version unless `version` is given). */
+  async select(ref: IFeatureRef): Promise<void> {
+    const seq = ++this._detailSeq;
+    const same =
+      this.detail !== null &&
+      this.detail.ref.groupPath === ref.groupPath &&
+      this.detail.ref.name === ref.name &&
+      this.detail.ref.version === ref.version;
+    this.detail = same
+      ? { ...this.detail!, loading: true }
+      : {
+          ref,
+          loading: true,
+          feature: null,
+          versions: null,
+          lineage: null,
+          commits: null,
+          errors: {}
+        };
+    this._emit();
+    const { groupPath, name, version } = ref;
+    const [feature, versions, lineage, commits] = await Promise.allSettled([
+      this.client.getFeature(groupPath, name, version),
+      this.client.listVersions(groupPath, name),
+      this.client.getLineage(groupPath, name, version),
+      this.client.commits(groupPath)
+    ]);
+    if (seq !== this._detailSeq) {
+      return; // another feature was selected meanwhile
+    }
+    const errors: IDetail['errors'] = {};
+    const value = <T>(
+      part: keyof IDetail['errors'],
+      answer: PromiseSettledResult<T>
+    ): T | null => {
+      if (answer.status === 'fulfilled') {
+        return answer.value;
+      }
+      errors[part] = message(answer.reason);
+      return null;
+    };
+    this.detail = {
+      ref,
+      loading: false,
+      feature: value('feature', feature),
+      versions: value('versions', versions),
+      lineage: value('lineage', lineage),
+      commits: value('commits', commits),
+      errors
+    };
+    this._emit();
+  }
+
+  clearSelection(): void {
+    this._detailSeq++;
+    this.detail = null;
+    this._emit();
+  }
+
+  async checkVersion(): Promise<void> {
+    try {
+      const health = await this.client.health();
+      this.versionCheck = compareVersions(health.version, this.frontendVersion);
+    } catch (error) {
+      this.versionCheck = {
+        state: 'unreachable',
+        status: error instanceof RaiseApiError ? error.status : 0,
+        reason: message(error)
+      };
+    }
+    this._emit();
+  }
+
+  // -- loading ---------------------------------------------------------------------------------
+
+  private async _refresh(): Promise<void> {
+    // Collapsed levels are forgotten, so opening them again shows fresh content.
+    for (const [kind, cache] of this._caches()) {
+      for (const path of [...cache.keys()]) {
+        if (!this.isExpanded(kind, path)) {
+          cache.delete(path);
+        }
+      }
+    }
+    const open = [...this.expanded].map(key => {
+      const at = key.indexOf(':');
+      return { kind: key.slice(0, at) as NodeKind, path: key.slice(at + 1) };
+    });
+    await Promise.all([
+      this.loadOrganizations(),
+      this.checkVersion(),
+      ...open.map(({ kind, path }) => this._loadChildren(kind, path))
+    ]);
+    const work: Promise<void>[] = [];
+    if (this.search && this.search.text.trim()) {
+      work.push(this.setSearch(this.search.text));
+    }
+    if (this.detail) {
+      work.push(this.select(this.detail.ref));
+    }
+    await Promise.all(work);
+    this.lastRefresh = new Date();
+    this._emit();
+  }
+
+  async loadOrganizations(): Promise<void> {
+    try {
+      this.organizations = (await this.client.listOrganizations()).sort(byName);
+      this.error = null;
+    } catch (error) {
+      this.error = message(error);
+    }
+    this._emit();
+  }
+
+  private _caches(): [NodeKind, Map<string, unknown>][] {
+    return [
+      ['organization', this.domains],
+      ['domain', this.projects],
+      ['project', this.groups],
+      ['group', this.features]
+    ];
+  }
+
+  private _loaded(kind: NodeKind, path: string): boolean {
+    return new Map(this._caches()).get(kind)!.has(path);
+  }
+
+  private async _loadChildren(kind: NodeKind, path: string): Promise<void> {
+    const key = CatalogModel.key(kind, path);
+    this.loading.add(key);
+    this._emit();
+    try {
+      const parts = path.split('/');
+      switch (kind) {
+        case 'organization':
+          this.domains.set(path, (await this.client.listDomains(path)).sort(byName));
+          break;
+        case 'domain':
+          this.projects.set(path, (await this.client.listProjects(parts[0], parts[1])).sort(byName));
+          break;
+        case 'project':
+          this.groups.set(path, (await this.client.listFeatureGroups(path)).sort(byName));
+          break;
+        case 'group':
+          this.features.set(
+            path,
+            summarize(await this.client.listFeatures(path, { allVersions: true }))
+          );
+          break;
+      }
+      this.errors.delete(key);
+    } catch (error) {
+      this.errors.set(key, message(error));
+      if (error instanceof RaiseApiError && error.status === 404) {
+        this.expanded.delete(key); // it is gone: stop reloading it
+      }
+    } finally {
+      this.loading.delete(key);
+      this._emit();
+    }
+  }
+
+  /** Every project path the user may list (loads the organization, domain and project levels). */
+  private async _allProjects(): Promise<string[]> {
+    // Only the levels not loaded yet are fetched: nothing, once the tree is known.
+    if (this.organizations === null) {
+      await this.loadOrganizations();
+    }
+    const names = (this.organizations ?? []).map(o => o.name);
+    await Promise.all(
+      names.filter(o => !this.domains.has(o)).map(o => this._loadChildren('organization', o))
+    );
+    const domains = names.flatMap(o => (this.domains.get(o) ?? []).map(d => `${o}/${d.name}`));
+    await Promise.all(
+      domains.filter(d => !this.projects.has(d)).map(d => this._loadChildren('domain', d))
+    );
+    const orgs = (this.organizations ?? []).map(o => o.name);
+    return orgs.flatMap(o =>
+      (this.domains.get(o) ?? []).flatMap(d =>
+        (this.projects.get(`${o}/${d.name}`) ?? []).map(p => `${o}/${d.name}/${p.name}`)
+      )
+    );
+  }
+
+  private _emit(): void {
+    this._version++;
+    this._changed.emit();
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _version = 0;
+  private _refreshing: Promise<void> | null = null;
+  private _searchSeq = 0;
+  private _detailSeq = 0;
+}
+
+/** `fn` over `items`, at most `limit` at a time, every outcome kept in order. */
+export async function mapLimited<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>
+): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await fn(items[i]) };
+      } catch (reason) {
+        out[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

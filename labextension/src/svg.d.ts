@@ -1,0 +1,5 @@
+// JupyterLab's builder loads .svg files as their text.
+declare module '*.svg' {
+  const svgstr: string;
+  export default svgstr;
+}

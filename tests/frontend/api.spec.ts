@@ -1,0 +1,172 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import {
+  expandPath,
+  queryString,
+  queryText,
+  RaiseApiError,
+  RaiseClient,
+  ROUTES
+} from '../../labextension/src/api';
+import pathCases from './path_cases.json';
+
+interface ISent {
+  url: string;
+  method: string;
+  headers: Headers;
+}
+
+/** A client whose fetch records each request and answers with `reply` (status, body). */
+function clientAnswering(
+  reply: (url: string) => { status: number; body?: unknown; text?: string } = () => ({ status: 200, body: [] }),
+  baseUrl = 'http://localhost:8888/user/ada/'
+): { client: RaiseClient; sent: ISent[] } {
+  const sent: ISent[] = [];
+  const fetch = jest.fn(async (input: RequestInfo, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    sent.push({ url: request.url, method: request.method, headers: request.headers });
+    const { status, body, text } = reply(request.url);
+    return new Response(text ?? (body === undefined ? '' : JSON.stringify(body)), {
+      status,
+      headers: { 'Content-Type': 'application/json' }
+    });
+  });
+  const settings = ServerConnection.makeSettings({ baseUrl, token: 'secret-token', fetch });
+  return { client: new RaiseClient(settings), sent };
+}
+
+describe('expandPath', () => {
+  it.each(pathCases)('writes $template as the server does: $path', ({ template, values, path }) => {
+    expect(expandPath(template, values as Record<string, string | null | undefined>)).toBe(path);
+  });
+
+  it('refuses a template value that is missing', () => {
+    expect(() => expandPath('/organizations/{org}/domains', {})).toThrow('{org}');
+  });
+});
+
+describe('query strings', () => {
+  it.each([
+    ['click', 'click'],
+    ['click rate', 'click rate'],
+    ['123', '"123"'],
+    ['true', '"true"'],
+    [50, '50'],
+    [true, 'true'],
+    [['a', 'b'], '["a","b"]']
+  ])('sends %p as %p (strings as they are unless they read as JSON)', (value, text) => {
+    expect(queryText(value)).toBe(text);
+  });
+
+  it('leaves out arguments that were not given', () => {
+    expect(queryString({ query: 'ctr', tags: undefined, status: null, limit: 5 })).toBe('?query=ctr&limit=5');
+    expect(queryString({})).toBe('');
+  });
+});
+
+describe('RaiseClient', () => {
+  it('calls each route under {base_url}raise/v1 with the server token', async () => {
+    const { client, sent } = clientAnswering();
+    await client.listOrganizations();
+    await client.listDomains('acme');
+    await client.listProjects('acme', 'mlplatform');
+    await client.listFeatureGroups('acme/mlplatform/recommendation');
+    await client.listFeatures('acme/mlplatform/recommendation/user-signals', { allVersions: true });
+    await client.commits('acme/mlplatform/recommendation/user-signals');
+    const base = 'http://localhost:8888/user/ada/raise/v1';
+    expect(sent.map(s => s.url)).toEqual([
+      `${base}/organizations`,
+      `${base}/organizations/acme/domains`,
+      `${base}/domains/acme/mlplatform/projects`,
+      `${base}/projects/acme/mlplatform/recommendation/groups`,
+      `${base}/groups/acme/mlplatform/recommendation/user-signals/features?all_versions=true`,
+      `${base}/groups/acme/mlplatform/recommendation/user-signals/commits`
+    ]);
+    expect(sent.every(s => s.method === 'GET')).toBe(true);
+    expect(sent[0].headers.get('Authorization')).toBe('token secret-token');
+  });
+
+  it('addresses a feature version, or the newest without one, percent-encoding each name', async () => {
+    const { client, sent } = clientAnswering(() => ({ status: 200, body: {} }));
+    await client.getFeature('acme/ml/rec/user signals', 'ctr', null);
+    await client.getFeature('acme/ml/rec/user-signals', 'ctr', 'v2');
+    await client.getLineage('acme/ml/rec/user-signals', 'a@b', 'v1');
+    await client.listVersions('acme/ml/rec/user-signals', 'ctr');
+    const paths = sent.map(s => new URL(s.url).pathname.replace('/user/ada/raise/v1', ''));
+    expect(paths).toEqual([
+      '/groups/acme/ml/rec/user%20signals/features/ctr',
+      '/groups/acme/ml/rec/user-signals/features/ctr@v2',
+      '/features/acme/ml/rec/user-signals/a%40b@v1/lineage',
+      '/groups/acme/ml/rec/user-signals/features/ctr/versions'
+    ]);
+  });
+
+  it('searches with the query, tags and limit the route takes', async () => {
+    const { client, sent } = clientAnswering();
+    await client.searchFeatures('acme/ml/rec', { query: '2024', tags: ['prod', 'engagement'], limit: 50 });
+    await client.searchFeatures('acme/ml/rec', { query: '', status: 'archived' });
+    const first = new URL(sent[0].url);
+    expect(first.pathname).toBe('/user/ada/raise/v1/projects/acme/ml/rec/features/search');
+    expect(first.searchParams.get('query')).toBe('"2024"');
+    expect(first.searchParams.get('tags')).toBe('["prod","engagement"]');
+    expect(first.searchParams.get('limit')).toBe('50');
+    expect(new URL(sent[1].url).search).toBe('?status=archived');
+  });
+
+  it('returns the JSON answer', async () => {
+    const { client } = clientAnswering(() => ({ status: 200, body: { status: 'ok', version: '0.1.0' } }));
+    await expect(client.health()).resolves.toEqual({ status: 'ok', version: '0.1.0' });
+  });
+
+  it('turns an error body into a RaiseApiError with its code and message', async () => {
+    const { client } = clientAnswering(() => ({
+      status: 404,
+      body: {
+        error: {
+          code: 'FEATURE_NOT_FOUND',
+          message: "Feature 'nope' not found in group 'user-signals'.",
+          details: { feature: 'nope' }
+        }
+      }
+    }));
+    const error = await client.getFeature('a/b/c/d', 'nope').catch(e => e);
+    expect(error).toBeInstanceOf(RaiseApiError);
+    expect(error.status).toBe(404);
+    expect(error.code).toBe('FEATURE_NOT_FOUND');
+    expect(error.message).toBe("Feature 'nope' not found in group 'user-signals'.");
+    expect(error.details).toEqual({ feature: 'nope' });
+  });
+
+  it('says the server extension may be missing when a route is not there at all', async () => {
+    const { client } = clientAnswering(() => ({ status: 404, text: '<html>Not Found</html>' }));
+    const error = await client.health().catch(e => e);
+    expect(error.code).toBe('ROUTE_NOT_FOUND');
+    expect(error.message).toMatch(/Raise server extension enabled/);
+  });
+
+  it('reports an unreachable server as NETWORK_ERROR', async () => {
+    const fetch = jest.fn(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const settings = ServerConnection.makeSettings({ baseUrl: 'http://localhost:1/', fetch });
+    const error = await new RaiseClient(settings).listOrganizations().catch(e => e);
+    expect(error).toBeInstanceOf(RaiseApiError);
+    expect(error.code).toBe('NETWORK_ERROR');
+    expect(error.status).toBe(0);
+  });
+
+  it('builds every route of its table with GET only (the sidebar never writes)', () => {
+    expect(Object.values(ROUTES).map(r => r.verb)).toEqual(Object.values(ROUTES).map(() => 'GET'));
+  });
+});
+
+describe('ROUTES', () => {
+  it('lets a call send only the query arguments its entry lists', () => {
+    const { client } = clientAnswering();
+    expect(() => client.url(ROUTES.listFeatures, { group_path: 'a/b/c/d' }, { all_versions: true })).not.toThrow();
+    expect(() => client.url(ROUTES.listFeatures, { group_path: 'a/b/c/d' }, { allVersions: true })).toThrow(
+      'list_features takes no query argument allVersions'
+    );
+    expect(() => client.url(ROUTES.commits, { group_path: 'a/b/c/d' }, { limit: undefined })).not.toThrow();
+  });
+});

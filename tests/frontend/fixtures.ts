@@ -1,0 +1,267 @@
+/**
+ * A small catalog and a stand-in for RaiseClient that serves it from memory, recording each call.
+ */
+import {
+  ICommit,
+  IDomain,
+  IFeature,
+  IFeatureGroup,
+  IHealth,
+  ILineageGraph,
+  IOrganization,
+  IProject,
+  ISearchOptions,
+  RaiseApiError,
+  RaiseClient
+} from '../../labextension/src/api';
+
+export const GROUP = 'acme/mlplatform/recommendation/user-signals';
+
+let ids = 0;
+
+export function feature(
+  groupPath: string,
+  name: string,
+  extra: Partial<IFeature> = {}
+): IFeature {
+  const [org, domain, project, group] = groupPath.split('/');
+  return {
+    id: `id-${name}-${extra.version ?? 'v1'}-${++ids}`,
+    org,
+    domain,
+    project,
+    group,
+    name,
+    version: 'v1',
+    dtype: 'int64',
+    description: null,
+    owner: 'ada',
+    tags: [],
+    nullable: true,
+    has_default: false,
+    default: null,
+    derived_from: null,
+    status: 'active',
+    deprecation_message: null,
+    created_by: 'ada',
+    created_at: '2026-10-01T08:30:00+00:00',
+    updated_at: '2026-10-01T08:30:00+00:00',
+    ...extra
+  };
+}
+
+/** Every version of every feature, per group, oldest first per name (as the server lists them). */
+export function demoFeatures(): Record<string, IFeature[]> {
+  return {
+    [GROUP]: [
+      feature(GROUP, 'click_count', { description: 'Clicks in the last 24 hours', tags: ['engagement'] }),
+      feature(GROUP, 'country', {
+        dtype: 'string[2]',
+        status: 'deprecated',
+        deprecation_message: 'use country_code'
+      }),
+      feature(GROUP, 'ctr', {
+        dtype: 'float64',
+        description: 'Click-through rate',
+        derived_from: 'click_count / NULLIF(impression_count, 0)'
+      }),
+      feature(GROUP, 'impression_count'),
+      feature(GROUP, 'old_score', { dtype: 'float64', status: 'archived' }),
+      feature(GROUP, 'session_minutes', { dtype: 'float32', status: 'archived' }),
+      feature(GROUP, 'session_minutes', { dtype: 'float64', version: 'v2', description: 'Minutes on site' })
+    ],
+    'acme/mlplatform/recommendation/item-signals': [
+      feature('acme/mlplatform/recommendation/item-signals', 'price', {
+        dtype: 'float64',
+        description: 'List price in EUR',
+        tags: ['catalogue']
+      })
+    ]
+  };
+}
+
+export interface ICall {
+  method: string;
+  args: unknown[];
+}
+
+export class FakeClient {
+  calls: ICall[] = [];
+  features: Record<string, IFeature[]> = demoFeatures();
+  organizations = ['acme'];
+  /** Extra organizations, domains and projects: `org/domain/project` paths. */
+  projects = ['acme/mlplatform/recommendation'];
+  healthAnswer: IHealth | Error = { status: 'ok', version: '0.1.0' };
+  /** Methods that fail, with the error they throw. */
+  failures: Record<string, Error> = {};
+  /** Calls wait for this before answering (to test overlapping requests). */
+  gate: Promise<void> = Promise.resolve();
+  lineage: Record<string, ILineageGraph> = {};
+  commitLog: ICommit[] = [
+    { commit_id: 1, kind: 'append', rows: 28000, actor: 'ada', committed_at: '2026-11-01T09:00:00+00:00' },
+    { commit_id: 2, kind: 'upsert', rows: 2000, actor: 'bob', committed_at: '2026-11-02T10:15:00+00:00' }
+  ];
+
+  asClient(): RaiseClient {
+    return this as unknown as RaiseClient;
+  }
+
+  callsOf(method: string): unknown[][] {
+    return this.calls.filter(c => c.method === method).map(c => c.args);
+  }
+
+  private async _answer<T>(method: string, args: unknown[], value: () => T): Promise<T> {
+    this.calls.push({ method, args });
+    await this.gate;
+    const failure = this.failures[method];
+    if (failure) {
+      throw failure;
+    }
+    return value();
+  }
+
+  private _groups(): string[] {
+    const groups = new Set(Object.keys(this.features));
+    return [...groups];
+  }
+
+  health(): Promise<IHealth> {
+    return this._answer('health', [], () => {
+      if (this.healthAnswer instanceof Error) {
+        throw this.healthAnswer;
+      }
+      return this.healthAnswer;
+    });
+  }
+
+  listOrganizations(): Promise<IOrganization[]> {
+    return this._answer('listOrganizations', [], () =>
+      this.organizations.map(name => ({ id: name, name, display_name: null, description: null, owner: 'ada', tags: [] }))
+    );
+  }
+
+  listDomains(org: string): Promise<IDomain[]> {
+    return this._answer('listDomains', [org], () =>
+      [...new Set(this.projects.filter(p => p.startsWith(`${org}/`)).map(p => p.split('/')[1]))].map(name => ({
+        id: name,
+        org,
+        name,
+        description: null,
+        owner: null,
+        tags: []
+      }))
+    );
+  }
+
+  listProjects(org: string, domain: string): Promise<IProject[]> {
+    return this._answer('listProjects', [org, domain], () =>
+      this.projects
+        .filter(p => p.startsWith(`${org}/${domain}/`))
+        .map(p => ({ id: p, org, domain, name: p.split('/')[2], description: null, owner: null, tags: [] }))
+    );
+  }
+
+  listFeatureGroups(projectPath: string): Promise<IFeatureGroup[]> {
+    return this._answer('listFeatureGroups', [projectPath], () =>
+      this._groups()
+        .filter(g => g.startsWith(`${projectPath}/`))
+        .map(g => {
+          const [org, domain, project, name] = g.split('/');
+          return {
+            id: g,
+            org,
+            domain,
+            project,
+            name,
+            description: null,
+            owner: null,
+            tags: [],
+            entity_keys: ['user_id'],
+            event_time: 'event_time',
+            ttl_seconds: null
+          };
+        })
+    );
+  }
+
+  listFeatures(groupPath: string, options: { allVersions?: boolean } = {}): Promise<IFeature[]> {
+    return this._answer('listFeatures', [groupPath, options], () => [...(this.features[groupPath] ?? [])]);
+  }
+
+  getFeature(groupPath: string, name: string, version?: string | null): Promise<IFeature> {
+    return this._answer('getFeature', [groupPath, name, version], () => {
+      const versions = (this.features[groupPath] ?? []).filter(f => f.name === name);
+      const found = version
+        ? versions.find(f => f.version === version)
+        : [...versions].reverse().find(f => f.status !== 'archived');
+      if (!found) {
+        throw new RaiseApiError(`Feature '${name}' not found.`, 404, 'FEATURE_NOT_FOUND');
+      }
+      return found;
+    });
+  }
+
+  listVersions(groupPath: string, name: string): Promise<IFeature[]> {
+    return this._answer('listVersions', [groupPath, name], () =>
+      (this.features[groupPath] ?? []).filter(f => f.name === name)
+    );
+  }
+
+  getLineage(groupPath: string, name: string, version?: string | null): Promise<ILineageGraph> {
+    return this._answer('getLineage', [groupPath, name, version], () => {
+      const graph = this.lineage[`${groupPath}/${name}`];
+      if (graph) {
+        return graph;
+      }
+      const focus = (this.features[groupPath] ?? []).find(f => f.name === name)!;
+      return { focus_id: focus.id, nodes: [{ ...focus, group_path: groupPath }], edges: [] };
+    });
+  }
+
+  commits(groupPath: string): Promise<ICommit[]> {
+    return this._answer('commits', [groupPath], () => this.commitLog);
+  }
+
+  searchFeatures(projectPath: string, options: ISearchOptions): Promise<IFeature[]> {
+    return this._answer('searchFeatures', [projectPath, options], () => {
+      const words = (options.query ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+      return Object.entries(this.features)
+        .filter(([group]) => group.startsWith(`${projectPath}/`))
+        .flatMap(([, features]) => features)
+        .filter(f => (options.status ? f.status === options.status : f.status !== 'archived'))
+        .filter(f => (options.tags ?? []).every(t => f.tags.includes(t)))
+        .filter(f => {
+          const text = `${f.name} ${f.description ?? ''} ${f.tags.join(' ')}`.toLowerCase();
+          return words.every(w => text.includes(w));
+        });
+    });
+  }
+}
+
+/** ctr reads click_count and impression_count; ctr_z reads ctr; a partner's feature reads ctr_z. */
+export function ctrLineage(features: IFeature[]): ILineageGraph {
+  const byName = (name: string): IFeature => features.find(f => f.name === name)!;
+  const node = (f: IFeature): ILineageGraph['nodes'][number] => ({
+    id: f.id,
+    name: f.name,
+    version: f.version,
+    group_path: GROUP,
+    dtype: f.dtype,
+    derived_from: f.derived_from,
+    status: f.status
+  });
+  const ctrZ = { id: 'id-ctr_z', name: 'ctr_z', version: 'v1', group_path: GROUP, dtype: 'float64', derived_from: '(ctr - AVG(ctr)) / STDDEV(ctr)', status: 'deprecated' };
+  const hidden = { id: 'id-hidden', name: 'restricted', version: '', group_path: 'partner', dtype: '', derived_from: null, status: 'restricted' };
+  const hiddenToo = { id: 'id-hidden-2', name: 'restricted', version: '', group_path: 'partner', dtype: '', derived_from: null, status: 'restricted' };
+  return {
+    focus_id: byName('ctr').id,
+    nodes: [node(byName('ctr')), node(byName('click_count')), node(byName('impression_count')), ctrZ, hidden, hiddenToo],
+    edges: [
+      { feature_id: byName('ctr').id, upstream_feature_id: byName('click_count').id, expression_context: 'click_count' },
+      { feature_id: byName('ctr').id, upstream_feature_id: byName('impression_count').id, expression_context: 'impression_count' },
+      { feature_id: 'id-ctr_z', upstream_feature_id: byName('ctr').id, expression_context: 'ctr' },
+      { feature_id: 'id-hidden', upstream_feature_id: byName('ctr').id, expression_context: null },
+      { feature_id: 'id-hidden-2', upstream_feature_id: 'id-ctr_z', expression_context: null }
+    ]
+  };
+}

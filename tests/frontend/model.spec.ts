@@ -1,0 +1,305 @@
+import { RaiseApiError } from '../../labextension/src/api';
+import {
+  CatalogModel,
+  mapLimited,
+  parseSearch,
+  SEARCH_LIMIT,
+  summarize,
+  summarizeLineage
+} from '../../labextension/src/model';
+import { ctrLineage, demoFeatures, FakeClient, feature, GROUP } from './fixtures';
+
+const PROJECT = 'acme/mlplatform/recommendation';
+
+const flush = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 0));
+
+async function started(fake = new FakeClient()): Promise<{ fake: FakeClient; model: CatalogModel }> {
+  const model = new CatalogModel(fake.asClient(), '0.1.0');
+  await model.start();
+  return { fake, model };
+}
+
+describe('summarize', () => {
+  it('shows the newest live version of each feature, and counts its versions', () => {
+    const rows = summarize(demoFeatures()[GROUP]);
+    expect(rows.map(r => [r.feature.name, r.feature.version, r.feature.status, r.versions])).toEqual([
+      ['click_count', 'v1', 'active', 1],
+      ['country', 'v1', 'deprecated', 1],
+      ['ctr', 'v1', 'active', 1],
+      ['impression_count', 'v1', 'active', 1],
+      ['old_score', 'v1', 'archived', 1], // every version archived: shown, as archived
+      ['session_minutes', 'v2', 'active', 2] // v1 archived, v2 live
+    ]);
+  });
+});
+
+describe('parseSearch', () => {
+  it.each([
+    ['click rate', { query: 'click rate' }],
+    ['  ctr  ', { query: 'ctr' }],
+    ['tag:prod click', { query: 'click', tags: ['prod'] }],
+    ['tag:prod TAG:engagement', { tags: ['prod', 'engagement'] }],
+    ['status:Deprecated', { status: 'deprecated' }],
+    ['dtype:float64 rate', { query: 'rate', dtype: 'float64' }],
+    ['', {}]
+  ])('reads %p as %p', (text, options) => {
+    expect(parseSearch(text)).toEqual(options);
+  });
+});
+
+describe('summarizeLineage', () => {
+  it('lists direct neighbours and counts everything upstream and downstream', () => {
+    const graph = ctrLineage(demoFeatures()[GROUP]);
+    const lineage = summarizeLineage(graph);
+    expect(lineage.upstream.map(n => n.name)).toEqual(['click_count', 'impression_count']);
+    expect(lineage.downstream.map(n => [n.name, n.status])).toEqual([
+      ['ctr_z', 'deprecated'],
+      ['restricted', 'restricted']
+    ]);
+    expect(lineage.upstreamTotal).toBe(2);
+    expect(lineage.downstreamTotal).toBe(3); // ctr_z, and two restricted features
+  });
+
+  it('has nothing around a source feature', () => {
+    const f = feature(GROUP, 'x');
+    expect(summarizeLineage({ focus_id: f.id, nodes: [{ ...f, group_path: GROUP }], edges: [] })).toEqual({
+      upstream: [],
+      downstream: [],
+      upstreamTotal: 0,
+      downstreamTotal: 0
+    });
+  });
+});
+
+describe('CatalogModel', () => {
+  it('opens the levels that have a single child on first load', async () => {
+    const { fake, model } = await started();
+    expect(model.organizations!.map(o => o.name)).toEqual(['acme']);
+    expect(model.isExpanded('organization', 'acme')).toBe(true);
+    expect(model.isExpanded('domain', 'acme/mlplatform')).toBe(true);
+    expect(model.isExpanded('project', PROJECT)).toBe(true);
+    expect(model.groups.get(PROJECT)!.map(g => g.name)).toEqual(['item-signals', 'user-signals']);
+    expect(model.isExpanded('group', GROUP)).toBe(false); // two groups: the user picks
+    expect(fake.callsOf('listFeatures')).toEqual([]);
+    expect(model.versionCheck).toEqual({ state: 'ok', server: '0.1.0' });
+  });
+
+  it('stops opening where a level has several children', async () => {
+    const fake = new FakeClient();
+    fake.organizations = ['acme', 'partner'];
+    const { model } = await started(fake);
+    expect(model.expanded.size).toBe(0);
+  });
+
+  it('loads a group\'s features, every version, when it is opened', async () => {
+    const { fake, model } = await started();
+    await model.toggle('group', GROUP);
+    expect(fake.callsOf('listFeatures')).toEqual([[GROUP, { allVersions: true }]]);
+    expect(model.features.get(GROUP)!.map(s => s.feature.name)).toContain('old_score');
+    await model.toggle('group', GROUP);
+    expect(model.isExpanded('group', GROUP)).toBe(false);
+    await model.toggle('group', GROUP);
+    expect(fake.callsOf('listFeatures')).toHaveLength(1); // opening again uses what was loaded
+  });
+
+  it('keeps a level\'s error on that level', async () => {
+    const fake = new FakeClient();
+    fake.failures.listFeatures = new RaiseApiError('You may not read user-signals.', 403, 'PERMISSION_DENIED');
+    const { model } = await started(fake);
+    await model.expand('group', GROUP);
+    expect(model.errorOf('group', GROUP)).toBe('You may not read user-signals.');
+    expect(model.error).toBeNull();
+    delete fake.failures.listFeatures;
+    await model.refresh();
+    expect(model.errorOf('group', GROUP)).toBeUndefined();
+    expect(model.features.get(GROUP)).toHaveLength(6);
+  });
+
+  it('stops reloading a level that was deleted', async () => {
+    const { fake, model } = await started();
+    await model.expand('group', GROUP);
+    delete fake.features[GROUP];
+    fake.failures.listFeatures = new RaiseApiError("Feature group 'user-signals' not found.", 404, 'GROUP_NOT_FOUND');
+    await model.refresh();
+    expect(model.isExpanded('group', GROUP)).toBe(false);
+    expect(model.groups.get(PROJECT)!.map(g => g.name)).toEqual(['item-signals']);
+    fake.calls = [];
+    await model.refresh();
+    expect(fake.callsOf('listFeatures')).toEqual([]);
+  });
+
+  it('says when the catalog itself cannot be listed', async () => {
+    const fake = new FakeClient();
+    fake.failures.listOrganizations = new RaiseApiError('Cannot reach the Jupyter server: x', 0, 'NETWORK_ERROR');
+    const { model } = await started(fake);
+    expect(model.error).toBe('Cannot reach the Jupyter server: x');
+    expect(model.organizations).toBeNull();
+  });
+
+  it('refreshes what is open, and forgets what is closed', async () => {
+    const { fake, model } = await started();
+    await model.expand('group', GROUP);
+    await model.expand('group', `${PROJECT}/item-signals`);
+    await model.toggle('group', `${PROJECT}/item-signals`); // closed again
+    fake.calls = [];
+    fake.features[GROUP].push(feature(GROUP, 'dwell_time', { dtype: 'float64' }));
+    await model.refresh();
+    expect(fake.callsOf('listFeatures')).toEqual([[GROUP, { allVersions: true }]]);
+    expect(fake.callsOf('listOrganizations')).toHaveLength(1);
+    expect(fake.callsOf('health')).toHaveLength(1);
+    expect(model.features.get(GROUP)!.map(s => s.feature.name)).toContain('dwell_time');
+    expect(model.features.has(`${PROJECT}/item-signals`)).toBe(false);
+    expect(model.lastRefresh).not.toBeNull();
+  });
+
+  it('runs one refresh at a time', async () => {
+    const { fake, model } = await started();
+    fake.calls = [];
+    let open!: () => void;
+    fake.gate = new Promise(resolve => (open = resolve));
+    const first = model.refresh();
+    const second = model.refresh();
+    expect(second).toBe(first);
+    open();
+    await Promise.all([first, second]);
+    expect(fake.callsOf('listOrganizations')).toHaveLength(1);
+  });
+
+  it('searches every project, with the words and filters of the search text', async () => {
+    const fake = new FakeClient();
+    fake.organizations = ['acme', 'partner'];
+    fake.projects = [PROJECT, 'partner/ads/bidding'];
+    const { model } = await started(fake);
+    await model.setSearch('click tag:engagement');
+    expect(fake.callsOf('searchFeatures')).toEqual([
+      [PROJECT, { query: 'click', tags: ['engagement'], limit: SEARCH_LIMIT }],
+      ['partner/ads/bidding', { query: 'click', tags: ['engagement'], limit: SEARCH_LIMIT }]
+    ]);
+    expect(model.search!.results.map(f => f.name)).toEqual(['click_count']);
+    expect(model.search!.loading).toBe(false);
+    await model.setSearch('  ');
+    expect(model.search).toBeNull();
+  });
+
+  it('keeps only the newest search when answers arrive out of order', async () => {
+    const { fake, model } = await started();
+    let open!: () => void;
+    fake.gate = new Promise(resolve => (open = resolve));
+    const slow = model.setSearch('ctr');
+    await flush(); // its request now waits at the gate
+    expect(fake.callsOf('searchFeatures')).toHaveLength(1);
+    fake.gate = Promise.resolve();
+    await model.setSearch('price');
+    open();
+    await slow;
+    expect(model.search!.text).toBe('price');
+    expect(model.search!.results.map(f => f.name)).toEqual(['price']);
+  });
+
+  it('leaves out projects the user may not search, but reports other failures', async () => {
+    const fake = new FakeClient();
+    fake.failures.searchFeatures = new RaiseApiError('No access.', 403, 'PERMISSION_DENIED');
+    const { model } = await started(fake);
+    await model.setSearch('ctr');
+    expect(model.search!.error).toBeNull();
+    expect(model.search!.results).toEqual([]);
+    fake.failures.searchFeatures = new RaiseApiError('The store is down.', 503, 'UNAVAILABLE');
+    await model.setSearch('ctr ');
+    expect(model.search!.error).toBe('The store is down.');
+  });
+
+  it('shows a feature: the record, its versions, its lineage and its group\'s commits', async () => {
+    const fake = new FakeClient();
+    fake.lineage[`${GROUP}/ctr`] = ctrLineage(fake.features[GROUP]);
+    const { model } = await started(fake);
+    await model.select({ groupPath: GROUP, name: 'ctr', version: null });
+    const detail = model.detail!;
+    expect(detail.loading).toBe(false);
+    expect(detail.feature!.derived_from).toBe('click_count / NULLIF(impression_count, 0)');
+    expect(detail.versions!.map(v => v.version)).toEqual(['v1']);
+    expect(detail.lineage!.nodes).toHaveLength(6);
+    expect(detail.commits).toHaveLength(2);
+    expect(detail.errors).toEqual({});
+  });
+
+  it('shows what it can of a feature when one part is refused', async () => {
+    const fake = new FakeClient();
+    fake.failures.getLineage = new RaiseApiError('You may not read the lineage of ctr.', 403, 'PERMISSION_DENIED');
+    const { model } = await started(fake);
+    await model.select({ groupPath: GROUP, name: 'ctr', version: null });
+    expect(model.detail!.feature!.name).toBe('ctr');
+    expect(model.detail!.lineage).toBeNull();
+    expect(model.detail!.errors).toEqual({ lineage: 'You may not read the lineage of ctr.' });
+  });
+
+  it('shows the last feature selected when answers arrive out of order', async () => {
+    const { fake, model } = await started();
+    let open!: () => void;
+    fake.gate = new Promise(resolve => (open = resolve));
+    const slow = model.select({ groupPath: GROUP, name: 'ctr', version: null });
+    await flush();
+    expect(fake.callsOf('getFeature')).toHaveLength(1);
+    fake.gate = Promise.resolve();
+    await model.select({ groupPath: GROUP, name: 'click_count', version: null });
+    open();
+    await slow;
+    expect(model.detail!.feature!.name).toBe('click_count');
+  });
+
+  it('refreshes the selected feature and the search', async () => {
+    const { fake, model } = await started();
+    await model.select({ groupPath: GROUP, name: 'country', version: null });
+    await model.setSearch('country');
+    fake.calls = [];
+    await model.refresh();
+    expect(fake.callsOf('getFeature')).toEqual([[GROUP, 'country', null]]);
+    expect(fake.callsOf('searchFeatures')).toHaveLength(1);
+  });
+
+  it.each([
+    [{ status: 'ok', version: '0.1.0' }, { state: 'ok', server: '0.1.0' }],
+    [{ status: 'ok', version: '0.2.0' }, { state: 'mismatch', server: '0.2.0' }],
+    [{ status: 'ok' }, { state: 'mismatch', server: null }],
+    [
+      new RaiseApiError('No Raise route at GET /raise/v1/health', 404, 'ROUTE_NOT_FOUND'),
+      { state: 'unreachable', status: 404, reason: 'No Raise route at GET /raise/v1/health' }
+    ]
+  ])('checks the server extension\'s version: %p gives %p', async (answer, check) => {
+    const fake = new FakeClient();
+    fake.healthAnswer = answer as FakeClient['healthAnswer'];
+    const { model } = await started(fake);
+    expect(model.versionCheck).toEqual(check);
+  });
+
+  it('tells its view about every change', async () => {
+    const model = new CatalogModel(new FakeClient().asClient());
+    let changes = 0;
+    model.changed.connect(() => changes++);
+    await model.start();
+    const before = changes;
+    model.setHideArchived(true);
+    expect(changes).toBe(before + 1);
+    expect(model.hideArchived).toBe(true);
+  });
+});
+
+describe('mapLimited', () => {
+  it('runs at most `limit` calls at once and keeps every outcome in order', async () => {
+    let running = 0;
+    let most = 0;
+    const outcomes = await mapLimited([1, 2, 3, 4, 5, 6], 2, async n => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise(resolve => setTimeout(resolve, 1));
+      running--;
+      if (n === 3) {
+        throw new Error('three');
+      }
+      return n * 10;
+    });
+    expect(most).toBe(2);
+    expect(outcomes.map(o => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([
+      10, 20, 'three', 40, 50, 60
+    ]);
+  });
+});

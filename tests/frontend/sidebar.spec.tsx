@@ -1,0 +1,251 @@
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import * as React from 'react';
+
+import { IInsertResult } from '../../labextension/src/components/FeatureDetail';
+import { RaiseSidebar, VersionBanner } from '../../labextension/src/components/Sidebar';
+import { CatalogModel } from '../../labextension/src/model';
+import { ctrLineage, FakeClient, GROUP } from './fixtures';
+
+const PROJECT = 'acme/mlplatform/recommendation';
+
+async function renderSidebar(
+  fake = new FakeClient(),
+  onInsert: (snippet: string) => IInsertResult = () => ({ ok: true, message: 'Inserted into Untitled.ipynb.' })
+): Promise<{ fake: FakeClient; model: CatalogModel; onInsert: jest.Mock }> {
+  const model = new CatalogModel(fake.asClient(), '0.1.0');
+  const insert = jest.fn(onInsert);
+  render(<RaiseSidebar model={model} onInsert={insert} />);
+  await act(() => model.start());
+  return { fake, model, onInsert: insert };
+}
+
+function node(kind: string, path: string): HTMLElement {
+  const found = screen
+    .getAllByTestId('raise-node')
+    .find(el => el.dataset.kind === kind && el.dataset.path === path);
+  if (!found) {
+    throw new Error(`no ${kind} node ${path}`);
+  }
+  return found;
+}
+
+const featureRows = (): HTMLElement[] => screen.queryAllByTestId('raise-feature');
+
+async function openUserSignals(): Promise<void> {
+  fireEvent.click(node('group', GROUP));
+  await waitFor(() => expect(featureRows().length).toBeGreaterThan(0));
+}
+
+describe('RaiseSidebar', () => {
+  it('shows the catalog down to the feature groups of a single project', async () => {
+    await renderSidebar();
+    expect(node('organization', 'acme').getAttribute('aria-expanded')).toBe('true');
+    expect(node('project', PROJECT).getAttribute('aria-expanded')).toBe('true');
+    expect(node('group', GROUP).getAttribute('aria-expanded')).toBe('false');
+    expect(node('group', `${PROJECT}/item-signals`)).toBeTruthy();
+    expect(featureRows()).toEqual([]);
+  });
+
+  it('lists a group\'s features with their types, marking deprecated and archived ones', async () => {
+    await renderSidebar();
+    await openUserSignals();
+    const rows = featureRows();
+    expect(rows.map(r => r.dataset.path!.split('/').pop())).toEqual([
+      'click_count',
+      'country',
+      'ctr',
+      'impression_count',
+      'old_score',
+      'session_minutes'
+    ]);
+    const status = Object.fromEntries(rows.map(r => [r.dataset.path!.split('/').pop(), r.dataset.status]));
+    expect(status).toMatchObject({ country: 'deprecated', old_score: 'archived', session_minutes: 'active' });
+    const country = rows[1];
+    expect(within(country).getByTestId('raise-status-badge').textContent).toBe('deprecated');
+    expect(country.className).toContain('jp-mod-deprecated');
+    expect(within(rows[4]).getByTestId('raise-status-badge').textContent).toBe('archived');
+    expect(within(rows[0]).queryByTestId('raise-status-badge')).toBeNull(); // active is not marked
+    expect(rows[5].textContent).toContain('2 versions');
+    expect(rows[2].textContent).toContain('float64');
+  });
+
+  it('hides archived features on request', async () => {
+    await renderSidebar();
+    await openUserSignals();
+    fireEvent.click(screen.getByTestId('raise-hide-archived'));
+    expect(featureRows().map(r => r.dataset.status)).not.toContain('archived');
+    expect(featureRows()).toHaveLength(5);
+  });
+
+  it('narrows the tree to what the search matches', async () => {
+    await renderSidebar();
+    jest.useFakeTimers();
+    try {
+      fireEvent.change(screen.getByTestId('raise-search'), { target: { value: 'click' } });
+      await act(async () => {
+        jest.advanceTimersByTime(300);
+      });
+    } finally {
+      jest.useRealTimers();
+    }
+    await waitFor(() => expect(screen.getByTestId('raise-search-summary').textContent).toMatch(/match/));
+    expect(featureRows().map(r => r.dataset.path)).toEqual([`${GROUP}/click_count`, `${GROUP}/ctr`]);
+    expect(screen.getByTestId('raise-search-summary').textContent).toBe('2 features match “click”');
+    expect(screen.queryByTestId('raise-tree')).toBeNull();
+    fireEvent.change(screen.getByTestId('raise-search'), { target: { value: '' } });
+    await waitFor(() => expect(screen.getByTestId('raise-tree')).toBeTruthy());
+  });
+
+  it('searches a tag from a feature\'s detail', async () => {
+    const { fake } = await renderSidebar();
+    await openUserSignals();
+    fireEvent.click(featureRows()[0]); // click_count, tagged engagement
+    const tag = await screen.findByRole('button', { name: 'engagement' });
+    fireEvent.click(tag);
+    expect((screen.getByTestId('raise-search') as HTMLInputElement).value).toBe('tag:engagement');
+    await waitFor(() => expect(fake.callsOf('searchFeatures')).toHaveLength(1));
+    expect(fake.callsOf('searchFeatures')[0][1]).toMatchObject({ tags: ['engagement'] });
+  });
+
+  it('shows a feature\'s detail: type, description, tags, owner, status, versions, lineage and data', async () => {
+    const fake = new FakeClient();
+    fake.lineage[`${GROUP}/ctr`] = ctrLineage(fake.features[GROUP]);
+    await renderSidebar(fake);
+    await openUserSignals();
+    fireEvent.click(featureRows()[2]);
+    const detail = await screen.findByTestId('raise-detail');
+    await waitFor(() => expect(detail.getAttribute('aria-busy')).toBe('false'));
+    expect(screen.getByTestId('raise-detail-title').textContent).toBe('ctr@v1');
+    expect(screen.getByTestId('raise-detail-dtype').textContent).toBe('float64');
+    expect(screen.getByTestId('raise-detail-owner').textContent).toBe('ada');
+    expect(screen.getByTestId('raise-detail-status').textContent).toBe('active');
+    expect(screen.getByTestId('raise-detail-derived').textContent).toBe('click_count / NULLIF(impression_count, 0)');
+    expect(detail.textContent).toContain('Click-through rate');
+    expect(within(screen.getByTestId('raise-detail-versions')).getAllByTestId('raise-version')).toHaveLength(1);
+
+    const upstream = within(screen.getByTestId('raise-lineage-upstream')).getAllByTestId('raise-lineage-node');
+    expect(upstream.map(n => n.dataset.path)).toEqual([`${GROUP}/click_count@v1`, `${GROUP}/impression_count@v1`]);
+    const downstream = screen.getByTestId('raise-lineage-downstream');
+    const down = within(downstream).getAllByTestId('raise-lineage-node');
+    expect(down.map(n => n.dataset.status)).toEqual(['deprecated', 'restricted']);
+    expect(down[1].textContent).toContain('restricted feature');
+    expect(down[1].textContent).toContain('in partner');
+    expect(within(down[1]).queryByRole('button')).toBeNull(); // nothing to open
+    expect(downstream.textContent).toContain('(3 in all)');
+
+    expect(screen.getByTestId('raise-detail-commits').textContent).toBe(
+      '30,000 rows written to the group in 2 commits; the last (upsert, 2,000 rows by bob) at 2026-11-02 10:15 UTC.'
+    );
+  });
+
+  it('marks a deprecated feature with its message', async () => {
+    await renderSidebar();
+    await openUserSignals();
+    fireEvent.click(featureRows()[1]);
+    const notice = await screen.findByTestId('raise-detail-notice');
+    expect(notice.textContent).toBe('Deprecated: use country_code');
+    expect(screen.getByTestId('raise-detail').dataset.status).toBe('deprecated');
+  });
+
+  it('opens a lineage neighbour and another version from the detail', async () => {
+    const fake = new FakeClient();
+    fake.lineage[`${GROUP}/ctr`] = ctrLineage(fake.features[GROUP]);
+    const { model } = await renderSidebar(fake);
+    await openUserSignals();
+    fireEvent.click(featureRows()[2]);
+    fireEvent.click(await screen.findByRole('button', { name: 'click_count@v1' }));
+    await waitFor(() => expect(screen.getByTestId('raise-detail-title').textContent).toBe('click_count@v1'));
+    expect(model.detail!.ref).toEqual({ groupPath: GROUP, name: 'click_count', version: 'v1' });
+
+    fireEvent.click(featureRows()[5]); // session_minutes: v2, and an archived v1
+    await waitFor(() => expect(screen.getByTestId('raise-detail-title').textContent).toBe('session_minutes@v2'));
+    const versions = within(screen.getByTestId('raise-detail-versions')).getAllByTestId('raise-version');
+    expect(versions.map(v => v.dataset.version)).toEqual(['v2', 'v1']);
+    fireEvent.click(within(versions[1]).getByRole('button', { name: 'v1' }));
+    await waitFor(() => expect(screen.getByTestId('raise-detail').getAttribute('aria-busy')).toBe('false'));
+    expect(screen.getByTestId('raise-detail-title').textContent).toBe('session_minutes@v1');
+    expect(screen.getByTestId('raise-detail-notice').textContent).toMatch(/^Archived/);
+    expect(screen.getByTestId('raise-snippet').textContent).toBe(`fs.feature("${GROUP}/session_minutes@v1")`);
+  });
+
+  it('inserts fs.feature("...") for the feature, and says where it went', async () => {
+    const { onInsert } = await renderSidebar();
+    await openUserSignals();
+    fireEvent.click(featureRows()[0]);
+    const button = await screen.findByTestId('raise-insert');
+    expect(screen.getByTestId('raise-snippet').textContent).toBe(`fs.feature("${GROUP}/click_count")`);
+    fireEvent.click(button);
+    expect(onInsert).toHaveBeenCalledWith(`fs.feature("${GROUP}/click_count")`);
+    expect(screen.getByTestId('raise-insert-result').textContent).toBe('Inserted into Untitled.ipynb.');
+  });
+
+  it('says why nothing was inserted', async () => {
+    await renderSidebar(undefined, () => ({ ok: false, message: 'Open a notebook first.' }));
+    await openUserSignals();
+    fireEvent.click(featureRows()[0]);
+    fireEvent.click(await screen.findByTestId('raise-insert'));
+    const result = screen.getByTestId('raise-insert-result');
+    expect(result.textContent).toBe('Open a notebook first.');
+    expect(result.className).toContain('jp-mod-failed');
+  });
+
+  it('refreshes on the button', async () => {
+    const { fake } = await renderSidebar();
+    fake.calls = [];
+    fake.features[`${PROJECT}/new-group`] = [];
+    fireEvent.click(screen.getByTestId('raise-refresh'));
+    await waitFor(() => expect(node('group', `${PROJECT}/new-group`)).toBeTruthy());
+    expect(fake.callsOf('listOrganizations')).toHaveLength(1);
+    expect(screen.getByTestId('raise-footer').textContent).toMatch(/^Updated .* · server 0\.1\.0$/);
+  });
+
+  it('shows why the catalog cannot be listed', async () => {
+    const fake = new FakeClient();
+    fake.failures.listOrganizations = new Error('Cannot reach the Jupyter server: Failed to fetch');
+    await renderSidebar(fake);
+    expect(screen.getByTestId('raise-error').textContent).toBe('Cannot reach the Jupyter server: Failed to fetch');
+  });
+
+  it('says the catalog is empty', async () => {
+    const fake = new FakeClient();
+    fake.organizations = [];
+    await renderSidebar(fake);
+    expect(screen.getByTestId('raise-tree').textContent).toMatch(/catalog is empty/);
+  });
+});
+
+describe('VersionBanner', () => {
+  it('is silent when the versions agree', () => {
+    const { container } = render(<VersionBanner check={{ state: 'ok', server: '0.1.0' }} frontend="0.1.0" />);
+    expect(container.innerHTML).toBe('');
+  });
+
+  it('tells the user how to fix a mismatch', () => {
+    render(<VersionBanner check={{ state: 'mismatch', server: '0.0.9' }} frontend="0.1.0" />);
+    const banner = screen.getByTestId('raise-version-banner');
+    expect(banner.textContent).toBe(
+      'The Raise server extension is version 0.0.9, but this sidebar is version 0.1.0. Run pip install -U ' +
+        'raise-featurestore in the environment that runs Jupyter, then restart the Jupyter server and reload this page.'
+    );
+    expect(within(banner).getAllByText('pip install -U raise-featurestore')[0].tagName).toBe('CODE');
+  });
+
+  it('treats a server that does not report its version as older', () => {
+    render(<VersionBanner check={{ state: 'mismatch', server: null }} frontend="0.1.0" />);
+    expect(screen.getByTestId('raise-version-banner').textContent).toMatch(/did not report its version.*pip install -U raise-featurestore/);
+  });
+
+  it('says when the server extension is not there', () => {
+    render(<VersionBanner check={{ state: 'unreachable', status: 404, reason: 'x' }} frontend="0.1.0" />);
+    expect(screen.getByTestId('raise-version-banner').textContent).toMatch(
+      /not running on this Jupyter server.*jupyter server extension list/
+    );
+  });
+
+  it('shows the mismatch in the sidebar', async () => {
+    const fake = new FakeClient();
+    fake.healthAnswer = { status: 'ok', version: '0.2.0' };
+    await renderSidebar(fake);
+    expect(screen.getByTestId('raise-version-banner').dataset.state).toBe('mismatch');
+  });
+});
