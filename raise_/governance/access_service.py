@@ -389,6 +389,23 @@ class AccessService:
                     out.append(f)
             return out
 
+    def features_denied(
+        self, group_path: str, features: Iterable[tuple[str, str | None]], level: Level = "read"
+    ) -> list[tuple[str, str | None]]:
+        """Of ``features`` (name, version) of one group, those the caller lacks ``level`` on: a
+        group's readers may still be kept from a feature with its own ACL, and a grant may cover
+        only some features. One session and one generation read for all of them."""
+        denied = []
+        with self.db.reader() as s:
+            cache = self.access_cache.entries(s)
+            directory = OrgDirectory(s, cache)
+            for name, version in features:
+                try:
+                    self._authorize_in(s, directory, level, Target.path(group_path, name, version), level)
+                except PermissionDeniedError:
+                    denied.append((name, version))
+        return denied
+
     def readable_feature_ids(self, session: Session, features: Iterable[tuple[str, Any, str | None, str]]) -> set[str]:
         """Of ``features`` (group path, id, creator, name), the ids the caller may read: one
         context per group (grants included, across organizations), so a lineage of thousands of

@@ -26,6 +26,7 @@ from raise_.durations import parse_duration
 from raise_.errors import InvalidArgumentError, SnapshotExistsError, SnapshotNotFoundError
 from raise_.expressions import compile_predicate
 from raise_.governance import audit
+from raise_.governance.access import Level
 from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.progress import stages
 from raise_.storage.derived import Node, Plan, build_plan
@@ -176,6 +177,7 @@ class DataService(CatalogService):
         bar = stages(3, f"write {layout.group.name}", len(data) if hasattr(data, "__len__") else 0)
         try:
             prepared = prepare_write(layout, data, now, self._key_types(layout))
+            self._authorize_features(layout, list(prepared.features), "write", "write to")
             bar.update()
             commit = apply_write(self.store, layout, prepared, mode, actor=self.actor(), now=now)
             bar.update()
@@ -192,11 +194,24 @@ class DataService(CatalogService):
     # -- reads ---------------------------------------------------------------------------------
 
     def _features(self, layout: GroupLayout, features: list[str] | None) -> list[tuple[str, FeatureColumn]]:
+        """The features a read returns: those asked for (each one the caller must be allowed to
+        read), or by default every stored feature the caller may read."""
         if features is None:
-            return [(f.name, f) for f in layout.latest() if f.derived_from is None]
+            every = [(f.name, f) for f in layout.latest() if f.derived_from is None]
+            denied = set(self.features_denied(layout.path, [(f.name, f.version) for _, f in every]))
+            return [(n, f) for n, f in every if (f.name, f.version) not in denied]
         if isinstance(features, str) or not isinstance(features, list | tuple):
             raise InvalidArgumentError("features must be a list of feature names, e.g. ['clicks'].", {})
-        return [(name, layout.resolve(name)) for name in features]
+        chosen = [(name, layout.resolve(name)) for name in features]
+        self._authorize_features(layout, [f for _, f in chosen], "read", "read")
+        return chosen
+
+    def _authorize_features(self, layout: GroupLayout, columns: list[FeatureColumn], level: Level, verb: str) -> None:
+        """PERMISSION_DENIED naming the first of ``columns`` the caller lacks ``level`` on."""
+        denied = self.features_denied(layout.path, [(f.name, f.version) for f in columns], level)
+        if denied:
+            name, version = denied[0]
+            self.authorize(level, Target.path(layout.path, name, version), verb)  # raises, with the usual message
 
     def _plan(
         self, probe: GroupLayout | None, requested: list[tuple[GroupLayout, FeatureColumn]]

@@ -17,7 +17,8 @@ def public_methods() -> dict[str, object]:
         name: fn
         for name, fn in inspect.getmembers(DataService, inspect.isfunction)
         if not name.startswith("_")
-        and name not in {"authorize", "can", "readable_children", "readable_features", "readable_feature_ids"}
+        and name
+        not in {"authorize", "can", "readable_children", "readable_features", "readable_feature_ids", "features_denied"}
     }
 
 
