@@ -23,8 +23,11 @@ def resolve_group(store: FeatureStore, name: str) -> FeatureGroup:
             f"{name!r} is not a feature group: write 'group' or '[[org/]domain/]project/group'.", {"group": name}
         )
     context = [store.org, store.domain_name, store.project_name]
-    org, domain, project = (context[: 4 - len(parts)] + parts)[:3]
-    return store.organization(org).domain(domain).project(project).feature_group(parts[-1])
+    path = "/".join(context[: 4 - len(parts)] + parts)
+    # One lookup by path, as fs.feature(path) does, rather than a walk down organization → domain →
+    # project: a group another organization shares through a grant is readable while its
+    # organization, domain and project are not.
+    return FeatureGroup(store._backend, store._backend.get_feature_group(path))
 
 
 def split_feature_target(target: str) -> tuple[str, str]:

@@ -134,6 +134,7 @@ for (const step of scenario.steps) {
   }
   if (action === "wait") await sleep(args[0]);
   if (action === "state") result = model.get(args[0]);
+  if (action === "value") result = byTag(el, args[0])[args[1]].value;
   if (action === "disabled") result = byTag(el, "button")[0].disabled;
   if (action === "classes") result = byClass(el, args[0]).map((e) => e.className);
   if (action === "attr") result = byClass(el, args[0]).map((e) => e.getAttribute(args[1]));

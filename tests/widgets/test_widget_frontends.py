@@ -238,3 +238,14 @@ def test_catalog_front_end_expands_selects_and_searches(tmp_path: Path, fs: Feat
     assert [f["name"] for f in browser.tree[0]["children"][0]["children"][0]["children"][0]["children"]] == [
         "clicks@v1"
     ]
+
+
+@pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
+def test_catalog_front_end_shows_a_query_set_from_python(tmp_path: Path, fs: FeatureStore, signals: Any) -> None:
+    browser = CatalogBrowser(fs)
+
+    report = play(
+        tmp_path, "catalog", browser, [["value", "input", 0], ["set", "query", "clicks"], ["value", "input", 0]]
+    )
+
+    assert report["steps"] == ["", None, "clicks"]

@@ -133,7 +133,13 @@ function render({ model, el }) {
       drawDetails();
     },
     "change:results": drawResults,
-    "change:query": drawResults,
+    "change:query": () => {
+      // Set from Python (or another view of this model): show it, unless someone is typing here.
+      if (search.value !== model.get("query") && search.ownerDocument?.activeElement !== search) {
+        search.value = model.get("query");
+      }
+      drawResults();
+    },
     "change:details": drawDetails,
     "change:error": drawError,
   };
