@@ -242,7 +242,8 @@ class LineageService(AccessService):
         if not dependents:
             return
         names = []
-        for f, gp in node_rows(s, dependents):
+        # In path order, so the entries of one change come out the same way every time.
+        for f, gp in sorted(node_rows(s, dependents), key=lambda r: (r[1], r[0].name, r[0].version_number)):
             names.append(f"{gp}/{f.name}@{f.version}")
             audit.record(
                 s,
