@@ -17,9 +17,10 @@ class Settings:
     ``RAISE_CATALOG_URL`` (``postgresql+psycopg://...``) moves the catalog to PostgreSQL.
 
     ``RAISE_URL`` (the URL of a Jupyter server hosting the store, base URL included) with
-    ``RAISE_TOKEN`` (a Jupyter API token) sends every call to that server instead of opening
-    the store in this process. A ``home`` or ``catalog_url`` given explicitly names a store to
-    open here, so it wins over ``RAISE_URL``.
+    ``RAISE_TOKEN`` (a Jupyter API token, or the kernel token the server gives the kernels it
+    starts) sends every call to that server instead of opening the store in this process. A
+    ``home`` or ``catalog_url`` given explicitly names a store to open here, so it wins over
+    ``RAISE_URL``.
     """
 
     home: Path

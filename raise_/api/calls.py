@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 
 import pyarrow as pa
 
-from raise_.api.codec import ARROW_STREAM, JSON, from_wire, ipc_to_table, table_to_ipc, to_wire
+from raise_.api.codec import ARROW_STREAM, JSON, IpcBody, from_wire, ipc_to_table, to_wire
 from raise_.api.errors import InternalServerError, MethodNotAllowedError, RouteNotFoundError
 from raise_.api.forwarded_warnings import ForwardedWarning, call_capturing
 from raise_.api.routes import ROUTES, Route, Router
@@ -120,7 +120,7 @@ def _query_value(text: str) -> Any:
 class Request:
     verb: str
     path: str  # under API_PREFIX, with the query string
-    body: bytes | None
+    body: bytes | IpcBody | None  # IpcBody: an Arrow IPC stream, sent without copying it
     content_type: str | None
 
 
@@ -142,7 +142,7 @@ def _encode_request(binding: Binding, arguments: Mapping[str, Any]) -> Request:
     }
     if query:
         path += "?" + urlencode(query, quote_via=quote)
-    body: bytes | None = None
+    body: bytes | IpcBody | None = None
     content_type: str | None = None
     if route.arrow_body is not None:
         body, content_type = _data_body(arguments[route.arrow_body], route.arrow_body)
@@ -154,18 +154,18 @@ def _encode_request(binding: Binding, arguments: Mapping[str, Any]) -> Request:
     return Request(route.verb, path, body, content_type)
 
 
-def _data_body(value: Any, what: str) -> tuple[bytes, str]:
+def _data_body(value: Any, what: str) -> tuple[bytes | IpcBody, str]:
     """Tables and data frames as Arrow IPC; anything else (a list of dicts) as tagged JSON, so the
     service checks it against the group exactly as it checks an in-process caller's."""
     from raise_.storage.ingest import to_arrow
 
     label = "the entity frame" if what == "entity_df" else what
     if isinstance(value, pa.Table | pa.RecordBatch):
-        return table_to_ipc(to_arrow(value)), ARROW_STREAM
+        return IpcBody.of(to_arrow(value)), ARROW_STREAM
     module = type(value).__module__
     if module.startswith(("pandas", "polars")):
         try:
-            return table_to_ipc(to_arrow(value, label)), ARROW_STREAM
+            return IpcBody.of(to_arrow(value, label)), ARROW_STREAM
         except RaiseError:
             if not module.startswith("pandas"):
                 raise
@@ -173,7 +173,7 @@ def _data_body(value: Any, what: str) -> tuple[bytes, str]:
     try:
         return _dumps(to_wire(value)), JSON
     except TypeError:
-        return table_to_ipc(to_arrow(value, label)), ARROW_STREAM  # or the service's own error for it
+        return IpcBody.of(to_arrow(value, label)), ARROW_STREAM  # or the service's own error for it
 
 
 def _dumps(data: Any) -> bytes:
@@ -192,7 +192,7 @@ def decode_response(binding: Binding, body: bytes, content_type: str) -> Any:
 @dataclass
 class Reply:
     status: int
-    body: bytes
+    body: bytes | IpcBody  # IpcBody: an Arrow IPC stream, to send without copying it
     content_type: str
     warnings: list[ForwardedWarning]
     binding: Binding | None = None  # the route that answered, when one matched
@@ -295,7 +295,7 @@ def handle(
         if binding.route.arrow_response:
             if not isinstance(result, pa.Table):
                 raise TypeError(f"{binding.name} returned {type(result).__name__}, not a pyarrow Table")
-            reply = Reply(200, table_to_ipc(result), ARROW_STREAM, warnings)
+            reply = Reply(200, IpcBody.of(result), ARROW_STREAM, warnings)
         else:
             reply = Reply(200, _dumps(to_wire(result, binding.hint("return"))), JSON, warnings)
     except Exception as exc:

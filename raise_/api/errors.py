@@ -12,6 +12,7 @@ __all__ = [
     "AuthenticationError",
     "InternalServerError",
     "MethodNotAllowedError",
+    "RateLimitedError",
     "RouteNotFoundError",
     "ServerUnavailableError",
 ]
@@ -46,3 +47,11 @@ class ServerUnavailableError(RaiseError):
 
     code = "SERVER_UNAVAILABLE"
     http_status = 503
+
+
+class RateLimitedError(RaiseError):
+    """The caller sent more requests than its rate limit allows (PRD §20.3); ``details`` has
+    ``limit_per_minute`` and ``retry_after_seconds`` (also the ``Retry-After`` header)."""
+
+    code = "RATE_LIMITED"
+    http_status = 429

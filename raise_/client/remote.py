@@ -23,14 +23,14 @@ from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from raise_.api.calls import Binding, bindings, decode_response, encode_request
-from raise_.api.codec import JSON, from_wire
+from raise_.api.codec import JSON, IpcBody, from_wire
 from raise_.api.errors import AuthenticationError, ServerUnavailableError
 from raise_.api.forwarded_warnings import HEADER, decode_header, reemit
 from raise_.api.protocol import Backend
 from raise_.api.routes import API_PREFIX
 from raise_.errors import RaiseError, error_from_dict
 
-__all__ = ["RemoteBackend"]
+__all__ = ["RemoteBackend", "user_agent"]
 
 # A reused keep-alive connection the server closed meanwhile fails like this before anything was sent.
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.CannotSendRequest)
@@ -56,7 +56,7 @@ class RemoteBackend:
         self._port = parts.port or (443 if self._https else 80)
         self._prefix = parts.path.rstrip("/") + API_PREFIX
         self._timeout = timeout
-        self._headers = {"Accept": f"{JSON}, application/vnd.apache.arrow.stream"}
+        self._headers = {"Accept": f"{JSON}, application/vnd.apache.arrow.stream", "User-Agent": user_agent()}
         if token:
             self._headers["Authorization"] = f"token {token}"
         self._local = threading.local()
@@ -101,17 +101,23 @@ class RemoteBackend:
         self._drop_connection()
 
     def _send(
-        self, verb: str, path: str, body: bytes | None, content_type: str | None
+        self, verb: str, path: str, body: bytes | IpcBody | None, content_type: str | None
     ) -> tuple[int, bytes, str, str | None]:
         headers = dict(self._headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
+        payload: bytes | tuple[memoryview, ...] | None
+        if isinstance(body, IpcBody):  # an Arrow stream: sent piece by piece from the table's buffers
+            headers["Content-Length"] = str(body.nbytes)
+            payload = body.parts
+        else:
+            payload = body
         for attempt in (1, 2):
             fresh = True
             try:
                 conn = self._connection()
                 fresh, self._local.fresh = self._local.fresh, False
-                conn.request(verb, self._prefix + path, body=body, headers=headers)
+                conn.request(verb, self._prefix + path, body=payload, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
             except _STALE as exc:
@@ -176,6 +182,13 @@ class RemoteBackend:
             f"The server at {self.url} answered {status} ({text}) instead of a Raise reply.",
             {"status": status, "url": self.url},
         )
+
+
+def user_agent() -> str:
+    """What the server's audit log records as this client (PRD §10.2 ``user_agent``)."""
+    from raise_ import __version__
+
+    return f"raise-sdk/{__version__} (remote)"
 
 
 def _method(binding: Binding) -> Callable[..., Any]:

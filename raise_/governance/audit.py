@@ -28,6 +28,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from raise_.api.request_context import current_request
 from raise_.catalog.models import AuditChainModel, AuditLogModel, OrgAliasModel, OrganizationModel, utcnow
 from raise_.governance.identity import default_org
 
@@ -119,7 +120,14 @@ def entry(
     user_agent: str | None = None,
 ) -> dict[str, Any]:
     """An entry's column values (PRD §10.2). ``org_id`` is the organization of the resource;
-    when None, :func:`write` fills it from the first part of ``resource_path``."""
+    when None, :func:`write` fills it from the first part of ``resource_path``.
+
+    ``ip_address`` and ``user_agent`` default to the client of the request a Raise server is
+    serving (:mod:`raise_.api.request_context`); in an embedded store, to no address and the SDK."""
+    request = current_request()
+    if request is not None:
+        ip_address = ip_address or request.ip_address
+        user_agent = user_agent or request.user_agent
     return {
         "id": uuid.uuid4(),
         "timestamp": utcnow(),
@@ -133,7 +141,7 @@ def entry(
         "resource_path": resource_path,
         "details": _plain(details) if details else {},
         "ip_address": ip_address,
-        "user_agent": user_agent or USER_AGENT,
+        "user_agent": user_agent if request is not None else user_agent or USER_AGENT,
     }
 
 

@@ -7,24 +7,36 @@ Jupyter application (``jupyter_server_config.py`` or the command line)::
     c.RaiseExtension.home = "/data/raise"                             # else RAISE_HOME, else ~/.raise
     c.RaiseExtension.catalog_url = "postgresql+psycopg://.../raise"   # else RAISE_CATALOG_URL
     c.RaiseExtension.actor_source = "auto"                            # see raise_jupyter.server_ext.identity
+    c.RaiseExtension.rate_limit_tier = "standard"                     # PRD §20.3; see .rate_limit
+    c.RaiseExtension.kernel_env = True                                # RAISE_URL/RAISE_TOKEN for kernels
+
+Besides the routes it runs the scheduler of periodic work (:mod:`.scheduler`), counts requests
+for ``/metrics`` (:mod:`.metrics`) and gives the kernels it starts the way back to it
+(:mod:`.kernel_access`).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Integer, Unicode
+from traitlets import Bool, Dict, Enum, Integer, TraitError, Unicode, Union
 
 from raise_.api import forwarded_warnings
 from raise_.config import Settings
 from raise_.engine import Engine
+from raise_.governance import current_user
 from raise_.storage.service import DataService
+from raise_jupyter.server_ext import kernel_access
 from raise_jupyter.server_ext.handlers import handlers
-from raise_jupyter.server_ext.identity import ACTOR_SOURCES, request_actor, resolve_actor_source
+from raise_jupyter.server_ext.identity import ACTOR_SOURCES, actor_of_request, request_actor, resolve_actor_source
+from raise_jupyter.server_ext.metrics import RequestMetrics, store_sizes
+from raise_jupyter.server_ext.rate_limit import TIERS, RateLimiter, limit_for
+from raise_jupyter.server_ext.scheduler import Scheduler
 
 __all__ = ["RaiseExtension"]
 
@@ -61,6 +73,43 @@ class RaiseExtension(ExtensionApp):
         help="Threads that run store calls off the event loop (0: Python's default, min(32, CPUs + 4)).",
     )
 
+    rate_limit_tier = Enum(
+        list(TIERS),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help=(
+            "Requests per minute each user may send (PRD §20.3): 'free' 100, 'standard' 1000, "
+            "'enterprise' 10000. Default: no limit (a personal server's only user is its owner)."
+        ),
+    )
+    rate_limit_per_minute = Integer(
+        None,
+        allow_none=True,
+        config=True,
+        help="Requests per minute each user may send; overrides rate_limit_tier (0: no limit).",
+    )
+    rate_limit_users = Dict(
+        value_trait=Union([Enum(list(TIERS)), Integer()]),
+        config=True,
+        help="Per-user limits that replace the default, by actor: a tier name or requests per minute (0: none).",
+    )
+    kernel_env = Bool(
+        True,
+        config=True,
+        help=(
+            "Put RAISE_URL and RAISE_TOKEN (a token for this server's Raise routes only) into the "
+            "environment, so kernels and terminals this server starts use its store."
+        ),
+    )
+    kernel_url = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="RAISE_URL for kernels. Default: this server on loopback with its base URL (http://127.0.0.1:8888/).",
+    )
+    scheduler_workers = Integer(4, config=True, help="Threads that run the scheduler's periodic tasks.")
+
     def initialize_settings(self) -> None:
         forwarded_warnings.install()
         self.executor = ThreadPoolExecutor(max_workers=self.max_workers or None, thread_name_prefix="raise-api")
@@ -68,11 +117,36 @@ class RaiseExtension(ExtensionApp):
         self._engine_lock = threading.Lock()
         provider = self.serverapp.identity_provider if self.serverapp is not None else None
         self.actor_source_in_use = resolve_actor_source(self.actor_source, provider)
+        self.rate_limiter = self._rate_limiter()
+        self.metrics = RequestMetrics()
+        self.scheduler = Scheduler(max_workers=self.scheduler_workers, log=self.log)
+        self.kernel_token = kernel_access.new_kernel_token()
+        owner = kernel_access.server_owner(self.actor_source_in_use, current_user())
+        self.identity = kernel_access.KernelTokenIdentity(provider, self.kernel_token, owner)
+        self._saved_env: dict[str, str | None] | None = None
+        limit = self.rate_limiter.limit
         self.log.info(
-            "Raise: store %s, requests act as %s",
+            "Raise: store %s, requests act as %s, rate limit %s",
             self.store_settings().home,
             "the Jupyter user" if self.actor_source_in_use == "jupyter" else "the server's user",
+            f"{limit}/min per user" if limit else "none",
         )
+
+    def _rate_limiter(self) -> RateLimiter:
+        try:
+            default = limit_for(self.rate_limit_tier, self.rate_limit_per_minute)
+            per_user: dict[str, int | None] = {}
+            for user, setting in self.rate_limit_users.items():
+                if isinstance(setting, str) and setting.isdigit():  # from the command line
+                    setting = int(setting)
+                per_user[user] = limit_for(None, setting) if isinstance(setting, int) else limit_for(setting, None)
+        except ValueError as exc:
+            raise TraitError(f"RaiseExtension: {exc}") from exc
+        return RateLimiter(default, per_user)
+
+    def actor_of(self, user: Any) -> str:
+        """The actor a request by this Jupyter ``user`` acts as (whose ACLs and rate limit apply)."""
+        return actor_of_request(self.actor_source_in_use, user) or current_user()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers(self))
@@ -108,6 +182,53 @@ class RaiseExtension(ExtensionApp):
             session.execute(sa.text("SELECT 1"))
         return {"catalog": service.db.engine.dialect.name}
 
+    def metrics_text(self) -> bytes:
+        """The ``/metrics`` exposition (reads the catalog: call it off the event loop)."""
+        try:
+            sizes = store_sizes(self.service(), self.store_settings().offline_store_path)
+        except Exception as exc:  # a scrape still reports the requests, and raise_store_up 0
+            self.log.warning("Raise metrics: the store did not answer (%s: %s)", type(exc).__name__, exc)
+            sizes = None
+        return self.metrics.exposition(sizes, self.scheduler)
+
+    # -- the server's lifetime ------------------------------------------------------------------
+
+    def kernel_environment(self) -> dict[str, str]:
+        """``RAISE_URL`` and ``RAISE_TOKEN`` for the kernels this server starts (empty when the
+        server listens on a Unix socket only and no ``kernel_url`` is set)."""
+        app = self.serverapp
+        url = self.kernel_url
+        if not url:
+            if app is None or app.sock:
+                return {}
+            url = kernel_access.kernel_url(app.ip, app.port, app.base_url, https=bool(app.certfile))
+        return {kernel_access.ENV_URL: url, kernel_access.ENV_TOKEN: self.kernel_token}
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """On the running event loop, once the server listens (its port is known)."""
+        if self.kernel_env:
+            env = self.kernel_environment()
+            if env:
+                self._saved_env = {name: os.environ.get(name) for name in env}
+                os.environ.update(env)
+                self.log.info("Raise: kernels started by this server use its store at %s", env[kernel_access.ENV_URL])
+            else:
+                self.log.warning(
+                    "Raise: the server listens on a Unix socket; set RaiseExtension.kernel_url for kernels"
+                )
+        self.scheduler.start()
+
     async def stop_extension(self) -> None:
+        if not hasattr(self, "executor"):  # the server failed before it loaded this extension
+            return
+        await self.scheduler.stop()
+        if self._saved_env is not None:  # an in-process server (tests) leaves the environment as it found it
+            for name, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self._saved_env = None
         self.executor.shutdown(wait=False, cancel_futures=True)  # calls not started yet never start
         self.use_store(self.home, self.catalog_url)  # closes the store
+        self.log.info("Raise: stopped (scheduler and store closed)")

@@ -2,7 +2,9 @@
 
 For tests and benchmarks that call the store through REST with the synchronous SDK: the server
 gets its own thread and event loop, so a blocking client in the main thread does not stall it.
-Token authentication is on, as in any Jupyter server::
+Token authentication is on, as in any Jupyter server; the extension starts as in a real server
+(its scheduler runs), except that it leaves this process's ``RAISE_URL``/``RAISE_TOKEN`` alone
+unless ``kernel_env=True`` (the process is usually a test run that also uses embedded stores)::
 
     with BackgroundServer(home=tmp / "home") as server:
         os.environ["RAISE_URL"], os.environ["RAISE_TOKEN"] = server.url, server.token
@@ -27,6 +29,18 @@ from raise_jupyter.server_ext.app import RaiseExtension
 __all__ = ["BackgroundServer"]
 
 
+class _ServerApp(ServerApp):
+    """A ``ServerApp`` that loads only the extensions its config names, not every extension the
+    environment enables (JupyterLab, notebook_shim, ...): some of those patch Jupyter's classes
+    for the whole process, which would leak into every later server of a test run."""
+
+    only_extensions: dict[str, bool] = {}  # noqa: RUF012  # set per instance before initialize()
+
+    def init_server_extensions(self) -> None:
+        self.jpserver_extensions = {name: False for name in self.jpserver_extensions} | self.only_extensions
+        super().init_server_extensions()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,6 +58,7 @@ class BackgroundServer:
         token: str | None = None,
         root_dir: str | Path | None = None,
         config: dict[str, Any] | None = None,
+        kernel_env: bool = False,
         timeout: float = 30.0,
     ) -> None:
         self.token = token or secrets.token_hex(16)
@@ -51,10 +66,12 @@ class BackgroundServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self._timeout = timeout
         c = Config(config or {})
-        c.ServerApp.jpserver_extensions = {"raise_jupyter": True, **c.ServerApp.get("jpserver_extensions", {})}
+        self._extensions = {"raise_jupyter": True, **c.ServerApp.get("jpserver_extensions", {})}
+        c.ServerApp.jpserver_extensions = self._extensions
         c.IdentityProvider.token = self.token
         c.RaiseExtension.home = None if home is None else str(home)
         c.RaiseExtension.catalog_url = catalog_url
+        c.RaiseExtension.kernel_env = kernel_env
         self._config = c
         self._root_dir = str(root_dir) if root_dir is not None else None
         self._ready = threading.Event()
@@ -98,7 +115,7 @@ class BackgroundServer:
 
     async def _open(self) -> None:
         kwargs: dict[str, Any] = {"root_dir": self._root_dir} if self._root_dir else {}
-        app = ServerApp(
+        app = _ServerApp(
             config=self._config,
             port=self.port,
             port_retries=0,
@@ -109,9 +126,11 @@ class BackgroundServer:
             **kwargs,
         )
         app.init_signal = lambda: None  # type: ignore[method-assign]  # signals belong to the main thread
+        app.only_extensions = self._extensions
         app.initialize(argv=[])
         app.start_app()
         self.app = app
+        await app._post_start()  # type: ignore[no-untyped-call]  # as ServerApp.start_ioloop: starts the extensions
 
     def stop(self) -> None:
         if self.app is None or self._loop is None or self._thread is None:

@@ -24,7 +24,8 @@ def raise_config() -> dict[str, Any]:
 def jp_server_config(store_env: Path, catalog_url: str, raise_config: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {
         "ServerApp": {"jpserver_extensions": {"raise_jupyter": True, "jupyter_server_terminals": False}},
-        "RaiseExtension": {"home": str(store_env), "catalog_url": catalog_url},
+        # kernel_env: an in-process server must not point this test process's own stores at it
+        "RaiseExtension": {"home": str(store_env), "catalog_url": catalog_url, "kernel_env": False},
     }
     for section, values in raise_config.items():
         config.setdefault(section, {}).update(values)

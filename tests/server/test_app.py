@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import raise_jupyter
 from raise_jupyter import _jupyter_server_extension_points
 from raise_jupyter.server_ext import RaiseExtension
 
@@ -63,7 +64,7 @@ class TestUnreachableCatalog:
 
     async def test_health_answers_and_ready_says_why_not(self, api: Any) -> None:
         code, _, body = await api("GET", "health")
-        assert (code, json.loads(body)) == (200, {"status": "ok"})
+        assert (code, json.loads(body)) == (200, {"status": "ok", "version": raise_jupyter.__version__})
         code, _, body = await api("GET", "ready")
         error = json.loads(body)["error"]
         assert (code, error["code"]) == (503, "CATALOG_ERROR")

@@ -1,6 +1,6 @@
 """Every route needs Jupyter authentication: a server built with
 ``allow_unauthenticated_access=False`` (and one with Jupyter's lenient default) refuses every
-route of the table, and health and ready, without a valid token, and the refusal leaks nothing."""
+route of the table, and health, ready and metrics, without a valid token, and the refusal leaks nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import raise_jupyter
 from raise_.api.routes import ROUTES, Route
 
 SAMPLES = {
@@ -25,7 +26,7 @@ SAMPLES = {
 }
 
 ENDPOINTS = [(r.verb, r.url_path({p: SAMPLES[p] for p in r.path_params}).lstrip("/")) for r in ROUTES]
-ENDPOINTS += [("GET", "health"), ("GET", "ready")]
+ENDPOINTS += [("GET", "health"), ("GET", "ready"), ("GET", "metrics")]
 
 
 @pytest.fixture(params=[False, True], ids=["server-refuses-undecorated", "handlers-alone"])
@@ -41,7 +42,7 @@ def catalog_url(tmp_path: Any) -> str:  # auth does not depend on the catalog: S
 
 
 def test_the_table_is_covered() -> None:
-    assert len(ENDPOINTS) == len(ROUTES) + 2
+    assert len(ENDPOINTS) == len(ROUTES) + 3
     assert all(isinstance(r, Route) for r in ROUTES)
 
 
@@ -65,6 +66,6 @@ async def test_no_route_answers_without_authentication(
 
 async def test_with_the_token_the_same_server_answers(api: Any) -> None:
     code, _, body = await api("GET", "health")
-    assert (code, json.loads(body)) == (200, {"status": "ok"})
+    assert (code, json.loads(body)) == (200, {"status": "ok", "version": raise_jupyter.__version__})
     code, _, body = await api("GET", "organizations")
     assert (code, json.loads(body)) == (200, [])

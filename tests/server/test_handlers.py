@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from raise_.api.codec import ARROW_STREAM, from_wire, ipc_to_table, table_to_ipc
+from raise_.api.codec import ARROW_STREAM, IpcBody, from_wire, ipc_to_table, table_to_ipc
 from raise_.api.forwarded_warnings import HEADER, decode_header
 from raise_.catalog.records import DomainRecord, FeatureGroupRecord, FeatureRecord, OrganizationRecord
 from raise_.errors import RaiseError
@@ -223,3 +223,34 @@ async def test_store_calls_never_block_the_event_loop(api: Any, monkeypatch: pyt
     health_seconds = time.perf_counter() - started
     assert code == 200 and health_seconds < 0.5
     assert (await slow_call)[0] == 200 and time.perf_counter() - started >= 1.0
+
+
+def test_an_arrow_body_is_the_tables_own_buffers() -> None:
+    n = 100_000
+    table = pa.table({"user_id": pa.array(range(n), pa.int64()), "score": pa.array([0.5] * n)})
+    body = IpcBody.of(table)
+    addresses = {pa.py_buffer(p).address for p in body.parts}
+    assert table.column("score").chunk(0).buffers()[1].address in addresses  # shared, not copied
+    assert body.nbytes == sum(p.nbytes for p in body.parts) == len(body.tobytes())
+    assert ipc_to_table(body.tobytes()).equals(table)
+    assert len(body.parts) < 10  # headers and padding joined, not a write per piece
+
+
+async def test_a_large_arrow_answer_round_trips(api: Any, service: DataService) -> None:
+    await make_group(api, {"name": "clicks", "dtype": "int64"}, {"name": "score", "dtype": "float64"})
+    n = 200_000  # about 6 MB: sent from the table's buffers
+    table = pa.table(
+        {
+            "user_id": pa.array(range(n), pa.int64()),
+            "event_time": pa.array([T0] * n, pa.timestamp("us", tz="UTC")),
+            "clicks": pa.array(range(n), pa.int64()),
+            "score": pa.array([i / 3 for i in range(n)]),
+        }
+    )
+    code, _, body = await api(
+        "POST", f"groups/{GROUP}/data", body=table_to_ipc(table), headers={"Content-Type": ARROW_STREAM}
+    )
+    assert code == 200, body
+    code, headers, body = await api("GET", f"groups/{GROUP}/data")
+    assert code == 200 and int(headers["Content-Length"]) == len(body) > 64 * 1024
+    assert ipc_to_table(body).sort_by("user_id").equals(table)
