@@ -84,7 +84,7 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture
-def store_env(tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fresh_store(tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """RAISE_HOME / RAISE_CATALOG_URL / RAISE_USER pointing at a fresh store."""
     home = tmp_path / "home"
     monkeypatch.setenv("RAISE_HOME", str(home))
@@ -92,6 +92,31 @@ def store_env(tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("RAISE_USER", "alice@acme")
     monkeypatch.delenv("RAISE_PROJECT", raising=False)
     return home
+
+
+@pytest.fixture
+def store_env(fresh_store: Path) -> Path:
+    """The store a test uses: embedded here; folders whose tests also run through a server
+    override it with :func:`store_on_both_backends`."""
+    return fresh_store
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def store_on_both_backends(
+    request: pytest.FixtureRequest, fresh_store: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """The fresh store, used in-process (``embedded``) or through the session's Jupyter server
+    (``remote``: ``RAISE_URL``/``RAISE_TOKEN`` set, the server switched to this test's store, as a
+    kernel started by that server sees it)."""
+    if request.param == "embedded":
+        yield fresh_store
+        return
+    server = request.getfixturevalue("raise_server")
+    server.extension.use_store(str(fresh_store), catalog_url)
+    monkeypatch.setenv("RAISE_URL", server.url)
+    monkeypatch.setenv("RAISE_TOKEN", server.token)
+    yield fresh_store
+    server.extension.use_store()  # close this test's store before its files and database go
 
 
 @pytest.fixture(scope="session")

@@ -7,24 +7,11 @@ fresh store, so the same assertions hold for both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from raise_jupyter.server_ext.background import BackgroundServer
 
-
-@pytest.fixture(params=["embedded", "remote"])
-def store_env(
-    request: pytest.FixtureRequest, store_env: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    if request.param == "embedded":
-        yield store_env
-        return
-    server: BackgroundServer = request.getfixturevalue("raise_server")
-    server.extension.use_store(str(store_env), catalog_url)
-    monkeypatch.setenv("RAISE_URL", server.url)
-    monkeypatch.setenv("RAISE_TOKEN", server.token)
-    yield store_env
-    server.extension.use_store()  # close this test's store before its files and database go
+@pytest.fixture
+def store_env(store_on_both_backends: Path) -> Path:
+    return store_on_both_backends

@@ -14,25 +14,13 @@ import pytest
 from IPython.testing import globalipapp
 
 from raise_ import FeatureStore
-from raise_jupyter.server_ext.background import BackgroundServer
 
 PROJECT = "acme/mlplatform/recommendation"
 
 
-@pytest.fixture(params=["embedded", "remote"])
-def store_env(
-    request: pytest.FixtureRequest, store_env: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """The fresh store of ``tests/conftest.py``, used in-process or through the session's Jupyter server."""
-    if request.param == "embedded":
-        yield store_env
-        return
-    server: BackgroundServer = request.getfixturevalue("raise_server")
-    server.extension.use_store(str(store_env), catalog_url)
-    monkeypatch.setenv("RAISE_URL", server.url)
-    monkeypatch.setenv("RAISE_TOKEN", server.token)
-    yield store_env
-    server.extension.use_store()  # close this test's store before its files and database go
+@pytest.fixture
+def store_env(store_on_both_backends: Path) -> Path:
+    return store_on_both_backends
 
 
 @pytest.fixture(scope="session")
