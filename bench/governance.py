@@ -63,7 +63,7 @@ from raise_.catalog.models import OrganizationModel, UTCDateTime
 from raise_.engine import Engine
 from raise_.governance import audit
 from raise_.models.audit import ACTION_CATEGORIES, ACTIONS, ENTRY_FIELDS, AuditEntry
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 GOAL_MS = 1.0  # p99 added by check + audit entry
 

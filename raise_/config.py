@@ -16,6 +16,8 @@ class Settings:
     ``RAISE_HOME`` (default ``~/.raise``) holds ``catalog.db`` and ``features.duckdb``;
     ``RAISE_CATALOG_URL`` (``postgresql+psycopg://...``) moves the catalog to PostgreSQL.
 
+    ``RAISE_REDIS_URL`` (``redis://localhost:6379/0``) shares analysis results between processes.
+
     ``RAISE_URL`` (the URL of a Jupyter server hosting the store, base URL included) with
     ``RAISE_TOKEN`` (a Jupyter API token, or the kernel token the server gives the kernels it
     starts) sends every call to that server instead of opening the store in this process. A
@@ -27,6 +29,7 @@ class Settings:
     catalog_url: str
     url: str | None = None
     token: str | None = field(default=None, repr=False)
+    redis_url: str | None = None  # RAISE_REDIS_URL: a shared cache of analysis results
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None, catalog_url: str | None = None) -> Settings:
@@ -35,7 +38,8 @@ class Settings:
         explicit = home is not None or catalog_url is not None
         server = None if explicit else (os.environ.get("RAISE_URL", "").strip() or None)
         token = (os.environ.get("RAISE_TOKEN", "").strip() or None) if server else None
-        return cls(home=home_path, catalog_url=url, url=server, token=token)
+        redis_url = os.environ.get("RAISE_REDIS_URL", "").strip() or None
+        return cls(home=home_path, catalog_url=url, url=server, token=token, redis_url=redis_url)
 
     @property
     def offline_store_path(self) -> Path:

@@ -14,7 +14,7 @@ from typing import ClassVar
 from raise_.catalog import CatalogDatabase
 from raise_.config import Settings
 from raise_.governance import current_user
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 __all__ = ["Engine"]
 
@@ -29,7 +29,7 @@ class Engine:
         self.db = CatalogDatabase(settings.catalog_url)
         self.db.migrate()
         # One service object for everything: catalog metadata and feature data.
-        self.catalog = DataService(self.db, actor, settings.offline_store_path)
+        self.catalog = DataService(self.db, actor, settings.offline_store_path, redis_url=settings.redis_url)
 
     @classmethod
     def shared(cls, settings: Settings) -> Engine:
@@ -45,6 +45,7 @@ class Engine:
             for key, engine in list(self._instances.items()):
                 if engine is self:
                     del self._instances[key]
+        self.catalog.shutdown_jobs()
         self.catalog.close_store()
         self.db.dispose()
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AnalysisFailedError",
+    "AnalysisJobNotFoundError",
+    "AnalysisResultNotFoundError",
+    "AnalysisTimeoutError",
     "AuditAlertExistsError",
     "AuditAlertNotFoundError",
     "AuditLogImmutableError",
@@ -26,6 +30,7 @@ __all__ = [
     "FeatureGroupNotFoundError",
     "FeatureNotFoundError",
     "GrantNotFoundError",
+    "InvalidAnalysisError",
     "InvalidArgumentError",
     "InvalidDataError",
     "InvalidDtypeError",
@@ -233,6 +238,36 @@ class AuditLogImmutableError(RaiseError):
 class ValidationFailedError(RaiseError):
     code = "VALIDATION_FAILED"
     http_status = 422
+
+
+class InvalidAnalysisError(RaiseError):
+    """An analysis spec that cannot run: an unknown metric, test or method, a string feature
+    given to a numeric metric, a segment value that has no rows, a malformed window."""
+
+    code = "INVALID_ANALYSIS"
+    http_status = 422
+
+
+class AnalysisJobNotFoundError(_NotFound):
+    code = "ANALYSIS_JOB_NOT_FOUND"
+
+
+class AnalysisResultNotFoundError(_NotFound):
+    code = "ANALYSIS_RESULT_NOT_FOUND"
+
+
+class AnalysisFailedError(RaiseError):
+    """An asynchronous analysis ended as ``failed`` or ``cancelled``; ``details`` carry why."""
+
+    code = "ANALYSIS_FAILED"
+    http_status = 409
+
+
+class AnalysisTimeoutError(RaiseError, TimeoutError):
+    """``job.wait(timeout=...)`` ran out before the job finished; the job goes on."""
+
+    code = "ANALYSIS_TIMEOUT"
+    http_status = 408
 
 
 # --- access (403) ----------------------------------------------------------------------------

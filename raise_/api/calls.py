@@ -26,7 +26,7 @@ from raise_.api.errors import InternalServerError, MethodNotAllowedError, RouteN
 from raise_.api.forwarded_warnings import ForwardedWarning, call_capturing
 from raise_.api.routes import ROUTES, Route, Router
 from raise_.errors import InvalidArgumentError, RaiseError
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 __all__ = [
     "Binding",

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from raise_.analytics.records import AnalysisJobRecord, AnalysisRecord
     from raise_.catalog.lineage_service import ImpactReport
     from raise_.catalog.records import (
         DomainRecord,
@@ -484,3 +485,43 @@ class Backend(Protocol):
         *,
         event_time_column: str = "event_time",
     ) -> pa.Table: ...
+
+    def analyze(
+        self,
+        path: str,
+        spec: dict[str, Any],
+        freshness: str | None = None,
+    ) -> AnalysisRecord: ...
+
+    def analyze_async(
+        self,
+        path: str,
+        spec: dict[str, Any],
+        freshness: str | None = None,
+    ) -> AnalysisJobRecord: ...
+
+    def list_analysis_jobs(
+        self,
+        status: str | None = None,
+        limit: int = 50,
+    ) -> list[AnalysisJobRecord]: ...
+
+    def get_analysis_job(
+        self,
+        job_id: str,
+    ) -> AnalysisJobRecord: ...
+
+    def analysis_job_result(
+        self,
+        job_id: str,
+    ) -> AnalysisRecord: ...
+
+    def cancel_analysis_job(
+        self,
+        job_id: str,
+    ) -> AnalysisJobRecord: ...
+
+    def get_analysis_result(
+        self,
+        result_id: str,
+    ) -> AnalysisRecord: ...

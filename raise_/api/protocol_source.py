@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from raise_.api.routes import ROUTES
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 __all__ = ["PROTOCOL_PATH", "render"]
 

@@ -1,7 +1,7 @@
 """The REST routes: one declarative table from which the server's router and the remote client's
 methods are both generated, so the two cannot drift (DESIGN §2).
 
-Each :class:`Route` names a method of the service (:class:`~raise_.storage.service.DataService`),
+Each :class:`Route` names a method of the service (:class:`~raise_.service.DataService`),
 its HTTP verb and its path under ``{base_url}/raise/v1``, shaped like PRD §20.1. Where an argument
 of the method travels follows from the route, never from per-route code:
 
@@ -267,6 +267,14 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("create_snapshot", "POST", f"{_G}/snapshots"),
     Route("compact", "POST", f"{_G}/compact"),
     Route("get_training_data", "POST", f"{_P}/training-data", arrow_body="entity_df", arrow_response=True),
+    # -- analytics (PRD §11, §20.1); path (a group, or a project for features named by path) is an argument
+    Route("analyze", "POST", "/analytics/analyze"),
+    Route("analyze_async", "POST", "/analytics/analyze/async"),
+    Route("list_analysis_jobs", "GET", "/analytics/jobs"),
+    Route("get_analysis_job", "GET", "/analytics/jobs/{job_id}"),
+    Route("analysis_job_result", "GET", "/analytics/jobs/{job_id}/result"),
+    Route("cancel_analysis_job", "DELETE", "/analytics/jobs/{job_id}"),
+    Route("get_analysis_result", "GET", "/analytics/results/{result_id}"),
 )
 
 

@@ -32,6 +32,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ACLModel",
+    "AnalysisJobModel",
+    "AnalysisResultModel",
     "AuditAlertMatchModel",
     "AuditAlertModel",
     "AuditChainModel",
@@ -317,3 +319,53 @@ class AuditAlertMatchModel(Base):
     entry_seq: Mapped[int] = mapped_column(BigInteger)
     matched_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class AnalysisResultModel(Base):
+    """A computed analysis (PRD §3 ``analysis_results``): the cache behind ``Freshness``.
+
+    ``analysis_spec_hash`` keys the analysis (spec, group and resolved feature versions);
+    ``data_version`` names the commits it read, so a result is known to be exact while they are
+    still the newest. ``freshness_at`` is when it was computed.
+    """
+
+    __tablename__ = "analysis_results"
+    __table_args__ = (
+        Index("idx_results_hash", "analysis_spec_hash", "freshness_at"),
+        Index("idx_results_freshness", "freshness_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    scope_path: Mapped[str] = mapped_column(String(512))
+    analysis_spec_hash: Mapped[str] = mapped_column(String(64))
+    analysis_spec: Mapped[dict[str, Any]] = mapped_column()
+    data_version: Mapped[str] = mapped_column(String(512))
+    result_data: Mapped[dict[str, Any]] = mapped_column()
+    computed_by: Mapped[str | None] = mapped_column(String(256))
+    duration_ms: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    freshness_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+
+
+class AnalysisJobModel(Base):
+    """An asynchronous analysis (PRD §3 ``analysis_jobs``), run off the caller's thread."""
+
+    __tablename__ = "analysis_jobs"
+    __table_args__ = (Index("idx_jobs_status", "status"), Index("idx_jobs_submitter", "submitted_by", "created_at"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    scope_path: Mapped[str] = mapped_column(String(512))
+    analysis_spec: Mapped[dict[str, Any]] = mapped_column()
+    freshness: Mapped[str] = mapped_column(String(64), default="real_time")
+    status: Mapped[str] = mapped_column(String(32))  # pending, running, completed, failed, cancelled
+    result_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("analysis_results.id"))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(256))
+    runner: Mapped[str | None] = mapped_column(String(256))  # host:pid of the process running it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()

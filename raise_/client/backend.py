@@ -2,7 +2,7 @@
 
 The SDK calls the service's methods by name with plain values and gets records back; the
 :class:`~raise_.api.protocol.Backend` protocol lists them (one per REST route). Embedded, the
-backend is the :class:`~raise_.storage.service.DataService` of this process's engine; with
+backend is the :class:`~raise_.service.DataService` of this process's engine; with
 ``RAISE_URL`` set (a kernel started by a Jupyter server that hosts the store, or a team's
 ``raise serve``) it is a :class:`~raise_.client.remote.RemoteBackend` sending the same calls over
 REST to that server.

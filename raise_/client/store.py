@@ -8,6 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from raise_.analytics.calls import analysis_call
+from raise_.analytics.freshness import Freshness
+from raise_.analytics.job import AnalysisJob
+from raise_.analytics.result import AnalysisResult
+from raise_.analytics.specs import AnalysisSpec
 from raise_.catalog.lineage_service import ImpactReport
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path
 from raise_.client.audit import AuditLog
@@ -243,6 +248,35 @@ class FeatureStore:
         return Dataset(
             self._backend.get_training_data(self.path, entity_df, features, event_time_column=event_time_column)
         )
+
+    # -- analytics (PRD §11) ---------------------------------------------------------------------
+
+    def analyze(
+        self, analysis: AnalysisSpec | dict[str, Any], freshness: Freshness | str | None = None
+    ) -> AnalysisResult:
+        """Run an analysis whose features are named by path in this project
+        (``Correlation(features=["user-signals.clicks", "user-signals.revenue"])``), all in one group."""
+        spec, policy = analysis_call(analysis, freshness)
+        return AnalysisResult(self._backend.analyze(self.path, spec, policy))
+
+    def analyze_async(
+        self, analysis: AnalysisSpec | dict[str, Any], freshness: Freshness | str | None = None
+    ) -> AnalysisJob:
+        """Submit an analysis (features by path) to run in the background; returns its job at once."""
+        spec, policy = analysis_call(analysis, freshness)
+        return AnalysisJob(self._backend, self._backend.analyze_async(self.path, spec, policy))
+
+    def analysis_job(self, job_id: str) -> AnalysisJob:
+        """One of your analysis jobs, by id."""
+        return AnalysisJob(self._backend, self._backend.get_analysis_job(job_id))
+
+    def analysis_result(self, result_id: str) -> AnalysisResult:
+        """A stored analysis result by its id (``result.id``), if you may still read its features."""
+        return AnalysisResult(self._backend.get_analysis_result(result_id))
+
+    def list_analysis_jobs(self, status: str | None = None, limit: int = 50) -> list[AnalysisJob]:
+        """Your analysis jobs, newest first (``status="running"`` for those still running)."""
+        return [AnalysisJob(self._backend, r) for r in self._backend.list_analysis_jobs(status, limit)]
 
     def __repr__(self) -> str:
         return f"FeatureStore({self.path!r})"

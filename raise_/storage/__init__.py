@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from raise_.storage.dataset import Dataset
-from raise_.storage.service import CommitRecord, DataService, SnapshotRecord, WriteResult
+from raise_.storage.service import CommitRecord, SnapshotRecord, StorageService, WriteResult
 
-__all__ = ["CommitRecord", "DataService", "Dataset", "SnapshotRecord", "WriteResult"]
+__all__ = ["CommitRecord", "Dataset", "SnapshotRecord", "StorageService", "WriteResult"]

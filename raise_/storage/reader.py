@@ -17,7 +17,7 @@ from raise_.storage.derived import Node, Plan, group_relation, probe_layers
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, FeatureColumn, GroupLayout
 from raise_.storage.offline_store import OfflineStore, quote
 
-__all__ = ["ReadRequest", "empty_result", "joined_relations", "read_group", "visible_rows_sql"]
+__all__ = ["ReadRequest", "empty_result", "joined_relations", "read_group", "read_relation", "visible_rows_sql"]
 
 
 class ReadRequest:
@@ -111,6 +111,24 @@ def read_group(
     plan: Plan,
     outputs: list[tuple[str, Node]],
 ) -> pa.Table:
+    sql, params = read_relation(store, layout, req, plan, outputs)
+    sql += " ORDER BY " + ", ".join(quote(c) for c in [*(layout.entity_keys or []), layout.event_time])
+    if req.limit is not None:
+        params["limit"] = req.limit
+        sql += " LIMIT $limit"
+    table: pa.Table = store.query_arrow(sql, params)
+    return table
+
+
+def read_relation(
+    store: OfflineStore,
+    layout: GroupLayout,
+    req: ReadRequest,
+    plan: Plan,
+    outputs: list[tuple[str, Node]],
+) -> tuple[str, dict[str, Any]]:
+    """The SQL (and parameters) of the rows a read returns, unordered: the entity keys, the event
+    time and each output by its name. Analyses aggregate over it without materialising it."""
     q = quote
     keys = list(layout.entity_keys or [])
     stored = store.columns(layout.table)
@@ -144,10 +162,5 @@ def read_group(
     if req.where_sql:
         params.update(req.where_params)
         sql += f" WHERE {req.where_sql}"
-    sql += " ORDER BY " + ", ".join(q(c) for c in [*keys, layout.event_time])
-    if req.limit is not None:
-        params["limit"] = req.limit
-        sql += " LIMIT $limit"
     params.update(plan.params.values)
-    table: pa.Table = store.query_arrow(sql, params)
-    return table
+    return sql, params

@@ -1,7 +1,8 @@
-"""The data service: feature values in the offline store, governed by the catalog.
+"""The storage service: feature values in the offline store, governed by the catalog.
 
-Extends the catalog service so one backend object serves every call (the SDK, and later REST,
-call methods by name with plain values and Arrow tables). Writes, reads and training sets are
+Extends the catalog service; :class:`raise_.service.DataService` stacks the other subsystems on
+it, so one backend object serves every call (the SDK and REST call methods by name with plain
+values and Arrow tables). Writes, reads and training sets are
 recorded for the audit log (WRITE / READ / QUERY with row counts).
 """
 
@@ -37,7 +38,7 @@ from raise_.storage.reader import ReadRequest, empty_result, read_group
 from raise_.storage.training import training_set
 from raise_.storage.writer import WRITE_MODES, apply_write
 
-__all__ = ["CommitRecord", "DataService", "SnapshotRecord", "WriteResult"]
+__all__ = ["CommitRecord", "SnapshotRecord", "StorageService", "WriteResult"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _commit_id(value: object, what: str) -> int:
     return value
 
 
-class DataService(CatalogService):
+class StorageService(CatalogService):
     def __init__(self, db: CatalogDatabase, actor: Callable[[], str], offline_store_path: Path) -> None:
         super().__init__(db, actor)
         self._store_path = offline_store_path

@@ -30,7 +30,7 @@ from raise_.api import forwarded_warnings
 from raise_.config import Settings
 from raise_.engine import Engine
 from raise_.governance import current_user
-from raise_.storage.service import DataService
+from raise_.service import DataService
 from raise_jupyter.server_ext import kernel_access
 from raise_jupyter.server_ext.handlers import handlers
 from raise_jupyter.server_ext.identity import ACTOR_SOURCES, actor_of_request, request_actor, resolve_actor_source

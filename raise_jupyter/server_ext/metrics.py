@@ -39,7 +39,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 if TYPE_CHECKING:
-    from raise_.storage.service import DataService
+    from raise_.service import DataService
     from raise_jupyter.server_ext.scheduler import Scheduler
 
 __all__ = ["CONTENT_TYPE", "RequestMetrics", "StoreSizes", "store_sizes"]

@@ -17,15 +17,17 @@ from raise_.api.protocol_source import PROTOCOL_PATH, render
 from raise_.api.routes import ROUTES, Route, routes_by_method
 from raise_.client.remote import RemoteBackend
 from raise_.governance.guard import POLICY_ATTRIBUTE
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 CLIENT_DIR = Path(raise_.client.__file__).parent
+# SDK objects that live beside their subsystem rather than in raise_/client.
+SDK_FILES = [Path(raise_.client.__file__).parent.parent / "analytics" / "job.py"]
 
 
 def methods_the_sdk_calls() -> set[str]:
     """``self._backend.x(...)`` and ``backend.x(...)`` in the SDK's source."""
     called: set[str] = set()
-    for path in CLIENT_DIR.glob("*.py"):
+    for path in [*CLIENT_DIR.glob("*.py"), *SDK_FILES]:
         if path.name in ("remote.py", "backend.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
@@ -88,6 +90,8 @@ SAMPLES: dict[str, Any] = {
     "org_path": "acme",
     "project_path": "acme/ml/rec",
     "group_path": "acme/ml/rec/user-signals",
+    "job_id": "0b7f5a52-1f6e-4a4e-9d0e-2f1c3a6b8e11",
+    "result_id": "5c1d0e9a-7b2f-4c3d-8e1f-a9b8c7d6e5f4",
     "resource_path": "acme/ml/rec",
     "name": "click_count",
     "version": "v2",

@@ -21,7 +21,7 @@ from raise_ import FeatureStore
 from raise_.api.errors import AuthenticationError, ServerUnavailableError
 from raise_.client.remote import RemoteBackend
 from raise_.errors import RaiseError
-from raise_.storage.service import DataService
+from raise_.service import DataService
 from raise_jupyter.server_ext.background import BackgroundServer, _free_port
 
 

@@ -14,7 +14,7 @@ from raise_.config import Settings
 from raise_.engine import Engine
 from raise_.errors import PermissionDeniedError
 from raise_.governance.guard import Target
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 GROUP = "acme/mlplatform/recommendation/user-signals"
 

@@ -19,7 +19,7 @@ from raise_ import FeatureStore
 from raise_.catalog.database import CatalogDatabase, _alembic_config, head_revision
 from raise_.catalog.models import AuditLogModel
 from raise_.governance import audit, audit_guard
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 GENESIS = "0" * 64
 

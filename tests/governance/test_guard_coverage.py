@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 
 from raise_.governance.guard import POLICY_ATTRIBUTE
-from raise_.storage.service import DataService
+from raise_.service import DataService
 
 # Open to every caller: each returns only what the caller may read, or checks every resource it is asked for.
 KNOWN_FILTERED = {"list_organizations", "ensure_project", "search_features", "get_training_data"}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403  # fixtures and hooks, scoped to tests/server
 
-from raise_.storage.service import DataService
+from raise_.service import DataService
 from raise_jupyter.server_ext import RaiseExtension
 
 

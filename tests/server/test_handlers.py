@@ -17,7 +17,8 @@ from raise_.api.forwarded_warnings import HEADER, decode_header
 from raise_.catalog.records import DomainRecord, FeatureGroupRecord, FeatureRecord, OrganizationRecord
 from raise_.errors import RaiseError
 from raise_.governance.access_service import ACL
-from raise_.storage.service import DataService, WriteResult
+from raise_.service import DataService
+from raise_.storage.service import WriteResult
 
 GROUP = "acme/ml/rec/user-signals"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -1,0 +1,243 @@
+"""Aggregations (PRD §11.2–11.4): metrics of one feature, whole, per group, or per period.
+
+SQL semantics, stated once: ``count`` counts non-null values; ``null_rate`` is the share of
+rows (in the window, group or period) whose value is null; ``stddev`` and ``variance`` are the
+sample statistics (n - 1); ``percentile_XX`` interpolates linearly between the two nearest
+values (``numpy.percentile``'s default). A metric over no values is None.
+
+Rolling (``rolling=True``): the last ``periods`` periods of length ``window`` ending at ``end``
+(period ``k`` covers ``(end - (k+1)·window, end - k·window]``), each with its own metrics and
+``rolling_<metric>`` over the ``periods`` periods ending with it. Counts, sums, means, extremes,
+null rates and variances roll from per-period partial sums; distinct counts and percentiles are
+recomputed from the rows of each rolling span.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+from raise_.analytics.frame import Frame, plain, plain_rows
+from raise_.analytics.specs import Aggregation, percentile_of
+from raise_.durations import parse_duration
+from raise_.errors import InvalidAnalysisError
+from raise_.storage.offline_store import quote
+from raise_.types import Bool
+
+__all__ = ["run_aggregation"]
+
+_NUMERIC = {"sum", "avg", "stddev", "variance"}
+_ORDERED = {"min", "max"}
+
+
+def _check(frame: Frame, spec: Aggregation) -> None:
+    for metric in spec.metrics:
+        if metric in _NUMERIC or percentile_of(metric) is not None:
+            frame.numeric(spec.feature, metric)
+        elif metric in _ORDERED and not frame.is_orderable(spec.feature):
+            raise InvalidAnalysisError(
+                f"{metric} needs values that can be ordered; {spec.feature!r} is {frame.dtype(spec.feature)}.",
+                {"feature": spec.feature, "metric": metric},
+            )
+    for column in spec.group_columns:
+        t = frame.dtype(column)
+        if t is not None and (t.is_vector or t.kind in ("array", "struct", "blob_ref")):
+            raise InvalidAnalysisError(
+                f"Cannot group by {column!r}: it is {t}; group by a key, a string, a number or a flag.",
+                {"group_by": column},
+            )
+
+
+def _metric_sql(frame: Frame, spec: Aggregation) -> list[tuple[str, str]]:
+    """(output name, SQL) of each metric; the percentiles share one sort."""
+    v = quote(spec.feature)
+    out: list[tuple[str, str]] = []
+    ps = [m for m in spec.metrics if percentile_of(m) is not None]
+    for metric in spec.metrics:
+        if metric == "count":
+            out.append((metric, f"count({v})"))
+        elif metric == "sum":
+            out.append((metric, f"sum({frame.numeric(spec.feature, metric)})"))
+        elif metric == "avg":
+            out.append((metric, f"avg({frame.numeric(spec.feature, metric)})"))
+        elif metric in ("min", "max"):
+            out.append((metric, f"{metric}({v})"))
+        elif metric == "stddev":
+            out.append((metric, f"stddev_samp({frame.numeric(spec.feature, metric)})"))
+        elif metric == "variance":
+            out.append((metric, f"var_samp({frame.numeric(spec.feature, metric)})"))
+        elif metric == "null_rate":
+            out.append((metric, f"CASE WHEN count(*) = 0 THEN NULL ELSE 1.0 - count({v}) / count(*) END"))
+        elif metric == "distinct_count":
+            out.append((metric, f"count(DISTINCT {v})"))
+    if ps:
+        fractions = ", ".join(repr(percentile_of(m) / 100.0) for m in ps)  # type: ignore[operator]
+        out.append(("_percentiles", f"quantile_cont({frame.numeric(spec.feature, ps[0])}, [{fractions}])"))
+    return out
+
+
+def _unpack(row: dict[str, Any], spec: Aggregation) -> dict[str, Any]:
+    ps = [m for m in spec.metrics if percentile_of(m) is not None]
+    values = row.pop("_percentiles", None) or [None] * len(ps)
+    row.update(dict(zip(ps, values, strict=True)))
+    return {m: plain(row[m]) for m in spec.metrics}
+
+
+def run_aggregation(frame: Frame, spec: Aggregation) -> dict[str, Any]:
+    _check(frame, spec)
+    if spec.rolling:
+        # The periods are cut here from the rows; the frame itself keeps every row.
+        frame = Frame.windowed(frame, None, spec.end)
+        if frame.resolved_end is None:
+            frame.resolved_end = _newest(frame)
+        return _rolling(frame, spec)
+    frame = Frame.windowed(frame, spec.window, spec.end)
+    metrics = _metric_sql(frame, spec)
+    select = ", ".join(f"{sql} AS {quote(name)}" for name, sql in metrics)
+    payload: dict[str, Any] = {"feature": spec.feature, **_window_info(frame)}
+    groups = spec.group_columns
+    if not groups:
+        row = frame.query(f"SELECT {select} FROM rows").to_pylist()[0]
+        payload["metrics"] = _unpack(row, spec)
+        return payload
+    cols = ", ".join(quote(g) for g in groups)
+    table = frame.query(f"SELECT {cols}, {select} FROM rows GROUP BY {cols} ORDER BY {cols} NULLS LAST")
+    payload["group_by"] = groups
+    payload["rows"] = [{**{g: plain(r[g]) for g in groups}, **_unpack(r, spec)} for r in table.to_pylist()]
+    return payload
+
+
+def _window_info(frame: Frame) -> dict[str, Any]:
+    return {"window_start": frame.window_start, "window_end": frame.resolved_end if frame.window_seconds else None}
+
+
+def _newest(frame: Frame) -> Any:
+    t = quote(frame.event_time)
+    return frame.query(f"SELECT max({t}) FROM rows").column(0)[0].as_py()
+
+
+# -- rolling ------------------------------------------------------------------------------------
+
+_PARTIAL = ("n", "c", "s", "s2", "mn", "mx")
+
+
+def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
+    periods = int(spec.periods or 30)
+    width = parse_duration(spec.window, "window")
+    end = frame.resolved_end
+    groups = spec.group_columns
+    payload: dict[str, Any] = {
+        "feature": spec.feature,
+        "group_by": groups or None,
+        "window": spec.window,
+        "periods": periods,
+        "window_end": end,
+        "rows": [],
+    }
+    if end is None:
+        return payload
+    t, v = quote(frame.event_time), quote(spec.feature)
+    span = 2 * periods - 1  # the rolling value of the oldest period shown reaches this far back
+    tagged = (
+        f"SELECT {''.join(quote(g) + ', ' for g in groups)}{v} AS v, "
+        f"(epoch_us($_r_end) - epoch_us({t})) // $_r_width AS k FROM rows "
+        f"WHERE {t} <= $_r_end AND {t} > $_r_end - to_microseconds($_r_width * $_r_span)"
+    )
+    params = {"_r_end": end, "_r_width": width * 1_000_000, "_r_span": span}
+    g_cols = [quote(g) for g in groups]
+    by = ", ".join([*g_cols, "k"])
+    numeric = frame.is_numeric(spec.feature)
+    value = "CAST(v AS DOUBLE)" if isinstance(frame.dtype(spec.feature), Bool) else "v"
+    partial_sql = (
+        f"SELECT {by}, count(*) AS n, count(v) AS c, "
+        + (
+            f"sum({value}) AS s, sum(CAST(v AS DOUBLE) * CAST(v AS DOUBLE)) AS s2, "
+            if numeric
+            else "NULL AS s, NULL AS s2, "
+        )
+        + ("min(v) AS mn, max(v) AS mx " if frame.is_orderable(spec.feature) else "NULL AS mn, NULL AS mx ")
+        + f"FROM t GROUP BY {by}"
+    )
+    partials = frame.query(f", t AS ({tagged}) {partial_sql}", params).to_pylist()
+    per_group: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = {}
+    for r in partials:
+        key = tuple(plain(r[g]) for g in groups)
+        per_group.setdefault(key, {})[int(r["k"])] = {p: r[p] for p in _PARTIAL}
+    heavy = [m for m in spec.metrics if m == "distinct_count" or percentile_of(m) is not None]
+    own_heavy, rolled_heavy = _heavy_metrics(frame, spec, heavy, tagged, params, groups, periods)
+    if not groups:
+        per_group.setdefault((), {})
+    for key in sorted(per_group, key=lambda k: tuple((x is None, str(x)) for x in k)):
+        ks = per_group[key]
+        for k in range(periods - 1, -1, -1):  # oldest first
+            row: dict[str, Any] = dict(zip(groups, key, strict=True))
+            row["date"] = end - timedelta(seconds=width * (k + 1))
+            row["period_end"] = end - timedelta(seconds=width * k)
+            own = _combine([ks[k]] if k in ks else [])
+            rolled = _combine([ks[j] for j in range(k, k + periods) if j in ks])
+            for m in spec.metrics:
+                if m in heavy:
+                    row[m] = own_heavy.get((key, k), {}).get(m)
+                    row[f"rolling_{m}"] = rolled_heavy.get((key, k), {}).get(m)
+                else:
+                    row[m] = own[m]
+                    row[f"rolling_{m}"] = rolled[m]
+            payload["rows"].append(row)
+    return payload
+
+
+def _combine(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The decomposable metrics of the union of periods, from their partial sums."""
+    n = sum(int(p["n"]) for p in parts)
+    c = sum(int(p["c"]) for p in parts)
+    sums = [p["s"] for p in parts if p["s"] is not None]
+    s = plain(sum(sums)) if sums else None
+    s2 = sum(float(p["s2"]) for p in parts if p["s2"] is not None)
+    mins = [p["mn"] for p in parts if p["mn"] is not None]
+    maxs = [p["mx"] for p in parts if p["mx"] is not None]
+    variance = None
+    if s is not None and c >= 2:
+        variance = max((s2 - float(s) * float(s) / c) / (c - 1), 0.0)
+    return {
+        "count": c,
+        "sum": s,
+        "avg": float(s) / c if s is not None and c else None,
+        "min": plain(min(mins)) if mins else None,
+        "max": plain(max(maxs)) if maxs else None,
+        "stddev": math.sqrt(variance) if variance is not None else None,
+        "variance": variance,
+        "null_rate": (n - c) / n if n else None,
+    }
+
+
+def _heavy_metrics(
+    frame: Frame,
+    spec: Aggregation,
+    heavy: list[str],
+    tagged: str,
+    params: dict[str, Any],
+    groups: list[str],
+    periods: int,
+) -> tuple[dict[tuple[Any, int], dict[str, Any]], dict[tuple[Any, int], dict[str, Any]]]:
+    """Distinct counts and percentiles per period, and over each rolling span (from the rows)."""
+    if not heavy:
+        return {}, {}
+    exprs = []
+    for m in heavy:
+        if m == "distinct_count":
+            exprs.append(f"count(DISTINCT v) AS {quote(m)}")
+        else:
+            exprs.append(f"quantile_cont(CAST(v AS DOUBLE), {percentile_of(m) / 100.0!r}) AS {quote(m)}")  # type: ignore[operator]
+    select = ", ".join(exprs)
+    g_cols = [quote(g) for g in groups]
+    own_sql = f"SELECT {', '.join([*g_cols, 'k'])}, {select} FROM t WHERE k < {periods} GROUP BY ALL"
+    rolled_sql = (
+        f"SELECT {', '.join([*(f't.{c}' for c in g_cols), 'o.range AS k'])}, {select} "
+        f"FROM t JOIN range(0, {periods}) o ON t.k BETWEEN o.range AND o.range + {periods - 1} GROUP BY ALL"
+    )
+    out = []
+    for sql in (own_sql, rolled_sql):
+        rows = plain_rows(frame.query(f", t AS ({tagged}) {sql}", params))
+        out.append({(tuple(r[g] for g in groups), int(r["k"])): r for r in rows})
+    return out[0], out[1]

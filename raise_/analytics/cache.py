@@ -1,0 +1,173 @@
+"""Stored analysis results: the catalog's ``analysis_results`` table, and optionally Redis.
+
+The catalog keeps every computed result (one row per computation), so ``Freshness`` can reuse
+one and an async job can point at its result. Redis, when ``RAISE_REDIS_URL`` names one, holds
+the newest result of each analysis for an hour, shared by every process of a team and read
+before the catalog. Redis is a cache only: when it is unreachable, analyses carry on without it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from raise_.analytics.freshness import Freshness
+from raise_.analytics.records import AnalysisRecord
+from raise_.api.codec import from_wire, to_wire
+from raise_.catalog.models import AnalysisResultModel
+
+__all__ = ["RedisResults", "ResultStore"]
+
+log = logging.getLogger(__name__)
+
+
+def record_of(row: AnalysisResultModel, *, from_cache: bool, current_version: str | None) -> AnalysisRecord:
+    return AnalysisRecord(
+        id=str(row.id),
+        type=str(row.analysis_spec.get("type")),
+        scope=row.scope_path,
+        spec=row.analysis_spec,
+        spec_hash=row.analysis_spec_hash,
+        data=from_wire(row.result_data),
+        data_version=row.data_version,
+        computed_at=row.freshness_at,
+        computed_by=row.computed_by,
+        duration_ms=row.duration_ms,
+        from_cache=from_cache,
+        stale=current_version is not None and row.data_version != current_version,
+    )
+
+
+class RedisResults:
+    """The newest result per analysis hash, as JSON, with a time to live."""
+
+    def __init__(self, url: str, ttl_seconds: int = 3600) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.ttl_seconds = ttl_seconds
+
+    @staticmethod
+    def key(spec_hash: str) -> str:
+        return f"raise:analysis:{spec_hash}"
+
+    def get(self, spec_hash: str) -> AnalysisRecord | None:
+        try:
+            raw = self._client.get(self.key(spec_hash))
+        except Exception as exc:  # a cache outage must not fail the analysis
+            log.warning("Redis analysis cache unavailable: %s", exc)
+            return None
+        if raw is None:
+            return None
+        value = from_wire(json.loads(raw), AnalysisRecord)
+        return value if isinstance(value, AnalysisRecord) else None
+
+    def put(self, record: AnalysisRecord) -> None:
+        try:
+            self._client.set(
+                self.key(record.spec_hash), json.dumps(to_wire(record, AnalysisRecord)), ex=self.ttl_seconds
+            )
+        except Exception as exc:
+            log.warning("Redis analysis cache unavailable: %s", exc)
+
+    def delete(self, spec_hash: str) -> None:
+        try:
+            self._client.delete(self.key(spec_hash))
+        except Exception as exc:
+            log.warning("Redis analysis cache unavailable: %s", exc)
+
+
+class ResultStore:
+    def __init__(self, redis: RedisResults | None = None) -> None:
+        self.redis = redis
+
+    def find(
+        self, session: Session, spec_hash: str, current_version: str, freshness: Freshness, now: datetime
+    ) -> AnalysisRecord | None:
+        """A stored result that ``freshness`` accepts: the newest on the current data, else the
+        newest of all (which only ``CACHED``, or ``WITHIN`` when young enough, takes)."""
+        if freshness.policy == "real_time":
+            return None
+        if self.redis is not None:
+            hit = self.redis.get(spec_hash)
+            if hit is not None and self._accepts(freshness, hit.computed_at, hit.data_version, current_version, now):
+                return replace(hit, from_cache=True, stale=hit.data_version != current_version)
+        same = session.scalars(
+            select(AnalysisResultModel)
+            .where(
+                AnalysisResultModel.analysis_spec_hash == spec_hash,
+                AnalysisResultModel.data_version == current_version,
+            )
+            .order_by(AnalysisResultModel.freshness_at.desc())
+            .limit(1)
+        ).first()
+        newest = (
+            same
+            or session.scalars(
+                select(AnalysisResultModel)
+                .where(AnalysisResultModel.analysis_spec_hash == spec_hash)
+                .order_by(AnalysisResultModel.freshness_at.desc())
+                .limit(1)
+            ).first()
+        )
+        if newest is None:
+            return None
+        if not self._accepts(freshness, newest.freshness_at, newest.data_version, current_version, now):
+            return None
+        return record_of(newest, from_cache=True, current_version=current_version)
+
+    @staticmethod
+    def _accepts(freshness: Freshness, computed_at: datetime, version: str, current: str, now: datetime) -> bool:
+        # A result on a clock-relative window ("end='now'") is never exact for a later call.
+        same = version == current and not current.endswith("@now")
+        return freshness.accepts((now - computed_at).total_seconds(), same)
+
+    def save(
+        self,
+        session: Session,
+        *,
+        org_id: uuid.UUID,
+        scope: str,
+        spec: dict[str, Any],
+        spec_hash: str,
+        data_version: str,
+        data: dict[str, Any],
+        actor: str,
+        duration_ms: float,
+    ) -> AnalysisRecord:
+        now = datetime.now(UTC)
+        row = AnalysisResultModel(
+            id=uuid.uuid4(),
+            org_id=org_id,
+            scope_path=scope,
+            analysis_spec_hash=spec_hash,
+            analysis_spec=spec,
+            data_version=data_version,
+            result_data=to_wire(data),
+            computed_by=actor,
+            duration_ms=duration_ms,
+            created_at=now,
+            freshness_at=now,
+        )
+        session.add(row)
+        session.flush()
+        record = record_of(row, from_cache=False, current_version=data_version)
+        record = replace(record, data=data)
+        if self.redis is not None:
+            self.redis.put(record)
+        return record
+
+    @staticmethod
+    def get(session: Session, result_id: str) -> AnalysisResultModel | None:
+        try:
+            key = uuid.UUID(str(result_id))
+        except ValueError:
+            return None
+        return session.get(AnalysisResultModel, key)

@@ -1,0 +1,143 @@
+"""The rows an analysis runs over, as SQL that DuckDB aggregates without materialising them.
+
+An analysis sees every visible row of its group (each entity at each event time, not only the
+latest row per entity: aggregations over time need the history), with the features it names
+by name, derived features computed point in time as for ``read``. A ``window`` keeps the rows
+whose event time lies in ``[end - window, end]``; ``end`` is the newest event time in the data
+unless the spec says ``"now"`` or gives a time, so a result depends on the data alone and a
+cached result stays exact until the next write.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from raise_.durations import parse_duration
+from raise_.errors import InvalidAnalysisError
+from raise_.storage.offline_store import OfflineStore, quote
+from raise_.types import Bool, FeatureType
+from raise_.types.dtypes import IntegerType
+
+__all__ = ["Frame", "plain", "plain_rows"]
+
+
+@dataclass
+class Frame:
+    store: OfflineStore
+    sql: str  # the visible rows: entity keys, event time and each feature by its name
+    params: dict[str, Any]
+    event_time: str
+    keys: list[str]
+    dtypes: dict[str, FeatureType]  # feature name (as the spec wrote it) → type
+    window_seconds: int | None = None
+    end: str | None = None  # None (newest event time), "now" or an ISO time
+    resolved_end: datetime | None = field(default=None, init=False)
+
+    @classmethod
+    def windowed(cls, frame: Frame, window: str | None, end: str | None) -> Frame:
+        out = Frame(frame.store, frame.sql, dict(frame.params), frame.event_time, frame.keys, frame.dtypes)
+        out.window_seconds = parse_duration(window, "window") if window else None
+        out.end = end
+        if window is not None or end is not None:
+            out.resolved_end = out._end_time()
+        return out
+
+    def _end_time(self) -> datetime | None:
+        if self.end == "now":
+            return datetime.now(UTC)
+        if self.end is not None:
+            return datetime.fromisoformat(self.end)
+        t = quote(self.event_time)
+        value = self.store.query_arrow(f"SELECT max({t}) AS t FROM ({self.sql}) r", self.params).column(0)[0]
+        moment = value.as_py()
+        return None if moment is None else moment.astimezone(UTC)
+
+    @property
+    def window_start(self) -> datetime | None:
+        if self.resolved_end is None or self.window_seconds is None:
+            return None
+        return self.resolved_end - timedelta(seconds=self.window_seconds)
+
+    def rows_sql(self) -> tuple[str, dict[str, Any]]:
+        """The rows in the window (all rows without one), and their parameters."""
+        params = dict(self.params)
+        if self.resolved_end is None and (self.window_seconds is not None or self.end is not None):
+            # No rows at all (no newest event time): keep the empty relation.
+            return f"SELECT * FROM ({self.sql}) r WHERE FALSE", params
+        conditions = []
+        t = quote(self.event_time)
+        if self.resolved_end is not None:
+            params["_a_end"] = self.resolved_end
+            conditions.append(f"{t} <= $_a_end")
+        if self.window_start is not None:
+            params["_a_start"] = self.window_start
+            conditions.append(f"{t} >= $_a_start")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"SELECT * FROM ({self.sql}) r{where}", params
+
+    def query(self, select: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run ``select``, which reads the relation ``rows``."""
+        rows, base = self.rows_sql()
+        table: pa.Table = self.store.query_arrow(f"WITH rows AS ({rows}) {select}", {**base, **(params or {})})
+        return table
+
+    # -- types ---------------------------------------------------------------------------------
+
+    def dtype(self, name: str) -> FeatureType | None:
+        """A feature's type; None for an entity key or the event time."""
+        return self.dtypes.get(name)
+
+    def is_numeric(self, name: str) -> bool:
+        t = self.dtypes.get(name)
+        return t is not None and (t.is_numeric or isinstance(t, Bool))
+
+    def numeric(self, name: str, metric: str) -> str:
+        """The SQL of a numeric feature's value (booleans count as 0/1); INVALID_ANALYSIS otherwise."""
+        if not self.is_numeric(name):
+            t = self.dtypes.get(name)
+            raise InvalidAnalysisError(
+                f"{metric} needs a numeric feature, but {name!r} is "
+                f"{t if t is not None else 'an entity key or the event time'}; "
+                "use count, null_rate or distinct_count, or a numeric derived feature of it.",
+                {"feature": name, "metric": metric, "dtype": str(t) if t is not None else None},
+            )
+        t = self.dtypes[name]
+        return f"CAST({quote(name)} AS DOUBLE)" if isinstance(t, Bool) else quote(name)
+
+    def is_orderable(self, name: str) -> bool:
+        t = self.dtypes.get(name)
+        return t is None or t.is_numeric or t.kind in ("bool", "string", "timestamp")
+
+    def is_categorical(self, name: str) -> bool:
+        """Strings, booleans, integers and keys: values that name categories."""
+        t = self.dtypes.get(name)
+        return t is None or isinstance(t, IntegerType) or t.kind in ("string", "bool")
+
+
+def plain(value: Any) -> Any:
+    """A value fit for JSON and for people: NaN and ±inf as None, HUGEINT sums as int."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def plain_rows(table: pa.Table) -> list[dict[str, Any]]:
+    return [{k: plain(v) for k, v in row.items()} for row in table.to_pylist()]
