@@ -18,7 +18,6 @@ from raise_.analytics.frame import Frame, plain
 from raise_.analytics.specs import Distribution
 from raise_.errors import InvalidAnalysisError
 from raise_.storage.offline_store import quote
-from raise_.types import FeatureType
 
 __all__ = ["histogram_edges", "percentile_key", "run_distribution"]
 
@@ -36,10 +35,6 @@ def histogram_edges(lo: float, hi: float, bins: int) -> np.ndarray:
     return edges
 
 
-def _is_float(t: FeatureType | None) -> bool:
-    return t is not None and t.is_numeric and t.kind.startswith("float")
-
-
 def run_distribution(frame: Frame, spec: Distribution) -> dict[str, Any]:
     frame = Frame.windowed(frame, spec.window, spec.end)
     t = frame.dtype(spec.feature)
@@ -54,7 +49,7 @@ def run_distribution(frame: Frame, spec: Distribution) -> dict[str, Any]:
             )
     if frame.is_numeric(spec.feature):
         payload["kind"] = "numeric"
-        payload.update(_numeric(frame, spec, _is_float(t)))
+        payload.update(_numeric(frame, spec))
     elif t is None or t.kind in ("string", "bool"):
         payload["kind"] = "categorical"
         payload.update(_categorical(frame, spec))
@@ -74,75 +69,57 @@ def _segment_sql(spec: Distribution) -> tuple[str, str]:
     return f"{s} AS segment, ", "GROUP BY ALL ORDER BY segment NULLS LAST"
 
 
-def _numeric(frame: Frame, spec: Distribution, floats: bool) -> dict[str, Any]:
+def _numeric(frame: Frame, spec: Distribution) -> dict[str, Any]:
+    """Histograms and percentiles with numpy on the column in memory (faster than DuckDB's
+    sort-based quantiles at 10M rows, and numpy's own binning by construction)."""
     value = frame.numeric(spec.feature, "a distribution")
-    finite = f"isfinite({value})" if floats else f"{value} IS NOT NULL"
-    fractions = ", ".join(repr(p / 100.0) for p in spec.percentiles)
-    seg, group = _segment_sql(spec)
-    stats_sql = (
-        f"SELECT {seg}count(*) AS rows, count({value}) AS count, count(*) FILTER ({finite}) AS finite, "
-        f"min({value}) FILTER ({finite}) AS min, max({value}) FILTER ({finite}) AS max, "
-        f"avg({value}) FILTER ({finite}) AS mean, stddev_samp({value}) FILTER ({finite}) AS stddev, "
-        f"quantile_cont({value}, [{fractions}]) FILTER ({finite}) AS q FROM rows "
-    )
-    overall = frame.query(stats_sql.replace(seg, "")).to_pylist()[0]
-    segments = frame.query(stats_sql + group).to_pylist() if spec.segment_by else []
+    seg = f", {quote(spec.segment_by)} AS segment" if spec.segment_by else ""
+    table = frame.query(f"SELECT CAST({value} AS DOUBLE) AS v{seg} FROM rows")
+    values = table.column("v").to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    finite = np.isfinite(values)
     edges = None
-    if "histogram" in spec.metrics and overall["min"] is not None:
-        edges = histogram_edges(float(overall["min"]), float(overall["max"]), spec.bins)
-    counts = _histograms(frame, spec, value, finite, edges) if edges is not None else {}
+    if "histogram" in spec.metrics and finite.any():
+        kept = values[finite]
+        edges = histogram_edges(float(kept.min()), float(kept.max()), spec.bins)
 
-    def describe(stats: dict[str, Any], key: Any) -> dict[str, Any]:
+    nulls = table.column("v").is_null().to_numpy(zero_copy_only=False)
+
+    def describe(part: np.ndarray, part_nulls: np.ndarray) -> dict[str, Any]:
+        ok = np.isfinite(part)
+        kept = part[ok]
+        count = len(part) - int(part_nulls.sum())  # NaN and ±inf are values (not nulls), left out below
         out: dict[str, Any] = {
-            "count": int(stats["count"]),
-            "null_count": int(stats["rows"]) - int(stats["count"]),
-            "non_finite": int(stats["count"]) - int(stats["finite"]),
-            "min": plain(stats["min"]),
-            "max": plain(stats["max"]),
-            "mean": plain(stats["mean"]),
-            "stddev": plain(stats["stddev"]),
+            "count": count,
+            "null_count": int(part_nulls.sum()),
+            "non_finite": count - int(ok.sum()),
+            "min": plain(kept.min()) if len(kept) else None,
+            "max": plain(kept.max()) if len(kept) else None,
+            "mean": plain(kept.mean()) if len(kept) else None,
+            "stddev": plain(kept.std(ddof=1)) if len(kept) > 1 else None,
         }
         if "histogram" in spec.metrics:
-            out["histogram"] = {
-                "bin_edges": [] if edges is None else [float(e) for e in edges],
-                "counts": counts.get(key, [0] * spec.bins) if edges is not None else [],
-            }
+            counts = np.histogram(kept, bins=edges)[0].tolist() if edges is not None else []
+            out["histogram"] = {"bin_edges": [] if edges is None else [float(e) for e in edges], "counts": counts}
         if "percentiles" in spec.metrics:
-            qs = stats["q"] or [None] * len(spec.percentiles)
+            qs = np.percentile(kept, spec.percentiles).tolist() if len(kept) else [None] * len(spec.percentiles)
             out["percentiles"] = {percentile_key(p): plain(q) for p, q in zip(spec.percentiles, qs, strict=True)}
         return out
 
-    result = describe(overall, "__all__")
+    result = describe(values, nulls)
     if spec.segment_by:
-        result["segments"] = [{"segment": plain(s["segment"]), **describe(s, s["segment"])} for s in segments]
+        order: dict[Any, list[int]] = {}
+        for i, key in enumerate(table.column("segment").to_pylist()):
+            order.setdefault(key, []).append(i)
+        keys = sorted((k for k in order if k is not None), key=_sort_key) + ([None] if None in order else [])
+        result["segments"] = [
+            {"segment": plain(key), **describe(values[np.asarray(order[key])], nulls[np.asarray(order[key])])}
+            for key in keys
+        ]
     return result
 
 
-def _histograms(frame: Frame, spec: Distribution, value: str, finite: str, edges: np.ndarray) -> dict[Any, list[int]]:
-    """Bin counts, overall (key ``"__all__"``) and per segment, by numpy's binning rule: the
-    index from the scaled offset, then corrected against the actual edges (values within an ulp
-    of an edge land where numpy puts them)."""
-    bins = spec.bins
-    lo, hi = float(edges[0]), float(edges[-1])
-    raw = f"LEAST(GREATEST(CAST(floor(({value} - $_h_lo) * $_h_norm) AS BIGINT), 0), {bins - 1})"
-    # DuckDB lists are 1-based: edges[i + 1] is numpy's edges[i].
-    fixed = (
-        f"CASE WHEN {value} < $_h_edges[i + 1] THEN i - 1 "
-        f"WHEN i < {bins - 1} AND {value} >= $_h_edges[i + 2] THEN i + 1 ELSE i END"
-    )
-    seg = f"{quote(spec.segment_by)} AS segment, " if spec.segment_by else ""
-    sql = (
-        f", binned AS (SELECT {seg}{fixed} AS bin FROM (SELECT *, {raw} AS i FROM rows WHERE {finite}) b) "
-        f"SELECT {'segment, ' if seg else ''}bin, count(*) AS n FROM binned GROUP BY ALL"
-    )
-    params = {"_h_lo": lo, "_h_norm": bins / (hi - lo), "_h_edges": [float(e) for e in edges]}
-    out: dict[Any, list[int]] = {"__all__": [0] * bins}
-    for r in frame.query(sql, params).to_pylist():
-        b = int(r["bin"])
-        out["__all__"][b] += int(r["n"])
-        if seg:
-            out.setdefault(r["segment"], [0] * bins)[b] += int(r["n"])
-    return out
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, value) if isinstance(value, int | float) and not isinstance(value, bool) else (1, str(value))
 
 
 def _categorical(frame: Frame, spec: Distribution) -> dict[str, Any]:

@@ -11,6 +11,7 @@ cached result stays exact until the next write.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -87,6 +88,14 @@ class Frame:
         rows, base = self.rows_sql()
         table: pa.Table = self.store.query_arrow(f"WITH rows AS ({rows}) {select}", {**base, **(params or {})})
         return table
+
+    def batches(
+        self, select: str, params: dict[str, Any] | None = None, rows: int = 1 << 20
+    ) -> Iterator[pa.RecordBatch]:
+        """``select`` (reading ``rows``) as a stream of Arrow batches, for numpy kernels."""
+        rows_sql, base = self.rows_sql()
+        relation = self.store.cursor().sql(f"WITH rows AS ({rows_sql}) {select}", params={**base, **(params or {})})
+        yield from relation.fetch_record_batch(rows)
 
     # -- types ---------------------------------------------------------------------------------
 

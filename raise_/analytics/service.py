@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from raise_.analytics.aggregation import run_aggregation
 from raise_.analytics.cache import RedisResults, ResultStore, record_of
@@ -46,7 +47,7 @@ from raise_.analytics.specs import (
 from raise_.analytics.stat_test import run_stat_test
 from raise_.analytics.version_diff import run_version_diff
 from raise_.catalog.database import CatalogDatabase
-from raise_.catalog.models import AnalysisJobModel
+from raise_.catalog.models import AnalysisJobModel, OrganizationModel
 from raise_.catalog.paths import parse_feature_path, parse_project_path
 from raise_.errors import (
     AnalysisFailedError,
@@ -224,8 +225,12 @@ class AnalyticsService(StorageService):
             return run_version_diff(frame, spec, (schemas[0], schemas[1]))
         raise InvalidAnalysisError(f"Unknown analysis {type(spec).__name__}.", {})
 
-    def _org_id(self, layout: GroupLayout) -> uuid.UUID:
-        return uuid.UUID(str(self.get_organization(layout.group.org).id))
+    @staticmethod
+    def _org_id(session: Session, layout: GroupLayout) -> uuid.UUID:
+        found = session.scalar(select(OrganizationModel.id).where(OrganizationModel.name == layout.group.org))
+        if found is None:  # the group was just read, so its organization exists
+            raise InvalidArgumentError(f"Organization {layout.group.org!r} not found.", {})
+        return found
 
     def _schema_of(self, layout: GroupLayout, name: str, version: str) -> dict[str, Any]:
         record = self.get_feature(layout.path, name, version)
@@ -260,7 +265,7 @@ class AnalyticsService(StorageService):
             with self.db.transaction() as s:
                 record = self._results.save(
                     s,
-                    org_id=self._org_id(layout),
+                    org_id=self._org_id(s, layout),
                     scope=layout.path,
                     spec=prepared.spec.to_dict(),
                     spec_hash=prepared.spec_hash,
@@ -320,10 +325,11 @@ class AnalyticsService(StorageService):
         prepared = self._prepare(path, spec)  # a bad spec or a denied feature fails now, not later
         job_id = uuid.uuid4()
         with self.db.transaction() as s:
+            org_id = self._org_id(s, prepared.layout)
             s.add(
                 AnalysisJobModel(
                     id=job_id,
-                    org_id=self._org_id(prepared.layout),
+                    org_id=org_id,
                     scope_path=prepared.layout.path,
                     analysis_spec=prepared.spec.to_dict(),
                     freshness=policy.to_text(),

@@ -65,6 +65,7 @@ class OfflineStore:
         for statement in _BOOKKEEPING:
             self._conn.execute(statement)
         self._local = threading.local()
+        self._schemas: dict[str, dict[str, str]] = {}
         # DuckDB serialises writers inside one process anyway; holding our own lock around a
         # whole write keeps commit ids in the order writes become visible.
         self.write_lock = threading.RLock()
@@ -82,14 +83,19 @@ class OfflineStore:
         """One DuckDB transaction on this thread's cursor: committed on success, else rolled back."""
         cur = self.cursor()
         cur.execute("BEGIN TRANSACTION")
+        self._local.in_transaction = True
         try:
             yield cur
         except BaseException:
             cur.execute("ROLLBACK")
             raise
+        finally:
+            self._local.in_transaction = False
         cur.execute("COMMIT")
 
     def table_exists(self, table: str) -> bool:
+        if table in self._schemas:
+            return True
         rows = (
             self.cursor()
             .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $1", [table])
@@ -98,7 +104,14 @@ class OfflineStore:
         return bool(rows[0][0])
 
     def columns(self, table: str) -> dict[str, str]:
-        """Column name → DuckDB type of a table, in table order."""
+        """Column name → DuckDB type of a table, in table order.
+
+        Kept after the first look (information_schema costs milliseconds, more than a small
+        query): this process owns the file, and the writer calls :meth:`schema_changed` after
+        every write that may have created a table or added a column."""
+        known = self._schemas.get(table)
+        if known is not None:
+            return dict(known)
         rows = (
             self.cursor()
             .execute(
@@ -108,7 +121,15 @@ class OfflineStore:
             )
             .fetchall()
         )
-        return {name: dtype for name, dtype in rows}
+        found = {name: dtype for name, dtype in rows}
+        if found and not getattr(self._local, "in_transaction", False):  # uncommitted DDL is not known yet
+            self._schemas[table] = found
+        return dict(found)
+
+    def schema_changed(self, *tables: str) -> None:
+        """Forget what :meth:`columns` knows of ``tables`` (after DDL, committed or rolled back)."""
+        for table in tables:
+            self._schemas.pop(table, None)
 
     def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         """Run a query (named ``$parameters``) on this thread's cursor and return a pyarrow Table."""

@@ -70,75 +70,82 @@ def apply_write(
     table, history = q(layout.table), q(layout.history_table)
     match_cols = [*w.keys, w.event_time]
     partition = ", ".join(q(c) for c in match_cols)
-    with store.write_lock, store.transaction() as cur:
-        cur.register(_INCOMING, w.table)
-        try:
-            _ensure_tables(store, cur, layout, w)
-            all_cols = list(store.columns(layout.table))
-            feature_cols = [c for c in all_cols if c not in (*match_cols, COMMIT_COLUMN)]
-            given = {f.physical for f in w.features}
-            commit_id = int(cur.execute("SELECT nextval('_raise_commit_seq')").fetchall()[0][0])
+    try:
+        with store.write_lock, store.transaction() as cur:
+            cur.register(_INCOMING, w.table)
+            try:
+                _ensure_tables(store, cur, layout, w)
+                all_cols = list(store.columns(layout.table))
+                feature_cols = [c for c in all_cols if c not in (*match_cols, COMMIT_COLUMN)]
+                given = {f.physical for f in w.features}
+                commit_id = int(cur.execute("SELECT nextval('_raise_commit_seq')").fetchall()[0][0])
 
-            # One visible row per (keys, event time): duplicates within the write keep the last row
-            # given. Checking costs one aggregate; deduplicating (a window sort) only runs if needed.
-            distinct = int(
-                cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_INCOMING} GROUP BY {partition})").fetchall()[0][0]
-            )
-            source = _INCOMING
-            if distinct < w.table.num_rows:
-                # Number the rows only now (it costs ~0.24 s per 10M rows), so the last one given wins.
-                numbered = w.table.append_column(ROW_COLUMN, pa.array(np.arange(w.table.num_rows, dtype=np.int64)))
-                cur.register(_NUMBERED, numbered)
-                try:
-                    cur.execute(
-                        f"CREATE TEMP TABLE {_STAGED} AS SELECT * EXCLUDE ({q(ROW_COLUMN)}) FROM {_NUMBERED} "
-                        f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {q(ROW_COLUMN)} DESC) = 1"
-                    )
-                finally:
-                    cur.unregister(_NUMBERED)
-                source = _STAGED
-
-            cols = ", ".join(q(c) for c in all_cols)
-            has_rows = bool(cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0])
-            moved = 0
-            if has_rows and mode == "overwrite":
-                cur.execute(
-                    f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) SELECT {cols}, {commit_id} FROM {table}"
+                # One visible row per (keys, event time): duplicates within the write keep the last row
+                # given. Checking costs one aggregate; deduplicating (a window sort) only runs if needed.
+                distinct = int(
+                    cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_INCOMING} GROUP BY {partition})").fetchall()[0][
+                        0
+                    ]
                 )
-                cur.execute(f"DELETE FROM {table}")
-            elif has_rows:
-                on = " AND ".join(f"c.{q(k)} = s.{q(k)}" for k in match_cols)
-                moved = cur.execute(
-                    f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) "
-                    f"SELECT {', '.join('c.' + q(c) for c in all_cols)}, {commit_id} FROM {table} c "
-                    f"SEMI JOIN {source} s ON {on}"
-                ).fetchall()[0][0]
-                if moved:  # new keys only (the common append) supersede nothing: skip a second full join
-                    cur.execute(
-                        f"DELETE FROM {table} USING {source} s WHERE "
-                        + " AND ".join(f"{table}.{q(k)} = s.{q(k)}" for k in match_cols)
-                    )
+                source = _INCOMING
+                if distinct < w.table.num_rows:
+                    # Number the rows only now (it costs ~0.24 s per 10M rows), so the last one given wins.
+                    numbered = w.table.append_column(ROW_COLUMN, pa.array(np.arange(w.table.num_rows, dtype=np.int64)))
+                    cur.register(_NUMBERED, numbered)
+                    try:
+                        cur.execute(
+                            f"CREATE TEMP TABLE {_STAGED} AS SELECT * EXCLUDE ({q(ROW_COLUMN)}) FROM {_NUMBERED} "
+                            f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {q(ROW_COLUMN)} DESC) = 1"
+                        )
+                    finally:
+                        cur.unregister(_NUMBERED)
+                    source = _STAGED
 
-            select = [f"s.{q(c)}" for c in match_cols] + [f"{commit_id}"]
-            merge = mode == "upsert" and bool(moved)
-            for c in feature_cols:
-                if c in given:
-                    select.append(f"s.{q(c)}")
-                elif merge:  # an upsert keeps the values it does not carry: from the versions just moved
-                    select.append(f"h.{q(c)}")
-                else:
-                    select.append("NULL")
-            src = f"{source} s"
-            if merge:
-                on = " AND ".join(f"h.{q(k)} = s.{q(k)}" for k in match_cols)
-                src += f" LEFT JOIN {history} h ON {on} AND h.{q(SUPERSEDED_COLUMN)} = {commit_id}"
-            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM {src}")
-            if source == _STAGED:
-                cur.execute(f"DROP TABLE {_STAGED}")
-        finally:
-            cur.unregister(_INCOMING)
-        cur.execute(
-            "INSERT INTO _raise_commits VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [commit_id, layout.table, layout.path, mode, distinct, actor, now],
-        )
+                cols = ", ".join(q(c) for c in all_cols)
+                has_rows = bool(cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0])
+                moved = 0
+                if has_rows and mode == "overwrite":
+                    cur.execute(
+                        f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) "
+                        f"SELECT {cols}, {commit_id} FROM {table}"
+                    )
+                    cur.execute(f"DELETE FROM {table}")
+                elif has_rows:
+                    on = " AND ".join(f"c.{q(k)} = s.{q(k)}" for k in match_cols)
+                    moved = cur.execute(
+                        f"INSERT INTO {history} ({cols}, {q(SUPERSEDED_COLUMN)}) "
+                        f"SELECT {', '.join('c.' + q(c) for c in all_cols)}, {commit_id} FROM {table} c "
+                        f"SEMI JOIN {source} s ON {on}"
+                    ).fetchall()[0][0]
+                    if moved:  # new keys only (the common append) supersede nothing: skip a second full join
+                        cur.execute(
+                            f"DELETE FROM {table} USING {source} s WHERE "
+                            + " AND ".join(f"{table}.{q(k)} = s.{q(k)}" for k in match_cols)
+                        )
+
+                select = [f"s.{q(c)}" for c in match_cols] + [f"{commit_id}"]
+                merge = mode == "upsert" and bool(moved)
+                for c in feature_cols:
+                    if c in given:
+                        select.append(f"s.{q(c)}")
+                    elif merge:  # an upsert keeps the values it does not carry: from the versions just moved
+                        select.append(f"h.{q(c)}")
+                    else:
+                        select.append("NULL")
+                src = f"{source} s"
+                if merge:
+                    on = " AND ".join(f"h.{q(k)} = s.{q(k)}" for k in match_cols)
+                    src += f" LEFT JOIN {history} h ON {on} AND h.{q(SUPERSEDED_COLUMN)} = {commit_id}"
+                cur.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM {src}")
+                if source == _STAGED:
+                    cur.execute(f"DROP TABLE {_STAGED}")
+            finally:
+                cur.unregister(_INCOMING)
+            cur.execute(
+                "INSERT INTO _raise_commits VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                [commit_id, layout.table, layout.path, mode, distinct, actor, now],
+            )
+    finally:
+        # Its DDL (a first write, a new column) is now committed or rolled back.
+        store.schema_changed(layout.table, layout.history_table)
     return CommitInfo(commit_id, distinct)

@@ -23,6 +23,8 @@ SAMPLES = {
     "name": "clicks",
     "version": "v1",
     "direction": "up",
+    "job_id": "0b7f5a52-1f6e-4a4e-9d0e-2f1c3a6b8e11",
+    "result_id": "5c1d0e9a-7b2f-4c3d-8e1f-a9b8c7d6e5f4",
 }
 
 ENDPOINTS = [(r.verb, r.url_path({p: SAMPLES[p] for p in r.path_params}).lstrip("/")) for r in ROUTES]
