@@ -54,6 +54,13 @@ class PairwiseMoments:
                 means = np.nanmean(np.where(np.isfinite(x), x, np.nan), axis=0) if len(x) else np.zeros(x.shape[1])
             self.shift = np.nan_to_num(means)
         present = np.isfinite(x)  # ±inf would poison every sum: treated as missing, like NaN
+        if present.all():  # the common case: one product, no masks (masks cost more than the BLAS call)
+            xz = x - self.shift
+            self.n += len(x)
+            self.sx += xz.sum(axis=0)[:, None]
+            self.sxx += np.einsum("ij,ij->j", xz, xz)[:, None]
+            self.sxy += xz.T @ xz
+            return
         m = present.astype(np.float64)
         xz = np.where(present, x - self.shift, 0.0)
         self.n += m.T @ m

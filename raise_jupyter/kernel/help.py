@@ -71,6 +71,14 @@ COMMANDS: tuple[Command, ...] = (
         "%raise form user-signals",
         False,
     ),
+    Command(
+        "analyze",
+        "%%raise analyze [GROUP] [--freshness real_time|cached|within:1h] [-o NAME] [--no-plot]",
+        "Run the analysis spec of the YAML body (aggregation, distribution, correlation, version_diff, "
+        "stat_test, record_lookup) on GROUP (or on features named by path), show its chart and result.",
+        "%%raise analyze user-signals\ntype: distribution\nfeature: session_minutes\nbins: 30\nsegment_by: country",
+        True,
+    ),
     Command("help", "%raise help [COMMAND]", "This help, or one command's.", "%raise help sql", False),
 )
 

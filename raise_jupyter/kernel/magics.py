@@ -18,6 +18,7 @@ import yaml
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
+from raise_.analytics.result import AnalysisResult
 from raise_.catalog.paths import split_version
 from raise_.client.feature import Feature
 from raise_.client.store import FeatureStore
@@ -71,6 +72,7 @@ class RaiseMagics(Magics):
             "lineage": (self._lineage, False),
             "catalog": (self._catalog, False),
             "form": (self._form, False),
+            "analyze": (self._analyze, True),
             "help": (self._help, False),
         }
 
@@ -240,6 +242,38 @@ class RaiseMagics(Magics):
         from raise_jupyter.widgets.form import FeatureForm
 
         return FeatureForm(resolve_group(self.store, options.group))
+
+    def _analyze(self, args: list[str], cell: str | None) -> AnalysisResult:
+        parser = _Parser("analyze")
+        parser.add_argument("group", nargs="?")
+        parser.add_argument("--freshness", default=None, metavar="real_time|cached|within:1h")
+        parser.add_argument("-o", "--output", metavar="NAME")
+        parser.add_argument("--no-plot", dest="plot", action="store_false")
+        options = parser.parse_args(args)
+        if options.output is not None and not _is_variable_name(options.output):
+            raise InvalidArgumentError(
+                f"-o {options.output!r}: give a Python variable name to store the result in.",
+                {"output": options.output},
+            )
+        try:
+            spec = yaml.safe_load(cell or "")
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc) from None
+        if not isinstance(spec, dict) or "type" not in spec:
+            raise InvalidFileError(
+                "The cell body is an analysis spec in YAML with its type, e.g.\n"
+                "type: distribution\nfeature: session_minutes\nbins: 30",
+                {"source": "cell"},
+            )
+        target = resolve_group(self.store, options.group) if options.group else self.store
+        result = target.analyze(spec, freshness=options.freshness)
+        if options.output is not None and self.shell is not None:
+            self.shell.user_ns[options.output] = result
+        if options.plot and result.type != "record_lookup":
+            from IPython.display import display
+
+            display(result.plot())
+        return result
 
     def _help(self, args: list[str], cell: str | None) -> HelpText:
         parser = _Parser("help")

@@ -72,7 +72,9 @@ def test_help_lists_every_command_with_an_example(ip: Any) -> None:
     for command in COMMANDS:
         assert command.usage in text
         assert command.example.splitlines()[0] in text
-    assert [c.name for c in COMMANDS] == ["use", "sql", "features", "derive", "lineage", "catalog", "form", "help"]
+    assert [c.name for c in COMMANDS] == [
+        "use", "sql", "features", "derive", "lineage", "catalog", "form", "analyze", "help"
+    ]  # fmt: skip
 
 
 def test_help_on_one_command_and_bare_raise(ip: Any) -> None:
