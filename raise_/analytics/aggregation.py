@@ -8,8 +8,9 @@ values (``numpy.percentile``'s default). A metric over no values is None.
 Rolling (``rolling=True``): the last ``periods`` periods of length ``window`` ending at ``end``
 (period ``k`` covers ``(end - (k+1)·window, end - k·window]``), each with its own metrics and
 ``rolling_<metric>`` over the ``periods`` periods ending with it. Counts, sums, means, extremes,
-null rates and variances roll from per-period partial sums; distinct counts and percentiles are
-recomputed from the rows of each rolling span.
+null rates and variances roll from per-period partials (count, mean and sum of squared deviations,
+merged as Chan et al.'s parallel variance, so values far from zero keep their spread); distinct
+counts and percentiles are recomputed from the rows of each rolling span.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _metric_sql(frame: Frame, spec: Aggregation) -> list[tuple[str, str]]:
         elif metric == "variance":
             out.append((metric, f"var_samp({frame.numeric(spec.feature, metric)})"))
         elif metric == "null_rate":
-            out.append((metric, f"CASE WHEN count(*) = 0 THEN NULL ELSE 1.0 - count({v}) / count(*) END"))
+            out.append((metric, f"CASE WHEN count(*) = 0 THEN NULL ELSE (count(*) - count({v})) / count(*) END"))
         elif metric == "distinct_count":
             out.append((metric, f"count(DISTINCT {v})"))
     if ps:
@@ -119,7 +120,7 @@ def _newest(frame: Frame) -> Any:
 
 # -- rolling ------------------------------------------------------------------------------------
 
-_PARTIAL = ("n", "c", "s", "s2", "mn", "mx")
+_PARTIAL = ("n", "c", "s", "mean", "m2", "mn", "mx")
 
 
 def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
@@ -152,9 +153,9 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     partial_sql = (
         f"SELECT {by}, count(*) AS n, count(v) AS c, "
         + (
-            f"sum({value}) AS s, sum(CAST(v AS DOUBLE) * CAST(v AS DOUBLE)) AS s2, "
+            f"sum({value}) AS s, avg(CAST(v AS DOUBLE)) AS mean, var_pop(CAST(v AS DOUBLE)) * count(v) AS m2, "
             if numeric
-            else "NULL AS s, NULL AS s2, "
+            else "NULL AS s, NULL AS mean, NULL AS m2, "
         )
         + ("min(v) AS mn, max(v) AS mx " if frame.is_orderable(spec.feature) else "NULL AS mn, NULL AS mx ")
         + f"FROM t GROUP BY {by}"
@@ -178,8 +179,10 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
             rolled = _combine([ks[j] for j in range(k, k + periods) if j in ks])
             for m in spec.metrics:
                 if m in heavy:
-                    row[m] = own_heavy.get((key, k), {}).get(m)
-                    row[f"rolling_{m}"] = rolled_heavy.get((key, k), {}).get(m)
+                    # A span without rows has no row in the heavy query: 0 distinct values, no percentile.
+                    empty = 0 if m == "distinct_count" else None
+                    row[m] = own_heavy.get((key, k), {}).get(m, empty)
+                    row[f"rolling_{m}"] = rolled_heavy.get((key, k), {}).get(m, empty)
                 else:
                     row[m] = own[m]
                     row[f"rolling_{m}"] = rolled[m]
@@ -193,16 +196,26 @@ def _combine(parts: list[dict[str, Any]]) -> dict[str, Any]:
     c = sum(int(p["c"]) for p in parts)
     sums = [p["s"] for p in parts if p["s"] is not None]
     s = plain(sum(sums)) if sums else None
-    s2 = sum(float(p["s2"]) for p in parts if p["s2"] is not None)
     mins = [p["mn"] for p in parts if p["mn"] is not None]
     maxs = [p["mx"] for p in parts if p["mx"] is not None]
-    variance = None
-    if s is not None and c >= 2:
-        variance = max((s2 - float(s) * float(s) / c) / (c - 1), 0.0)
+    # Chan et al.: merge (count, mean, M2) pairwise; M2 = sum of squared deviations from the mean.
+    # (A running sum of squares minus sum²/n cancels catastrophically for values far from zero.)
+    seen, mean, m2 = 0, 0.0, 0.0
+    for p in parts:
+        k = int(p["c"])
+        if k == 0 or p["mean"] is None or p["m2"] is None:
+            continue
+        delta = float(p["mean"]) - mean
+        total = seen + k
+        mean += delta * k / total
+        m2 += float(p["m2"]) + delta * delta * seen * k / total
+        seen = total
+    numeric = seen > 0
+    variance = max(m2 / (seen - 1), 0.0) if numeric and seen >= 2 else None
     return {
         "count": c,
         "sum": s,
-        "avg": float(s) / c if s is not None and c else None,
+        "avg": plain(mean) if numeric else None,
         "min": plain(min(mins)) if mins else None,
         "max": plain(max(maxs)) if maxs else None,
         "stddev": math.sqrt(variance) if variance is not None else None,
