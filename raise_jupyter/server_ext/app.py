@@ -155,7 +155,8 @@ class RaiseExtension(ExtensionApp):
 
     def store_settings(self) -> Settings:
         settings = Settings.from_env(self.home or None, self.catalog_url or None)
-        return Settings(settings.home, settings.catalog_url)  # this server is the store: never remote
+        # This server is the store: never remote (but it shares the analysis cache, if there is one).
+        return Settings(settings.home, settings.catalog_url, redis_url=settings.redis_url)
 
     def service(self) -> DataService:
         """The store's service, opened on first use (in a worker thread, never on the event loop)."""
