@@ -1,4 +1,8 @@
-"""The ``raise`` command: ``raise info``, ``raise seed-demo`` and ``raise serve``.
+"""The ``raise`` command: ``raise info``, ``raise seed-demo``, ``raise demo`` and ``raise serve``.
+
+``raise demo`` (what ``make demo`` runs) seeds the demo store, then replaces itself with JupyterLab
+on it, opened on ``notebooks/00_quickstart.ipynb`` with the Raise sidebar showing, after printing
+the URL to open (with its token); it needs the jupyter extra.
 
 ``raise serve`` starts a Jupyter server that is only a Raise store (the ``raise_jupyter``
 extension, token auth, no kernels or files) for a team to share through ``RAISE_URL``; it needs
@@ -9,8 +13,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
+import secrets
+import socket
 import sys
+from pathlib import Path
+from typing import Any
 
 from raise_.config import Settings
 
@@ -36,6 +45,119 @@ def _seed_demo(args: argparse.Namespace) -> int:
     summary = seed_demo_store()
     print(summary)
     return 0
+
+
+#: The JupyterLab workspace ``raise demo`` opens (kept in the demo store's folder, rewritten at each start).
+DEMO_WORKSPACE = "raise-demo"
+DEMO_NOTEBOOK = "notebooks/00_quickstart.ipynb"
+#: The id of the Raise sidebar's panel (labextension/src/widget.tsx), as JupyterLab's layout restorer knows it.
+SIDEBAR_ID = "raise-sidebar"
+
+
+def demo_workspace(notebook: str | None) -> dict[str, Any]:
+    """A JupyterLab workspace: ``notebook`` open in the main area, the Raise sidebar open on the left.
+
+    A workspace is what JupyterLab restores when it loads ``/lab/workspaces/<name>``: this is the one
+    documented, version-stable way to choose what a fresh JupyterLab shows (no page setting opens a
+    side panel), and it touches neither the user's settings nor their other workspaces."""
+    main: dict[str, Any] = {"dock": None, "current": None}
+    data: dict[str, Any] = {}
+    if notebook:
+        widget = f"notebook:{notebook}"
+        main = {"dock": {"type": "tab-area", "currentIndex": 0, "widgets": [widget]}, "current": widget}
+        data[widget] = {"data": {"path": notebook, "factory": "Notebook"}}
+    data["layout-restorer:data"] = {
+        "main": main,
+        "left": {"collapsed": False, "visible": True, "current": SIDEBAR_ID, "widgets": ["filebrowser", SIDEBAR_ID]},
+        "right": {"collapsed": True, "visible": True, "widgets": []},
+    }
+    return {"data": data, "metadata": {"id": DEMO_WORKSPACE}}
+
+
+def _free_port(host: str, start: int) -> int:
+    """The first port from ``start`` that nothing listens on (JupyterLab's own choice would not be
+    known here, and the URL is printed before it starts)."""
+    for port in range(start, start + 100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host if host not in ("localhost", "") else "127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(f"no free port in {start}..{start + 99}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    try:
+        importlib.import_module("jupyterlab")
+        workspaces = importlib.import_module("jupyterlab_server.workspaces_handler")
+    except ImportError as exc:
+        print(f"raise demo needs JupyterLab ({exc}); pip install 'raise-featurestore[jupyter]'.", file=sys.stderr)
+        return 2
+    home = Path(args.home or os.environ.get("RAISE_HOME") or ".raise-demo").resolve()
+    root = Path(args.notebook_dir or ".").resolve()
+    os.environ["RAISE_HOME"] = str(home)
+    for name in ("RAISE_URL", "RAISE_TOKEN"):  # the demo store is this one, not a server's
+        os.environ.pop(name, None)
+    if not args.no_seed:
+        from raise_.demo import seed_demo_store
+
+        print(seed_demo_store(), flush=True)
+    notebook = args.notebook
+    if notebook and not (root / notebook).is_file():
+        print(f"raise demo: {root / notebook} does not exist; opening JupyterLab without it.", file=sys.stderr)
+        notebook = None
+    workspace_dir = home / "lab-workspaces"
+    workspaces.WorkspacesManager(str(workspace_dir)).save(DEMO_WORKSPACE, json.dumps(demo_workspace(notebook)))
+    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+    os.environ["JUPYTER_TOKEN"] = token  # read by Jupyter Server: not on the command line, where ps shows it
+    port = args.port or _free_port(args.ip, 8888)
+    host = "127.0.0.1" if args.ip in ("localhost", "127.0.0.1", "0.0.0.0", "", "::") else args.ip
+    path = f"lab/workspaces/{DEMO_WORKSPACE}"
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={root}",
+        f"--ip={args.ip}",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",  # the printed URL must stay true
+        f"--LabApp.workspaces_dir={workspace_dir}",
+        f"--LabApp.default_url=/{path}",
+    ]
+    if args.no_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI run as root
+    command += args.extra
+    print(
+        f"\nRaise demo: JupyterLab on the demo store at {home}\n"
+        f"  Open  http://{host}:{port}/{path}?token={token}\n"
+        f"  ({notebook or 'JupyterLab'} with the Raise sidebar; Ctrl-C stops the server)\n",
+        flush=True,
+    )
+    os.execv(sys.executable, command)
+    return 0  # pragma: no cover - execv does not return
+
+
+def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="seed the demo store and start JupyterLab on it (what `make demo` runs)",
+        description=(
+            "Seed the demo store (idempotent), then start JupyterLab on it, opened on "
+            f"{DEMO_NOTEBOOK} with the Raise sidebar showing, and print the URL with its token. "
+            "Further arguments go to JupyterLab (e.g. --ServerApp.shutdown_no_activity_timeout=3600)."
+        ),
+    )
+    p.add_argument("--home", help="the demo store's directory (default: $RAISE_HOME, else ./.raise-demo)")
+    p.add_argument("--notebook-dir", help="JupyterLab's root directory (default: the current one)")
+    p.add_argument("--notebook", default=DEMO_NOTEBOOK, help=f"notebook to open, under it (default {DEMO_NOTEBOOK})")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default: the first free one from 8888)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser (headless machines)")
+    p.add_argument("--no-seed", action="store_true", help="start JupyterLab on the store as it is")
+    p.set_defaults(func=_demo)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -104,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed-demo", help="create the demo organization, groups and features (idempotent)").set_defaults(
         func=_seed_demo
     )
+    _demo_parser(sub)
     _serve_parser(sub)
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "serve":
+    if extra and args.command not in ("serve", "demo"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
     result: int = args.func(args)

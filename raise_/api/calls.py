@@ -45,6 +45,12 @@ log = logging.getLogger("raise_.api")
 _TRANSPORT_PARAMS: Final = frozenset({"token", "_xsrf"})
 
 
+def _is_transport_param(name: str) -> bool:
+    """Jupyter's own parameters, and the ``?<timestamp>`` cache buster that JupyterLab's
+    ``ServerConnection.makeRequest`` appends to uncached requests: no argument is all digits."""
+    return name in _TRANSPORT_PARAMS or (name.isascii() and name.isdigit())
+
+
 @dataclass(frozen=True)
 class Binding:
     """A route and the signature of the service method it calls."""
@@ -225,7 +231,7 @@ def decode_arguments(
     """The keyword arguments of the service call, decoded by the method's type hints."""
     kwargs: dict[str, Any] = dict(path_args)
     for name, values in query.items():
-        if name in _TRANSPORT_PARAMS:
+        if _is_transport_param(name):
             continue
         if name not in binding.query_params:
             raise _unknown(binding, name, binding.query_params)

@@ -1,0 +1,183 @@
+"""The Raise sidebar in a real JupyterLab on the demo store: it lists what the seed made, search
+narrows the tree, a click shows a feature's detail and lineage, and the insert button puts the
+feature's snippet into the active notebook cell, where it runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from .lab_driver import DEMO_PROJECT, Lab, LabPage
+
+pytestmark = pytest.mark.slow
+
+USER_SIGNALS = f"{DEMO_PROJECT}/user-signals"
+PARTNER_PROJECT = "partner/catalog/products"
+
+
+def test_sidebar_lists_the_demo_groups_and_features(lab_page: LabPage, lab: Lab) -> None:
+    fs = lab.store()
+    orgs = [o.name for o in fs.list_organizations()]
+    groups = sorted(g.name for g in fs.list_feature_groups())
+    features = sorted(f.name for f in fs.feature_group("user-signals").list_features())
+    partner_features = sorted(f.name for f in lab.store(PARTNER_PROJECT).feature_group("item-quality").list_features())
+    # what the seed made (raise_/demo.py), as the SDK reports it
+    assert {"acme", "partner"} <= set(orgs)
+    assert groups == ["item-signals", "user-revenue", "user-signals"]
+    assert {"click_count", "impression_count", "ctr", "engagement_score"} <= set(features)
+    assert partner_features == ["quality_score", "return_rate"]
+
+    sidebar = lab_page.open_sidebar()
+    organizations = sidebar.locator('[data-testid="raise-node"][data-kind="organization"]')
+    expect(organizations).to_have_count(len(orgs))
+    assert lab_page.paths(organizations) == sorted(orgs)
+    lab_page.shot("organizations")
+
+    lab_page.expand(DEMO_PROJECT)
+    group_nodes = sidebar.locator(f'[data-testid="raise-node"][data-kind="group"][data-path^="{DEMO_PROJECT}/"]')
+    expect(group_nodes).to_have_count(len(groups))
+    assert lab_page.paths(group_nodes) == [f"{DEMO_PROJECT}/{g}" for g in groups]
+
+    lab_page.expand(USER_SIGNALS)
+    rows = sidebar.locator(f'[data-testid="raise-feature"][data-path^="{USER_SIGNALS}/"]')
+    expect(rows).to_have_count(len(features))
+    assert lab_page.paths(rows) == [f"{USER_SIGNALS}/{f}" for f in features]
+    expect(lab_page.feature(f"{USER_SIGNALS}/ctr")).to_have_attribute("data-status", "active")
+    expect(lab_page.feature(f"{USER_SIGNALS}/ctr").locator(".jp-RaiseTree-dtype")).to_have_text("float64")
+
+    lab_page.expand(f"{PARTNER_PROJECT}/item-quality")
+    partner_rows = sidebar.locator(f'[data-testid="raise-feature"][data-path^="{PARTNER_PROJECT}/"]')
+    expect(partner_rows).to_have_count(len(partner_features))
+    assert lab_page.paths(partner_rows) == [f"{PARTNER_PROJECT}/item-quality/{f}" for f in partner_features]
+    expect(sidebar.get_by_test_id("raise-version-banner")).to_have_count(0)  # server and sidebar agree
+    lab_page.shot("groups-and-features")
+
+    lab_page.command("raise:refresh-catalog")  # reloads what is open, and keeps it open
+    expect(rows).to_have_count(len(features))
+    expect(partner_rows).to_have_count(len(partner_features))
+    expect(sidebar.locator(".jp-RaiseTree-note.jp-mod-error")).to_have_count(0)
+
+
+def test_the_server_ignores_jupyterlabs_cache_buster(lab: Lab) -> None:
+    """JupyterLab's ServerConnection appends ``?<timestamp>`` to requests it does not cache."""
+    url = f"{lab.url}raise/v1/organizations?{int(time.time() * 1000)}&token={lab.token}"
+    with urllib.request.urlopen(url, timeout=60) as answer:
+        names = [o["name"] for o in json.load(answer)]
+    assert names == [o.name for o in lab.store().list_organizations()]
+    assert {"acme", "partner"} <= set(names)
+
+
+def test_search_narrows_the_tree(lab_page: LabPage, lab: Lab) -> None:
+    fs = lab.store()
+    projects = [
+        f"{org.name}/{domain.name}/{project.name}"
+        for org in fs.list_organizations()
+        for domain in org.list_domains()
+        for project in domain.list_projects()
+    ]
+    expected = sorted(
+        f"{f.group_path}/{f.name}" for p in projects for f in lab.store(p).search_features("embedding", limit=50)
+    )
+    assert expected == [f"{DEMO_PROJECT}/item-signals/item_embedding", f"{USER_SIGNALS}/user_embedding"]
+
+    sidebar = lab_page.open_sidebar()
+    lab_page.expand(USER_SIGNALS)
+    expect(lab_page.feature(f"{USER_SIGNALS}/click_count")).to_be_visible()
+    lab_page.shot("before-search")
+
+    sidebar.get_by_test_id("raise-search").fill("embedding")
+    expect(sidebar.get_by_test_id("raise-search-summary")).to_have_text(f"{len(expected)} features match “embedding”")
+    rows = sidebar.get_by_test_id("raise-feature")
+    expect(rows).to_have_count(len(expected))
+    assert sorted(lab_page.paths(rows)) == expected
+    groups = sidebar.locator('[data-testid="raise-node"][data-kind="group"]')
+    assert sorted(lab_page.paths(groups)) == sorted({p.rsplit("/", 1)[0] for p in expected})
+    expect(lab_page.feature(f"{USER_SIGNALS}/click_count")).to_have_count(0)
+    lab_page.shot("search-embedding")
+
+    # a tag filter: the derived features of the demo
+    derived = sorted(
+        f"{f.group_path}/{f.name}" for p in projects for f in lab.store(p).search_features(tags=["derived"], limit=50)
+    )
+    assert {f"{USER_SIGNALS}/ctr", f"{USER_SIGNALS}/engagement_score"} <= set(derived)
+    sidebar.get_by_test_id("raise-search").fill("tag:derived")
+    expect(sidebar.get_by_test_id("raise-search-summary")).to_have_text(f"{len(derived)} features match “tag:derived”")
+    assert sorted(lab_page.paths(sidebar.get_by_test_id("raise-feature"))) == derived
+
+    sidebar.get_by_test_id("raise-search").press("Escape")  # back to the tree, as it was
+    expect(sidebar.get_by_test_id("raise-search-results")).to_have_count(0)
+    expect(lab_page.feature(f"{USER_SIGNALS}/click_count")).to_be_visible()
+    lab_page.shot("search-cleared")
+
+
+def test_clicking_a_feature_shows_its_detail_and_lineage(lab_page: LabPage, lab: Lab) -> None:
+    fs = lab.store()
+    ctr = fs.feature("user-signals/ctr")
+    lineage = ctr.get_lineage()
+    rows_written = sum(c.rows for c in fs.feature_group("user-signals").commits())
+
+    sidebar = lab_page.open_sidebar()
+    lab_page.expand(USER_SIGNALS)
+    lab_page.feature(f"{USER_SIGNALS}/ctr").click()
+    detail = sidebar.get_by_test_id("raise-detail")
+    expect(detail).to_have_attribute("data-path", f"{USER_SIGNALS}/ctr")
+    expect(detail).to_have_attribute("aria-busy", "false")
+    expect(detail.get_by_test_id("raise-detail-title")).to_have_text(f"ctr@{ctr.version}")
+    expect(detail.get_by_test_id("raise-detail-dtype")).to_contain_text(str(ctr.dtype))
+    expect(detail.get_by_test_id("raise-detail-derived")).to_have_text(ctr.derived_from or "")
+    expect(detail.get_by_test_id("raise-snippet")).to_have_text(f'fs.feature("{USER_SIGNALS}/ctr")')
+    expect(detail.get_by_test_id("raise-detail-commits")).to_contain_text(
+        f"{rows_written:,} rows written to the group in 1 commit"
+    )
+    up = detail.get_by_test_id("raise-lineage-upstream").get_by_test_id("raise-lineage-node")
+    down = detail.get_by_test_id("raise-lineage-downstream").get_by_test_id("raise-lineage-node")
+    expect(up).to_have_count(len(lineage.upstream))
+    assert lab_page.paths(up) == [n.qualified_name for n in lineage.upstream]
+    assert lab_page.paths(down) == [n.qualified_name for n in lineage.downstream]
+    assert [n.name for n in lineage.downstream] == ["engagement_score"]
+    lab_page.shot("detail-ctr")
+
+    # one level further down: engagement_score reads ctr, which reads two more features
+    score = fs.feature("user-signals/engagement_score").get_lineage()
+    down.get_by_role("button").click()
+    expect(detail).to_have_attribute("data-path", f"{USER_SIGNALS}/engagement_score")
+    expect(detail).to_have_attribute("aria-busy", "false")
+    up = detail.get_by_test_id("raise-lineage-upstream").get_by_test_id("raise-lineage-node")
+    expect(up).to_have_count(len(score.upstream))
+    assert lab_page.paths(up) == [n.qualified_name for n in score.upstream]
+    expect(detail.get_by_test_id("raise-lineage-upstream")).to_contain_text(f"({len(score.all_upstream())} in all)")
+    lab_page.shot("detail-engagement-score")
+
+
+def test_insert_puts_the_snippet_into_the_active_cell(lab_page: LabPage, lab: Lab) -> None:
+    path = lab.notebook(
+        "insert",
+        f'from raise_ import FeatureStore\n\nfs = FeatureStore("{DEMO_PROJECT}")',
+        "",
+    )
+    feature = lab.store().feature("user-signals/click_count")
+    panel = lab_page.open_notebook(path)
+    target = panel.locator(".jp-Cell").nth(1)
+    target.locator(".cm-content").click()  # the cell the snippet goes into: active, in edit mode
+    expect(target).to_have_class(re.compile(r"\bjp-mod-active\b"))
+
+    sidebar = lab_page.open_sidebar()
+    lab_page.expand(USER_SIGNALS)
+    lab_page.feature(f"{USER_SIGNALS}/click_count").click()
+    snippet = f'fs.feature("{USER_SIGNALS}/click_count")'
+    expect(sidebar.get_by_test_id("raise-snippet")).to_have_text(snippet)
+    sidebar.get_by_test_id("raise-insert").click()
+    expect(sidebar.get_by_test_id("raise-insert-result")).to_have_text("Inserted into insert.ipynb.")
+    expect(target.locator(".cm-content")).to_have_text(snippet)
+    lab_page.shot("inserted")
+
+    lab_page.run_all(panel, outputs=1)
+    output = target.locator(".jp-OutputArea-output")  # the snippet runs: the feature's HTML table
+    expect(output.get_by_role("row", name=f"qualified name {feature.qualified_name}")).to_be_visible()
+    expect(output.get_by_role("row", name=f"dtype {feature.dtype}")).to_be_visible()
+    lab_page.shot("ran")
