@@ -3,7 +3,9 @@
 The catalog keeps every computed result (one row per computation), so ``Freshness`` can reuse
 one and an async job can point at its result. Redis, when ``RAISE_REDIS_URL`` names one, holds
 the newest result of each analysis for an hour, shared by every process of a team and read
-before the catalog. Redis is a cache only: when it is unreachable, analyses carry on without it.
+before the catalog. Redis is a cache only: when it is unreachable, analyses carry on without it,
+and a result found there is used only while its row is in this catalog (stores with the same
+paths may share one Redis).
 """
 
 from __future__ import annotations
@@ -96,9 +98,16 @@ class ResultStore:
         if freshness.policy == "real_time":
             return None
         if self.redis is not None:
+            # Redis answers for a result on the current data; any other is looked for in the
+            # catalog, which may hold one on the current data that another process computed.
             hit = self.redis.get(spec_hash)
-            if hit is not None and self._accepts(freshness, hit.computed_at, hit.data_version, current_version, now):
-                return replace(hit, from_cache=True, stale=hit.data_version != current_version)
+            if (
+                hit is not None
+                and hit.data_version == current_version
+                and self._accepts(freshness, hit.computed_at, hit.data_version, current_version, now)
+                and self._in_catalog(session, hit)
+            ):
+                return replace(hit, from_cache=True, stale=False)
         same = session.scalars(
             select(AnalysisResultModel)
             .where(
@@ -122,6 +131,21 @@ class ResultStore:
         if not self._accepts(freshness, newest.freshness_at, newest.data_version, current_version, now):
             return None
         return record_of(newest, from_cache=True, current_version=current_version)
+
+    @staticmethod
+    def _in_catalog(session: Session, hit: AnalysisRecord) -> bool:
+        """Whether a result from Redis is one of this catalog's: stores with the same paths and
+        commit numbers can share a Redis, and a job's result must be a row here."""
+        try:
+            key = uuid.UUID(hit.id)
+        except ValueError:
+            return False
+        found = session.scalar(
+            select(AnalysisResultModel.id).where(
+                AnalysisResultModel.id == key, AnalysisResultModel.analysis_spec_hash == hit.spec_hash
+            )
+        )
+        return found is not None
 
     @staticmethod
     def _accepts(freshness: Freshness, computed_at: datetime, version: str, current: str, now: datetime) -> bool:

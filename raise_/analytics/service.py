@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -59,6 +59,7 @@ from raise_.errors import (
 )
 from raise_.expressions import compile_predicate
 from raise_.governance.guard import Target, filtered, internal
+from raise_.storage.derived import Plan
 from raise_.storage.layout import FeatureColumn, GroupLayout
 from raise_.storage.offline_store import quote
 from raise_.storage.reader import ReadRequest, read_relation
@@ -70,6 +71,11 @@ log = logging.getLogger(__name__)
 
 JOB_STATUSES: Final = ("pending", "running", "completed", "failed", "cancelled")
 _RUNNER: Final = f"{socket.gethostname()}:{os.getpid()}"
+# Jobs this process has taken on and not finished, whichever engine runs them: a job of this
+# process that is not here will never finish. Registered before its row is written, so that a
+# listing at that moment does not take it for one left behind.
+_LIVE_JOBS: set[str] = set()
+_ORPHANED_MESSAGE: Final = "The process running this job stopped before it finished; submit it again."
 
 
 @dataclass
@@ -181,12 +187,13 @@ class AnalyticsService(StorageService):
         version = ",".join(f"{p}@{newest.get(p, 0)}" for p in sorted(tables.values()))
         return version + (";@now" if prepared.spec.relative_to_now else "")
 
-    def _upstream_groups(self, prepared: _Prepared) -> list[GroupLayout]:
-        """Every group whose data the analysis reads: its own and those its derived features read."""
+    def _upstream_groups(self, prepared: _Prepared) -> tuple[list[GroupLayout], Plan | None]:
+        """Every group whose data the analysis reads (its own and those its derived features
+        read), and the plan that reads them when there are derived features."""
         if all(c.derived_from is None for c in prepared.columns.values()):
-            return [prepared.layout]
+            return [prepared.layout], None
         plan, _ = self._plan(prepared.layout, [(prepared.layout, c) for c in prepared.columns.values()])
-        return list(plan.groups.values())
+        return list(plan.groups.values()), plan
 
     # -- computing --------------------------------------------------------------------------------
 
@@ -253,7 +260,7 @@ class AnalyticsService(StorageService):
         policy = Freshness.parse(freshness)
         prepared = self._prepare(path, spec)
         layout = prepared.layout
-        groups = self._upstream_groups(prepared)
+        groups, upstream = self._upstream_groups(prepared)
         version = self._data_version(prepared, groups)
         with self.db.reader() as s:
             hit = self._results.find(s, prepared.spec_hash, version, policy, datetime.now(UTC))
@@ -275,7 +282,8 @@ class AnalyticsService(StorageService):
                     duration_ms=elapsed,
                 )
         else:
-            record, plan = hit, None
+            # a reused result is still a read of every group behind it: audit them as a computation would
+            record, plan = hit, upstream
         asked = {"analysis": prepared.spec.to_dict(), "freshness": policy.to_text()}
         self._audit_data(
             layout,
@@ -298,8 +306,10 @@ class AnalyticsService(StorageService):
             record = None if row is None else record_of(row, from_cache=True, current_version=None)
         if record is None:
             raise AnalysisResultNotFoundError(f"No analysis result {result_id!r}.", {"result_id": result_id})
-        self._prepare(record.scope, record.spec)  # the caller must still be allowed to read it
-        return record
+        prepared = self._prepare(record.scope, record.spec)  # the caller must still be allowed to read it
+        # Stale: newer commits since, or the spec now names other feature versions.
+        current = self._data_version(prepared, self._upstream_groups(prepared)[0])
+        return replace(record, stale=current != record.data_version or prepared.spec_hash != record.spec_hash)
 
     # -- asynchronous jobs ----------------------------------------------------------------------
 
@@ -317,6 +327,7 @@ class AnalyticsService(StorageService):
             for job_id in list(self._job_cursors):
                 self._interrupt(job_id)
             jobs.shutdown(wait=wait, cancel_futures=True)
+            _LIVE_JOBS.difference_update(self._job_futures)
 
     @filtered("checks read on the group and on every feature the analysis reads, when submitted")
     def analyze_async(self, path: str, spec: dict[str, Any], freshness: str | None = None) -> AnalysisJobRecord:
@@ -324,6 +335,21 @@ class AnalyticsService(StorageService):
         policy = Freshness.parse(freshness)
         prepared = self._prepare(path, spec)  # a bad spec or a denied feature fails now, not later
         job_id = uuid.uuid4()
+        key = str(job_id)
+        _LIVE_JOBS.add(key)
+        try:
+            self._insert_job(job_id, prepared, policy)
+        except BaseException:
+            _LIVE_JOBS.discard(key)
+            raise
+        context = contextvars.copy_context()  # the caller's identity and request, in the worker
+        future = self._executor().submit(context.run, self._run_job, key)
+        self._job_futures[key] = future
+        if future.done():  # it finished before it was registered
+            self._job_futures.pop(key, None)
+        return self._job_record(key)
+
+    def _insert_job(self, job_id: uuid.UUID, prepared: _Prepared, policy: Freshness) -> None:
         with self.db.transaction() as s:
             org_id = self._org_id(s, prepared.layout)
             s.add(
@@ -339,10 +365,6 @@ class AnalyticsService(StorageService):
                     created_at=datetime.now(UTC),
                 )
             )
-        context = contextvars.copy_context()  # the caller's identity and request, in the worker
-        future = self._executor().submit(context.run, self._run_job, str(job_id))
-        self._job_futures[str(job_id)] = future
-        return self._job_record(str(job_id))
 
     def _set_job(self, job_id: str, when: tuple[str, ...], **values: Any) -> bool:
         """Move a job on, only from the states in ``when`` (a cancel can race a start)."""
@@ -356,13 +378,15 @@ class AnalyticsService(StorageService):
 
     def _run_job(self, job_id: str) -> None:
         if not self._set_job(job_id, ("pending",), status="running", started_at=datetime.now(UTC)):
+            self._job_futures.pop(job_id, None)
+            _LIVE_JOBS.discard(job_id)
             return  # cancelled before it started
-        with self.db.reader() as s:
-            row = s.get(AnalysisJobModel, uuid.UUID(job_id))
-            assert row is not None
-            scope, spec, freshness = row.scope_path, dict(row.analysis_spec), row.freshness
-        self._job_cursors[job_id] = self.store.cursor()
         try:
+            with self.db.reader() as s:
+                row = s.get(AnalysisJobModel, uuid.UUID(job_id))
+                assert row is not None
+                scope, spec, freshness = row.scope_path, dict(row.analysis_spec), row.freshness
+            self._job_cursors[job_id] = self.store.cursor()
             if job_id in self._cancelling:
                 raise InterruptedError
             record = self.analyze(scope, spec, freshness)
@@ -379,17 +403,21 @@ class AnalyticsService(StorageService):
                     job_id, ("running",), status="failed", error_code=code, error_message=message, completed_at=now
                 )
         else:
-            self._set_job(
-                job_id,
-                ("running",),
-                status="completed",
-                result_id=uuid.UUID(record.id),
-                completed_at=datetime.now(UTC),
-            )
+            if job_id in self._cancelling:  # asked to stop while past the interruptible part
+                self._set_job(job_id, ("running",), status="cancelled", completed_at=datetime.now(UTC))
+            else:
+                self._set_job(
+                    job_id,
+                    ("running",),
+                    status="completed",
+                    result_id=uuid.UUID(record.id),
+                    completed_at=datetime.now(UTC),
+                )
         finally:
             self._job_cursors.pop(job_id, None)
             self._job_futures.pop(job_id, None)
             self._cancelling.discard(job_id)
+            _LIVE_JOBS.discard(job_id)
 
     def _interrupt(self, job_id: str) -> None:
         cursor = self._job_cursors.get(job_id)
@@ -412,23 +440,29 @@ class AnalyticsService(StorageService):
             raise AnalysisJobNotFoundError(
                 f"No analysis job {job_id!r} of yours; fs.list_analysis_jobs() lists your jobs.", {"job_id": job_id}
             )
-        if row.status in ("pending", "running") and self._orphaned(row):
-            self._set_job(
-                str(row.id),
-                ("pending", "running"),
-                status="failed",
-                error_code="ANALYSIS_FAILED",
-                error_message="The process running this job stopped before it finished; submit it again.",
-                completed_at=datetime.now(UTC),
-            )
+        if row.status in ("pending", "running") and self._orphaned(str(row.id), row.runner):
+            self._fail_orphan(str(row.id))
             return self._job_row(job_id)
         return row
 
-    def _orphaned(self, row: AnalysisJobModel) -> bool:
+    def _fail_orphan(self, job_id: str) -> None:
+        self._set_job(
+            job_id,
+            ("pending", "running"),
+            status="failed",
+            error_code="ANALYSIS_FAILED",
+            error_message=_ORPHANED_MESSAGE,
+            completed_at=datetime.now(UTC),
+        )
+
+    @staticmethod
+    def _orphaned(job_id: str, runner: str | None) -> bool:
         """A job of a process on this machine that is gone (jobs of other machines are theirs)."""
-        if not row.runner or row.runner == _RUNNER:
-            return row.runner == _RUNNER and str(row.id) not in self._job_futures
-        host, _, pid = row.runner.rpartition(":")
+        if not runner:
+            return False
+        if runner == _RUNNER:
+            return job_id not in _LIVE_JOBS
+        host, _, pid = runner.rpartition(":")
         if host != socket.gethostname() or not pid.isdigit():
             return False
         try:
@@ -448,13 +482,25 @@ class AnalyticsService(StorageService):
 
     @filtered("lists only the caller's own jobs")
     def list_analysis_jobs(self, status: str | None = None, limit: int = 50) -> list[AnalysisJobRecord]:
+        """The caller's jobs, newest first; one left pending or running by a process that is gone
+        is reported failed, as ``get_analysis_job`` reports it."""
         if status is not None and status not in JOB_STATUSES:
             raise InvalidArgumentError(
                 f"Unknown job status {status!r}; use one of {', '.join(JOB_STATUSES)}.", {"status": status}
             )
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
             raise InvalidArgumentError(f"limit must be a positive whole number, got {limit!r}.", {})
-        query = select(AnalysisJobModel).where(AnalysisJobModel.submitted_by == self.actor())
+        mine = AnalysisJobModel.submitted_by == self.actor()
+        with self.db.reader() as s:
+            unfinished = s.execute(
+                select(AnalysisJobModel.id, AnalysisJobModel.runner).where(
+                    mine, AnalysisJobModel.status.in_(("pending", "running"))
+                )
+            ).all()
+        for job_id, runner in unfinished:
+            if self._orphaned(str(job_id), runner):
+                self._fail_orphan(str(job_id))
+        query = select(AnalysisJobModel).where(mine)
         if status is not None:
             query = query.where(AnalysisJobModel.status == status)
         with self.db.reader() as s:
@@ -472,6 +518,7 @@ class AnalyticsService(StorageService):
             future = self._job_futures.pop(key, None)
             if future is not None:
                 future.cancel()
+            _LIVE_JOBS.discard(key)
         if row.status in ("pending", "running"):
             self._cancelling.add(key)
             self._interrupt(key)
@@ -492,7 +539,10 @@ class AnalyticsService(StorageService):
                 + (" Wait for it with job.wait(timeout=...)." if row.status in ("pending", "running") else ""),
                 {"job_id": str(row.id), "status": row.status, "error_code": row.error_code},
             )
-        return self.get_analysis_result(str(row.result_id))
+        record = self.get_analysis_result(str(row.result_id))
+        # The job computed its result unless it reused one computed before it started.
+        computed = row.started_at is not None and record.computed_at >= row.started_at
+        return replace(record, from_cache=not computed)
 
 
 def _job_record_of(row: AnalysisJobModel) -> AnalysisJobRecord:
