@@ -76,8 +76,8 @@ def parse_feature_path(path: object, context: ProjectPath) -> FeaturePath:
     if path.startswith("@"):  # "@org/domain/project/group.feature": the cross-org spelling of a full path
         path = path[1:]
     parts = path.split("/")
-    if len(parts) == 1 and "." in parts[0]:
-        parts = parts[0].rsplit(".", 1)
+    if len(parts) <= 4 and "." in parts[-1]:  # "group.feature" after any namespace parts (names hold no dots)
+        parts = [*parts[:-1], *parts[-1].rsplit(".", 1)]
     if not 2 <= len(parts) <= 5:
         raise InvalidArgumentError(
             f"Invalid feature path {path!r}: write 'group/feature[@vN]' (or prefix it with project, domain and org).",
