@@ -28,7 +28,9 @@ def run_correlation(frame: Frame, spec: Correlation) -> dict[str, Any]:
     else:
         data = frame.query(select).to_pandas()
         data = data.where(np.isfinite(data))  # ±inf is missing, as NaN and null are
-        r = data.corr(method=spec.method, min_periods=2).to_numpy()
+        r = data.corr(method=spec.method, min_periods=2).to_numpy(copy=True)
+        # pandas puts 1.0 on the diagonal for Kendall even when a feature has no spread.
+        np.fill_diagonal(r, np.where(data.nunique().to_numpy() >= 2, np.diag(r), np.nan))
         present = data.notna().to_numpy().astype(np.int64)
         n_obs = present.T @ present
     matrix = [[plain(v) for v in row] for row in r.tolist()]

@@ -47,12 +47,12 @@ def run_distribution(frame: Frame, spec: Distribution) -> dict[str, Any]:
             raise InvalidAnalysisError(
                 f"Cannot segment by {spec.segment_by!r}: it is {st}.", {"segment_by": spec.segment_by}
             )
-    if frame.is_numeric(spec.feature):
-        payload["kind"] = "numeric"
-        payload.update(_numeric(frame, spec))
-    elif t is None or t.kind in ("string", "bool"):
+    if t is None or t.kind in ("string", "bool"):  # a flag counts its values (is_numeric takes it as 0/1)
         payload["kind"] = "categorical"
         payload.update(_categorical(frame, spec))
+    elif frame.is_numeric(spec.feature):
+        payload["kind"] = "numeric"
+        payload.update(_numeric(frame, spec))
     else:
         raise InvalidAnalysisError(
             f"Cannot describe the distribution of {spec.feature!r}: it is {t}. "

@@ -95,7 +95,11 @@ class Frame:
         """``select`` (reading ``rows``) as a stream of Arrow batches, for numpy kernels."""
         rows_sql, base = self.rows_sql()
         relation = self.store.cursor().sql(f"WITH rows AS ({rows_sql}) {select}", params={**base, **(params or {})})
-        yield from relation.fetch_record_batch(rows)
+        # DuckDB 1.5 renamed fetch_record_batch (now deprecated, warning) to to_arrow_reader.
+        if hasattr(relation, "to_arrow_reader"):
+            yield from relation.to_arrow_reader(rows)
+        else:  # pragma: no cover - DuckDB < 1.5
+            yield from relation.fetch_record_batch(rows)
 
     # -- types ---------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
+import numpy as np
+
 from raise_.durations import parse_duration
 from raise_.errors import InvalidAnalysisError, RaiseError
 from raise_.hints import suggest
@@ -338,6 +340,10 @@ class StatTest(AnalysisSpec):
         set_(self, "feature", _feature_name(self.feature, "feature"))
         set_(self, "test", _choice(self.test, STAT_TESTS, "test"))
         set_(self, "segment_by", _feature_name(self.segment_by, "segment_by"))
+        for what in ("control", "treatment"):  # a value taken from a DataFrame is a numpy scalar
+            value = getattr(self, what)
+            if isinstance(value, np.generic):
+                set_(self, what, value.item())
         if self.segment_by == self.feature:
             raise _bad("segment_by must be another feature than the one tested.", feature=self.feature)
         both = self.control is not None and self.treatment is not None
