@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from raise_.errors import InvalidExpressionError
 
@@ -88,6 +88,12 @@ def compile_predicate(text: object, columns: Mapping[str, str], *, prefix: str =
             f"Cannot parse filter {text!r}: {err.get('description', exc)} (line {err.get('line')}, "
             f"column {err.get('col')}).",
             {"filter": text, "line": err.get("line"), "column": err.get("col")},
+        ) from exc
+    except TokenError as exc:  # an unterminated string or quoted name
+        raise InvalidExpressionError(
+            f"Cannot read filter {text!r}: {exc}. Close every quote ('text', \"name\"); write '' for a quote "
+            "inside a string.",
+            {"filter": text},
         ) from exc
     if len(statements) != 1 or statements[0] is None:
         raise InvalidExpressionError(f"filter {text!r} must be one predicate, not several statements.", {})

@@ -139,14 +139,8 @@ INJECTIONS = [
     "revenue > (SELECT count(*) FROM acme__mlplatform__recommendation__user_signals)",
     "read_csv('/etc/passwd') IS NOT NULL",
     "revenue > 0 UNION SELECT * FROM _raise_commits",
-    pytest.param(
-        "country = 'US'' OR 1=1",
-        marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError,
-            reason="raise_.expressions.compile_predicate lets sqlglot's TokenError through uncoded",
-        ),
-    ),
-]  # fmt: skip
+    "country = 'US'' OR 1=1",  # an unterminated string: sqlglot's TokenError, reported coded
+]
 
 
 @pytest.mark.parametrize("text", INJECTIONS)
