@@ -1,6 +1,7 @@
 """Aggregations (PRD §11.2–11.4): metrics of one feature, whole, per group, or per period.
 
-SQL semantics, stated once: ``count`` counts non-null values; ``null_rate`` is the share of
+SQL semantics, stated once: ``count`` counts non-null values (a float's NaN and ±inf count, but
+every other metric leaves them out, as distributions and correlations do); ``null_rate`` is the share of
 rows (in the window, group or period) whose value is null; ``stddev`` and ``variance`` are the
 sample statistics (n - 1); ``percentile_XX`` interpolates linearly between the two nearest
 values (``numpy.percentile``'s default). A metric over no values is None.
@@ -55,27 +56,40 @@ def _metric_sql(frame: Frame, spec: Aggregation) -> list[tuple[str, str]]:
     v = quote(spec.feature)
     out: list[tuple[str, str]] = []
     ps = [m for m in spec.metrics if percentile_of(m) is not None]
+
+    def num(metric: str) -> str:
+        return _finite(frame, spec.feature, frame.numeric(spec.feature, metric))
+
     for metric in spec.metrics:
         if metric == "count":
             out.append((metric, f"count({v})"))
         elif metric == "sum":
-            out.append((metric, f"sum({frame.numeric(spec.feature, metric)})"))
+            out.append((metric, f"sum({num(metric)})"))
         elif metric == "avg":
-            out.append((metric, f"avg({frame.numeric(spec.feature, metric)})"))
+            out.append((metric, f"avg({num(metric)})"))
         elif metric in ("min", "max"):
-            out.append((metric, f"{metric}({v})"))
+            out.append((metric, f"{metric}({_finite(frame, spec.feature, v)})"))
         elif metric == "stddev":
-            out.append((metric, f"stddev_samp({frame.numeric(spec.feature, metric)})"))
+            out.append((metric, f"stddev_samp({num(metric)})"))
         elif metric == "variance":
-            out.append((metric, f"var_samp({frame.numeric(spec.feature, metric)})"))
+            out.append((metric, f"var_samp({num(metric)})"))
         elif metric == "null_rate":
             out.append((metric, f"CASE WHEN count(*) = 0 THEN NULL ELSE (count(*) - count({v})) / count(*) END"))
         elif metric == "distinct_count":
             out.append((metric, f"count(DISTINCT {v})"))
     if ps:
         fractions = ", ".join(repr(percentile_of(m) / 100.0) for m in ps)  # type: ignore[operator]
-        out.append(("_percentiles", f"quantile_cont({frame.numeric(spec.feature, ps[0])}, [{fractions}])"))
+        out.append(("_percentiles", f"quantile_cont({num(ps[0])}, [{fractions}])"))
     return out
+
+
+def _finite(frame: Frame, feature: str, value: str) -> str:
+    """A float feature's value without NaN and ±inf (as Distribution and Correlation leave them
+    out); other types as they are. ``count`` still counts them: they are values, not nulls."""
+    t = frame.dtype(feature)
+    if t is not None and t.is_numeric and t.kind.startswith("float"):
+        return f"CASE WHEN isfinite({value}) THEN {value} END"
+    return value
 
 
 def _unpack(row: dict[str, Any], spec: Aggregation) -> dict[str, Any]:
@@ -120,7 +134,7 @@ def _newest(frame: Frame) -> Any:
 
 # -- rolling ------------------------------------------------------------------------------------
 
-_PARTIAL = ("n", "c", "s", "mean", "m2", "mn", "mx")
+_PARTIAL = ("n", "c", "cf", "s", "mean", "m2", "mn", "mx")
 
 
 def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
@@ -141,7 +155,7 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     t, v = quote(frame.event_time), quote(spec.feature)
     span = 2 * periods - 1  # the rolling value of the oldest period shown reaches this far back
     tagged = (
-        f"SELECT {''.join(quote(g) + ', ' for g in groups)}{v} AS v, "
+        f"SELECT {''.join(quote(g) + ', ' for g in groups)}{v} AS v, {_finite(frame, spec.feature, v)} AS fv, "
         f"(epoch_us($_r_end) - epoch_us({t})) // $_r_width AS k FROM rows "
         f"WHERE {t} <= $_r_end AND {t} > $_r_end - to_microseconds($_r_width * $_r_span)"
     )
@@ -149,15 +163,15 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     g_cols = [quote(g) for g in groups]
     by = ", ".join([*g_cols, "k"])
     numeric = frame.is_numeric(spec.feature)
-    value = "CAST(v AS DOUBLE)" if isinstance(frame.dtype(spec.feature), Bool) else "v"
+    value = "CAST(fv AS DOUBLE)" if isinstance(frame.dtype(spec.feature), Bool) else "fv"
     partial_sql = (
-        f"SELECT {by}, count(*) AS n, count(v) AS c, "
+        f"SELECT {by}, count(*) AS n, count(v) AS c, count(fv) AS cf, "
         + (
-            f"sum({value}) AS s, avg(CAST(v AS DOUBLE)) AS mean, var_pop(CAST(v AS DOUBLE)) * count(v) AS m2, "
+            f"sum({value}) AS s, avg(CAST(fv AS DOUBLE)) AS mean, var_pop(CAST(fv AS DOUBLE)) * count(fv) AS m2, "
             if numeric
             else "NULL AS s, NULL AS mean, NULL AS m2, "
         )
-        + ("min(v) AS mn, max(v) AS mx " if frame.is_orderable(spec.feature) else "NULL AS mn, NULL AS mx ")
+        + ("min(fv) AS mn, max(fv) AS mx " if frame.is_orderable(spec.feature) else "NULL AS mn, NULL AS mx ")
         + f"FROM t GROUP BY {by}"
     )
     partials = frame.query(f", t AS ({tagged}) {partial_sql}", params).to_pylist()
@@ -202,7 +216,7 @@ def _combine(parts: list[dict[str, Any]]) -> dict[str, Any]:
     # (A running sum of squares minus sum²/n cancels catastrophically for values far from zero.)
     seen, mean, m2 = 0, 0.0, 0.0
     for p in parts:
-        k = int(p["c"])
+        k = int(p["cf"])  # the finite values the mean and M2 are over
         if k == 0 or p["mean"] is None or p["m2"] is None:
             continue
         delta = float(p["mean"]) - mean
@@ -241,7 +255,7 @@ def _heavy_metrics(
         if m == "distinct_count":
             exprs.append(f"count(DISTINCT v) AS {quote(m)}")
         else:
-            exprs.append(f"quantile_cont(CAST(v AS DOUBLE), {percentile_of(m) / 100.0!r}) AS {quote(m)}")  # type: ignore[operator]
+            exprs.append(f"quantile_cont(CAST(fv AS DOUBLE), {percentile_of(m) / 100.0!r}) AS {quote(m)}")  # type: ignore[operator]
     select = ", ".join(exprs)
     g_cols = [quote(g) for g in groups]
     own_sql = f"SELECT {', '.join([*g_cols, 'k'])}, {select} FROM t WHERE k < {periods} GROUP BY ALL"

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZER = NOTEBOOK_DIR / "nbval_sanitize.cfg"
 
-#: The seed README's example list (``01``–``05`` as notebooks) and a quick start before them.
+#: The seed README's example list (``01``–``05`` as notebooks), a quick start before them and the
+#: analytics story after them.
 EXPECTED = (
     "00_quickstart",
     "01_basic_feature_creation",
@@ -42,6 +43,7 @@ EXPECTED = (
     "03_bulk_operations",
     "04_cross_org_access",
     "05_audit_logging",
+    "06_analytics",
 )
 #: These play several people in one kernel by switching ``RAISE_USER``; a server knows its users by
 #: their Jupyter login instead, so they run on the embedded engine only.
