@@ -15,6 +15,9 @@ export const API_PREFIX = 'raise/v1';
 /**
  * An entry of {@link ROUTES}: the service method the server routes it to, its verb, its path
  * template and the query-string arguments the sidebar may send.
+ *
+ * The sidebar only reads: every entry is a GET but `analyze`, a POST because its spec travels as
+ * a JSON body; it computes statistics and writes nothing but its cache and an audit entry.
  */
 export interface IRoute {
   readonly method: string;
@@ -35,7 +38,8 @@ export const ROUTES = {
   getFeature: { method: 'get_feature', verb: 'GET', path: '/groups/{group_path:4}/features/{name}[@{version}]' },
   listVersions: { method: 'list_versions', verb: 'GET', path: '/groups/{group_path:4}/features/{name}/versions' },
   getLineage: { method: 'get_lineage', verb: 'GET', path: '/features/{group_path:4}/{name}[@{version}]/lineage' },
-  commits: { method: 'commits', verb: 'GET', path: '/groups/{group_path:4}/commits' }
+  commits: { method: 'commits', verb: 'GET', path: '/groups/{group_path:4}/commits' },
+  analyze: { method: 'analyze', verb: 'POST', path: '/analytics/analyze' }
 } as const satisfies Record<string, IRoute>;
 
 // -- records (the JSON of raise_/catalog/records.py, raise_/lineage/graph.py) ---------------------
@@ -138,6 +142,35 @@ export interface ICommit {
   committed_at: string;
 }
 
+/** An aggregation spec (raise_/analytics/specs.py `Aggregation.to_dict()`, the fields the sidebar sends). */
+export interface IAggregationSpec {
+  type: 'aggregation';
+  feature: string; // `name@version`
+  metrics: string[];
+}
+
+/**
+ * A computed analysis (raise_/analytics/records.py `AnalysisRecord`). For an aggregation without
+ * window or group, `data.metrics` is `{metric: value}`; a metric over no values is null.
+ */
+export interface IAnalysisRecord {
+  id: string;
+  type: string;
+  scope: string; // the group analysed
+  spec: Record<string, unknown>;
+  spec_hash: string;
+  data: { metrics?: Record<string, unknown>; [key: string]: unknown };
+  data_version: string; // `group@commit` of every group read, comma-separated
+  computed_at: string;
+  computed_by: string | null;
+  duration_ms: number;
+  from_cache: boolean;
+  stale: boolean;
+}
+
+/** `real_time` (compute), `cached` (newest stored result) or `within:<duration>` (a result that young). */
+export type Freshness = 'real_time' | 'cached' | `within:${string}`;
+
 export interface IHealth {
   status: string;
   version?: string;
@@ -164,6 +197,51 @@ export class RaiseApiError extends Error {
     super(message);
     this.name = 'RaiseApiError';
   }
+}
+
+// -- values the server tags (raise_/api/codec.py) -------------------------------------------------
+
+/**
+ * A JSON answer with the codec's tags undone where the JSON alone cannot say the type (`Any`
+ * fields such as an analysis's `data`): `{"$datetime": "..."}` becomes a Date, `$date`/`$time`/
+ * `$uuid`/`$bytes` their text, `$decimal` and `$timedelta` (seconds) numbers, `$tuple` an array,
+ * `$dict` and `$record` the object they wrap. A tag is an object of exactly one `$` key.
+ */
+export function fromWire(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map(fromWire);
+  }
+  if (value === null || typeof value !== 'object') {
+    return value;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1 && entries[0][0].startsWith('$')) {
+    const [tag, inner] = entries[0];
+    switch (tag) {
+      case '$datetime': {
+        const date = new Date(String(inner));
+        return isNaN(date.getTime()) ? inner : date;
+      }
+      case '$date':
+      case '$time':
+      case '$uuid':
+      case '$bytes':
+        return inner;
+      case '$decimal':
+        return Number(inner);
+      case '$timedelta':
+        return Number(inner);
+      case '$tuple':
+        return fromWire(inner);
+      case '$dict':
+        return Object.fromEntries(
+          Object.entries((inner ?? {}) as Record<string, unknown>).map(([k, v]) => [k, fromWire(v)])
+        );
+      case '$record':
+        return fromWire((inner as { value?: unknown } | null)?.value ?? inner);
+    }
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, fromWire(v)]));
 }
 
 // -- paths and query strings, as raise_/api/routes.py and raise_/api/calls.py write them -------
@@ -263,22 +341,25 @@ export class RaiseClient {
     );
   }
 
+  /** Calls a route; `json`, when given, is the request body: the object of the route's body arguments. */
   async call<T>(
     route: IRoute,
     values: Record<string, string | null | undefined> = {},
-    query: Record<string, unknown> = {}
+    query: Record<string, unknown> = {},
+    json?: Record<string, unknown>
   ): Promise<T> {
     const url = this.url(route, values, query);
+    // `no-cache` (revalidate) rather than JupyterLab's default `no-store`, for which
+    // makeRequest appends a `?<timestamp>` cache buster that the server would reject as an
+    // unknown argument.
+    const init: RequestInit = { method: route.verb, cache: 'no-cache' };
+    if (json !== undefined) {
+      init.body = JSON.stringify(json);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
     let response: Response;
     try {
-      // `no-cache` (revalidate) rather than JupyterLab's default `no-store`, for which
-      // makeRequest appends a `?<timestamp>` cache buster that the server would reject as an
-      // unknown argument.
-      response = await ServerConnection.makeRequest(
-        url,
-        { method: route.verb, cache: 'no-cache' },
-        this.serverSettings
-      );
+      response = await ServerConnection.makeRequest(url, init, this.serverSettings);
     } catch (error) {
       throw new RaiseApiError(
         `Cannot reach the Jupyter server: ${(error as Error).message}`,
@@ -385,6 +466,19 @@ export class RaiseClient {
 
   commits(groupPath: string): Promise<ICommit[]> {
     return this.call(ROUTES.commits, { group_path: groupPath });
+  }
+
+  /**
+   * Runs an analysis of a group's data (`POST /analytics/analyze`); the answer's tagged values
+   * (a timestamp feature's min and max) come back as Dates.
+   */
+  async analyze(
+    path: string,
+    spec: IAggregationSpec,
+    freshness: Freshness = 'within:1h'
+  ): Promise<IAnalysisRecord> {
+    const record = await this.call<unknown>(ROUTES.analyze, {}, {}, { path, spec, freshness });
+    return fromWire(record) as IAnalysisRecord;
   }
 
   searchFeatures(

@@ -3,6 +3,11 @@
  * feature's detail and the version check. It loads lazily (a level's children when it is
  * expanded), and `refresh()` reloads what is open, so polling costs a handful of requests.
  *
+ * A feature's summary statistics load beside its detail, not before it: they are an analysis of
+ * the group's data (`within:1h` of freshness, so the server's cache answers most selections), run
+ * when a feature is selected; the poll keeps them rather than analyzing again every 30 s (each
+ * analysis is an audit entry), and the detail says when the group has newer commits.
+ *
  * It knows nothing of React or JupyterLab widgets: the view listens to `changed`.
  */
 import { ISignal, Signal } from '@lumino/signaling';
@@ -20,6 +25,7 @@ import {
   RaiseApiError,
   RaiseClient
 } from './api';
+import { IStatistics, statisticsSpec, toStatistics } from './statistics';
 import { compareVersions, FRONTEND_VERSION, VersionCheck } from './version';
 
 export type NodeKind = 'organization' | 'domain' | 'project' | 'group';
@@ -45,7 +51,34 @@ export interface IDetail {
   lineage: ILineageGraph | null;
   commits: ICommit[] | null;
   errors: Partial<Record<'feature' | 'versions' | 'lineage' | 'commits', string>>;
+  statistics: IStatisticsState;
 }
+
+/** The selected feature's statistics: loading on their own, after the rest of the detail if need be. */
+export interface IStatisticsState {
+  loading: boolean;
+  /** The feature version they describe (kept while a newer request loads). */
+  featureId: string | null;
+  result: IStatistics | null;
+  error: { code: string; message: string } | null;
+}
+
+/** The freshness the detail asks statistics with: a result up to an hour old is good enough. */
+export const STATISTICS_FRESHNESS = 'within:1h';
+
+const NO_STATISTICS: IStatisticsState = { loading: false, featureId: null, result: null, error: null };
+
+/** An analysis error as the detail says it. */
+export function statisticsError(error: unknown): { code: string; message: string } {
+  const code = error instanceof RaiseApiError ? error.code : 'ERROR';
+  if (code === 'PERMISSION_DENIED') {
+    return { code, message: "You may not read this feature's data." };
+  }
+  return { code, message: `No statistics: ${message(error)}` };
+}
+
+const sameRef = (a: IFeatureRef, b: IFeatureRef): boolean =>
+  a.groupPath === b.groupPath && a.name === b.name && a.version === b.version;
 
 export interface ISearchState {
   text: string;
@@ -317,16 +350,40 @@ export class CatalogModel {
     }
   }
 
-  /** Show a feature (its newest version unless `version` is given). */
-  async select(ref: IFeatureRef): Promise<void> {
+  /** Show a feature (its newest version unless `version` is given), and compute its statistics. */
+  select(ref: IFeatureRef): Promise<void> {
+    return this._select(ref, false);
+  }
+
+  /** Compute the selected feature's statistics again, on the current data (`real_time`). */
+  async recomputeStatistics(): Promise<void> {
+    const detail = this.detail;
+    if (!detail || !detail.feature) {
+      return;
+    }
+    this.detail = { ...detail, statistics: { ...detail.statistics, loading: true, error: null } };
+    this._emit();
+    await this._loadStatistics(detail.ref, Promise.resolve(detail.feature), 'real_time');
+  }
+
+  /**
+   * `refresh`: the poll reloading the same feature keeps its statistics (and lets a request in
+   * flight land) unless the last one failed for another reason than a refusal.
+   */
+  private async _select(ref: IFeatureRef, refresh: boolean): Promise<void> {
     const seq = ++this._detailSeq;
-    const same =
-      this.detail !== null &&
-      this.detail.ref.groupPath === ref.groupPath &&
-      this.detail.ref.name === ref.name &&
-      this.detail.ref.version === ref.version;
+    const previous = this.detail;
+    const same = previous !== null && sameRef(previous.ref, ref);
+    const stats = same ? previous!.statistics : NO_STATISTICS;
+    const keepStatistics =
+      refresh &&
+      same &&
+      (stats.loading || stats.result !== null || stats.error?.code === 'PERMISSION_DENIED');
+    const statistics: IStatisticsState = keepStatistics
+      ? stats
+      : { ...stats, loading: true, error: null }; // the old values stay up while new ones load
     this.detail = same
-      ? { ...this.detail!, loading: true }
+      ? { ...previous!, loading: true, statistics }
       : {
           ref,
           loading: true,
@@ -334,44 +391,82 @@ export class CatalogModel {
           versions: null,
           lineage: null,
           commits: null,
-          errors: {}
+          errors: {},
+          statistics
         };
     this._emit();
     const { groupPath, name, version } = ref;
+    const featureCall = this.client.getFeature(groupPath, name, version);
+    const statsLoaded = keepStatistics
+      ? Promise.resolve()
+      : this._loadStatistics(ref, featureCall, STATISTICS_FRESHNESS);
     const [feature, versions, lineage, commits] = await Promise.allSettled([
-      this.client.getFeature(groupPath, name, version),
+      featureCall,
       this.client.listVersions(groupPath, name),
       this.client.getLineage(groupPath, name, version),
       this.client.commits(groupPath)
     ]);
-    if (seq !== this._detailSeq) {
-      return; // another feature was selected meanwhile
-    }
-    const errors: IDetail['errors'] = {};
-    const value = <T>(
-      part: keyof IDetail['errors'],
-      answer: PromiseSettledResult<T>
-    ): T | null => {
-      if (answer.status === 'fulfilled') {
-        return answer.value;
+    if (seq === this._detailSeq) {
+      const errors: IDetail['errors'] = {};
+      const value = <T>(
+        part: keyof IDetail['errors'],
+        answer: PromiseSettledResult<T>
+      ): T | null => {
+        if (answer.status === 'fulfilled') {
+          return answer.value;
+        }
+        errors[part] = message(answer.reason);
+        return null;
+      };
+      this.detail = {
+        ref,
+        loading: false,
+        feature: value('feature', feature),
+        versions: value('versions', versions),
+        lineage: value('lineage', lineage),
+        commits: value('commits', commits),
+        errors,
+        statistics: this.detail!.statistics // they may have landed first
+      };
+      this._emit();
+    } // else: another feature was selected meanwhile
+    await statsLoaded;
+  }
+
+  /** The statistics of the feature `featureCall` resolves to; applied only if still wanted. */
+  private async _loadStatistics(
+    ref: IFeatureRef,
+    featureCall: Promise<IFeature>,
+    freshness: typeof STATISTICS_FRESHNESS | 'real_time'
+  ): Promise<void> {
+    const seq = ++this._statsSeq;
+    let state: IStatisticsState;
+    try {
+      const feature = await featureCall;
+      const spec = statisticsSpec(feature);
+      try {
+        const record = await this.client.analyze(ref.groupPath, spec, freshness);
+        state = {
+          loading: false,
+          featureId: feature.id,
+          result: toStatistics(record, spec, feature.dtype),
+          error: null
+        };
+      } catch (error) {
+        state = { loading: false, featureId: feature.id, result: null, error: statisticsError(error) };
       }
-      errors[part] = message(answer.reason);
-      return null;
-    };
-    this.detail = {
-      ref,
-      loading: false,
-      feature: value('feature', feature),
-      versions: value('versions', versions),
-      lineage: value('lineage', lineage),
-      commits: value('commits', commits),
-      errors
-    };
-    this._emit();
+    } catch {
+      state = NO_STATISTICS; // no feature: the detail says why
+    }
+    if (seq === this._statsSeq && this.detail !== null && sameRef(this.detail.ref, ref)) {
+      this.detail = { ...this.detail, statistics: state };
+      this._emit();
+    }
   }
 
   clearSelection(): void {
     this._detailSeq++;
+    this._statsSeq++;
     this.detail = null;
     this._emit();
   }
@@ -415,7 +510,7 @@ export class CatalogModel {
       work.push(this.setSearch(this.search.text));
     }
     if (this.detail) {
-      work.push(this.select(this.detail.ref));
+      work.push(this._select(this.detail.ref, true));
     }
     await Promise.all(work);
     this.lastRefresh = new Date();
@@ -512,6 +607,7 @@ export class CatalogModel {
   private _refreshing: Promise<void> | null = null;
   private _searchSeq = 0;
   private _detailSeq = 0;
+  private _statsSeq = 0;
 }
 
 /** `fn` over `items`, at most `limit` at a time, every outcome kept in order. */

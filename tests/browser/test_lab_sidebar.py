@@ -1,6 +1,6 @@
 """The Raise sidebar in a real JupyterLab on the demo store: it lists what the seed made, search
-narrows the tree, a click shows a feature's detail and lineage, and the insert button puts the
-feature's snippet into the active notebook cell, where it runs."""
+narrows the tree, a click shows a feature's detail, lineage and statistics, and the insert button
+puts the feature's snippet into the active notebook cell, where it runs."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from raise_ import Aggregation
+
 from .lab_driver import DEMO_PROJECT, Lab, LabPage
 
 pytestmark = pytest.mark.slow
 
 USER_SIGNALS = f"{DEMO_PROJECT}/user-signals"
 PARTNER_PROJECT = "partner/catalog/products"
+#: What the sidebar computes for a number feature (labextension/src/statistics.ts), in its order.
+NUMBER_METRICS = ["count", "null_rate", "min", "max", "avg", "stddev", "distinct_count"]
 
 
 def test_sidebar_lists_the_demo_groups_and_features(lab_page: LabPage, lab: Lab) -> None:
@@ -120,6 +124,12 @@ def test_clicking_a_feature_shows_its_detail_and_lineage(lab_page: LabPage, lab:
     ctr = fs.feature("user-signals/ctr")
     lineage = ctr.get_lineage()
     rows_written = sum(c.rows for c in fs.feature_group("user-signals").commits())
+    # ctr is derived (click_count / impression_count): the analysis computes it as a read does.
+    # Computed first through the same server, so the sidebar's `within:1h` request finds it cached.
+    stats = fs.feature_group("user-signals").analyze(Aggregation(feature=f"ctr@{ctr.version}", metrics=NUMBER_METRICS))
+    expected = stats.metrics
+    assert expected is not None
+    assert expected["count"] > 0 and 0 < expected["null_rate"] < 1  # the demo has some impression-free rows
 
     sidebar = lab_page.open_sidebar()
     lab_page.expand(USER_SIGNALS)
@@ -140,7 +150,27 @@ def test_clicking_a_feature_shows_its_detail_and_lineage(lab_page: LabPage, lab:
     assert lab_page.paths(up) == [n.qualified_name for n in lineage.upstream]
     assert lab_page.paths(down) == [n.qualified_name for n in lineage.downstream]
     assert [n.name for n in lineage.downstream] == ["engagement_score"]
+    section = detail.get_by_test_id("raise-stats")
+    expect(section).to_have_attribute("data-state", "ready")
+    expect(section).to_have_attribute("data-feature", f"ctr@{ctr.version}")
+    shown = section.get_by_test_id("raise-stat")
+    expect(shown).to_have_count(len(NUMBER_METRICS))
+    values = shown.evaluate_all("(els) => els.map(e => [e.dataset.metric, e.dataset.value])")
+    assert [m for m, _ in values] == NUMBER_METRICS
+    for metric, value in values:  # the exact values the SDK computed
+        assert value != "", metric
+        assert float(value) == expected[metric], metric
+    # as written: counts with separators, the null rate a percentage to two decimals
+    expect(section.locator('[data-metric="count"] dd')).to_have_text(f"{expected['count']:,}")
+    expect(section.locator('[data-metric="distinct_count"] dd')).to_have_text(f"{expected['distinct_count']:,}")
+    percent = float(f"{expected['null_rate'] * 100:.2f}")
+    expect(section.locator('[data-metric="null_rate"] dd')).to_have_text(f"{percent:g}%")
+    expect(section.get_by_test_id("raise-stats-meta")).to_contain_text("computed")
+    expect(section.get_by_test_id("raise-stats-cached")).to_be_visible()  # the SDK's result, from the cache
+    expect(section.get_by_test_id("raise-stats-error")).to_have_count(0)
     lab_page.shot("detail-ctr")
+    section.scroll_into_view_if_needed()
+    lab_page.shot("detail-ctr-statistics")
 
     # one level further down: engagement_score reads ctr, which reads two more features
     score = fs.feature("user-signals/engagement_score").get_lineage()

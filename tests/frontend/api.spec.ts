@@ -2,18 +2,21 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   expandPath,
+  fromWire,
   queryString,
   queryText,
   RaiseApiError,
   RaiseClient,
   ROUTES
 } from '../../labextension/src/api';
+import { dtypeClass, statisticsSpec } from '../../labextension/src/statistics';
 import pathCases from './path_cases.json';
 
 interface ISent {
   url: string;
   method: string;
   headers: Headers;
+  body: string;
 }
 
 /** A client whose fetch records each request and answers with `reply` (status, body). */
@@ -24,7 +27,7 @@ function clientAnswering(
   const sent: ISent[] = [];
   const fetch = jest.fn(async (input: RequestInfo, init?: RequestInit) => {
     const request = input instanceof Request ? input : new Request(input, init);
-    sent.push({ url: request.url, method: request.method, headers: request.headers });
+    sent.push({ url: request.url, method: request.method, headers: request.headers, body: await request.text() });
     const { status, body, text } = reply(request.url);
     return new Response(text ?? (body === undefined ? '' : JSON.stringify(body)), {
       status,
@@ -155,8 +158,122 @@ describe('RaiseClient', () => {
     expect(error.status).toBe(0);
   });
 
-  it('builds every route of its table with GET only (the sidebar never writes)', () => {
-    expect(Object.values(ROUTES).map(r => r.verb)).toEqual(Object.values(ROUTES).map(() => 'GET'));
+  it('reads only: every route of its table is a GET but analyze, whose spec goes as a JSON body', () => {
+    const verbs = Object.fromEntries(Object.entries(ROUTES).map(([key, r]) => [key, r.verb]));
+    expect(Object.entries(verbs).filter(([, verb]) => verb !== 'GET')).toEqual([['analyze', 'POST']]);
+  });
+});
+
+describe('RaiseClient.analyze', () => {
+  const GROUP = 'acme/mlplatform/recommendation/user-signals';
+  const record = {
+    id: 'r1',
+    type: 'aggregation',
+    scope: GROUP,
+    spec: {},
+    spec_hash: 'h',
+    data: { feature: 'x@v1', window_start: null, window_end: null, metrics: { count: 3 } },
+    data_version: `${GROUP}@1`,
+    computed_at: '2026-11-23T02:53:35.123777+00:00',
+    computed_by: 'ada',
+    duration_ms: 4.2,
+    from_cache: true,
+    stale: false
+  };
+
+  it.each([
+    ['int64', 'number', ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count']],
+    ['int32', 'number', ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count']],
+    ['float32', 'number', ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count']],
+    ['float64', 'number', ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count']],
+    ['bool', 'category', ['count', 'null_rate', 'distinct_count']],
+    ['string', 'category', ['count', 'null_rate', 'distinct_count']],
+    ['string[2]', 'category', ['count', 'null_rate', 'distinct_count']],
+    ['timestamp', 'time', ['count', 'null_rate', 'min', 'max', 'distinct_count']],
+    ['float32[64]', 'other', ['count', 'null_rate']],
+    ['int64[]', 'other', ['count', 'null_rate']],
+    ['string[:10]', 'other', ['count', 'null_rate']],
+    ['struct<lat:float64,lon:float64>', 'other', ['count', 'null_rate']],
+    ['blob_ref<image/png|image/jpeg>', 'other', ['count', 'null_rate']],
+    ['bytes', 'other', ['count', 'null_rate']]
+  ])('posts the statistics of a %s feature (%s) to {base_url}raise/v1/analytics/analyze', async (dtype, kind, metrics) => {
+    expect(dtypeClass(dtype)).toBe(kind);
+    const { client, sent } = clientAnswering(() => ({ status: 200, body: record }));
+    const spec = statisticsSpec({ name: 'x', version: 'v2', dtype });
+    const answer = await client.analyze(GROUP, spec);
+    expect(answer.data.metrics).toEqual({ count: 3 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0].url).toBe('http://localhost:8888/user/ada/raise/v1/analytics/analyze');
+    expect(sent[0].method).toBe('POST');
+    expect(sent[0].headers.get('Content-Type')).toBe('application/json');
+    expect(sent[0].headers.get('Authorization')).toBe('token secret-token');
+    expect(JSON.parse(sent[0].body)).toEqual({
+      path: GROUP,
+      spec: { type: 'aggregation', feature: 'x@v2', metrics },
+      freshness: 'within:1h'
+    });
+  });
+
+  it('asks for another freshness when told', async () => {
+    const { client, sent } = clientAnswering(() => ({ status: 200, body: record }));
+    await client.analyze(GROUP, statisticsSpec({ name: 'x', version: 'v1', dtype: 'int64' }), 'real_time');
+    expect(JSON.parse(sent[0].body).freshness).toBe('real_time');
+  });
+
+  it('undoes the codec\'s tags: a timestamp\'s min and max come back as Dates', async () => {
+    const tagged = {
+      ...record,
+      data: {
+        feature: 'ts@v1',
+        window_start: null,
+        metrics: {
+          count: 2,
+          min: { $datetime: '2026-01-01T00:00:00+00:00' },
+          max: { $datetime: '2026-01-02T00:00:00+00:00' },
+          sum: { $decimal: '12.5' }
+        }
+      }
+    };
+    const { client } = clientAnswering(() => ({ status: 200, body: tagged }));
+    const answer = await client.analyze(GROUP, statisticsSpec({ name: 'ts', version: 'v1', dtype: 'timestamp' }));
+    const metrics = answer.data.metrics!;
+    expect(metrics.min).toBeInstanceOf(Date);
+    expect((metrics.max as Date).toISOString()).toBe('2026-01-02T00:00:00.000Z');
+    expect(metrics.sum).toBe(12.5);
+    expect(answer.computed_at).toBe('2026-11-23T02:53:35.123777+00:00'); // a datetime field: plain text
+  });
+
+  it('passes the server\'s refusal on with its code', async () => {
+    const { client } = clientAnswering(() => ({
+      status: 403,
+      body: { error: { code: 'PERMISSION_DENIED', message: "alice may not read 'x'.", details: {} } }
+    }));
+    const error = await client.analyze(GROUP, statisticsSpec({ name: 'x', version: 'v1', dtype: 'int64' })).catch(e => e);
+    expect(error).toBeInstanceOf(RaiseApiError);
+    expect(error.code).toBe('PERMISSION_DENIED');
+    expect(error.status).toBe(403);
+  });
+});
+
+describe('fromWire', () => {
+  it('unwraps each tag and leaves plain values alone', () => {
+    expect(
+      fromWire({
+        a: { $tuple: [1, { $timedelta: 3600 }] },
+        b: { $dict: { $weird: { $uuid: 'u-1' } } },
+        c: [{ $date: '2026-01-01' }, { $bytes: 'YQ==' }],
+        d: { $record: { type: 'raise_.x.Y', value: { n: { $decimal: '1.5' } } } },
+        e: { x: 1, $y: 2 },
+        f: null
+      })
+    ).toEqual({
+      a: [1, 3600],
+      b: { $weird: 'u-1' },
+      c: ['2026-01-01', 'YQ=='],
+      d: { n: 1.5 },
+      e: { x: 1, $y: 2 },
+      f: null
+    });
   });
 });
 

@@ -2,6 +2,8 @@
  * A small catalog and a stand-in for RaiseClient that serves it from memory, recording each call.
  */
 import {
+  IAggregationSpec,
+  IAnalysisRecord,
   ICommit,
   IDomain,
   IFeature,
@@ -101,6 +103,22 @@ export class FakeClient {
     { commit_id: 1, kind: 'append', rows: 28000, actor: 'ada', committed_at: '2026-11-01T09:00:00+00:00' },
     { commit_id: 2, kind: 'upsert', rows: 2000, actor: 'bob', committed_at: '2026-11-02T10:15:00+00:00' }
   ];
+
+  /** What analyze answers: metric values per `group/name@version` (every metric null, count 0, for others). */
+  statValues: Record<string, Record<string, unknown>> = {
+    [`${GROUP}/click_count@v1`]: {
+      count: 28000,
+      null_rate: 0.0005357142857142857,
+      min: 0,
+      max: 48,
+      avg: 3.4244285714285714,
+      stddev: 4.1923555716769645,
+      distinct_count: 45
+    },
+    [`${GROUP}/country@v1`]: { count: 27995, null_rate: 0.00017857142857142857, distinct_count: 5 }
+  };
+  fromCache = false;
+  computedAt = new Date(Date.now() - 5 * 60_000).toISOString();
 
   asClient(): RaiseClient {
     return this as unknown as RaiseClient;
@@ -220,6 +238,30 @@ export class FakeClient {
 
   commits(groupPath: string): Promise<ICommit[]> {
     return this._answer('commits', [groupPath], () => this.commitLog);
+  }
+
+  analyze(path: string, spec: IAggregationSpec, freshness?: string): Promise<IAnalysisRecord> {
+    return this._answer('analyze', [path, spec, freshness], () => {
+      const values = this.statValues[`${path}/${spec.feature}`] ?? {};
+      const metrics = Object.fromEntries(
+        spec.metrics.map(m => [m, m in values ? values[m] : m === 'count' || m === 'distinct_count' ? 0 : null])
+      );
+      const commit = this.commitLog.reduce((n, c) => Math.max(n, c.commit_id), 0);
+      return {
+        id: `result-${spec.feature}`,
+        type: 'aggregation',
+        scope: path,
+        spec: { ...spec },
+        spec_hash: 'hash',
+        data: { feature: spec.feature, window_start: null, window_end: null, metrics },
+        data_version: `${path}@${commit}`,
+        computed_at: this.computedAt,
+        computed_by: 'ada',
+        duration_ms: 12.5,
+        from_cache: this.fromCache,
+        stale: false
+      };
+    });
   }
 
   searchFeatures(projectPath: string, options: ISearchOptions): Promise<IFeature[]> {

@@ -13,6 +13,13 @@ const PROJECT = 'acme/mlplatform/recommendation';
 
 const flush = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 0));
 
+async function waitForModel(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) {
+    await flush();
+  }
+  expect(condition()).toBe(true);
+}
+
 async function started(fake = new FakeClient()): Promise<{ fake: FakeClient; model: CatalogModel }> {
   const model = new CatalogModel(fake.asClient(), '0.1.0');
   await model.start();
@@ -246,7 +253,7 @@ describe('CatalogModel', () => {
     expect(model.detail!.feature!.name).toBe('click_count');
   });
 
-  it('refreshes the selected feature and the search', async () => {
+  it('refreshes the selected feature and the search, keeping its statistics', async () => {
     const { fake, model } = await started();
     await model.select({ groupPath: GROUP, name: 'country', version: null });
     await model.setSearch('country');
@@ -254,6 +261,98 @@ describe('CatalogModel', () => {
     await model.refresh();
     expect(fake.callsOf('getFeature')).toEqual([[GROUP, 'country', null]]);
     expect(fake.callsOf('searchFeatures')).toHaveLength(1);
+    expect(fake.callsOf('analyze')).toEqual([]); // an analysis (and an audit entry) per selection, not per poll
+    expect(model.detail!.statistics.result!.feature).toBe('country@v1');
+  });
+
+  it('computes a feature\'s statistics with the metrics of its dtype, as name@version', async () => {
+    const { fake, model } = await started();
+    await model.select({ groupPath: GROUP, name: 'click_count', version: null });
+    await model.select({ groupPath: GROUP, name: 'country', version: null });
+    await model.select({ groupPath: GROUP, name: 'session_minutes', version: 'v1' });
+    expect(fake.callsOf('analyze')).toEqual([
+      [GROUP, { type: 'aggregation', feature: 'click_count@v1', metrics: ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count'] }, 'within:1h'],
+      [GROUP, { type: 'aggregation', feature: 'country@v1', metrics: ['count', 'null_rate', 'distinct_count'] }, 'within:1h'],
+      [GROUP, { type: 'aggregation', feature: 'session_minutes@v1', metrics: ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count'] }, 'within:1h']
+    ]);
+    const stats = model.detail!.statistics;
+    expect(stats.loading).toBe(false);
+    expect(stats.featureId).toBe(model.detail!.feature!.id);
+    expect(stats.result!.values.map(v => [v.metric, v.value])).toEqual([
+      ['count', 0], ['null_rate', null], ['min', null], ['max', null], ['avg', null], ['stddev', null], ['distinct_count', 0]
+    ]);
+  });
+
+  it('shows the rest of the detail before the statistics arrive', async () => {
+    const { fake, model } = await started();
+    let answer!: () => void;
+    const slow = new Promise<void>(resolve => (answer = resolve));
+    const analyze = fake.analyze.bind(fake);
+    fake.analyze = async (...args) => {
+      await slow;
+      return analyze(...args);
+    };
+    const selected = model.select({ groupPath: GROUP, name: 'click_count', version: null });
+    await waitForModel(() => model.detail!.loading === false);
+    expect(model.detail!.feature!.name).toBe('click_count');
+    expect(model.detail!.statistics.loading).toBe(true);
+    answer();
+    await selected;
+    expect(model.detail!.statistics.loading).toBe(false);
+    expect(model.detail!.statistics.result!.values[0]).toEqual({ metric: 'count', value: 28000 });
+  });
+
+  it('drops the statistics of a feature that is no longer selected', async () => {
+    const { fake, model } = await started();
+    let answer!: () => void;
+    const slow = new Promise<void>(resolve => (answer = resolve));
+    const analyze = fake.analyze.bind(fake);
+    fake.analyze = async (path, spec, freshness) => {
+      if (spec.feature === 'click_count@v1') {
+        await slow;
+      }
+      return analyze(path, spec, freshness);
+    };
+    const first = model.select({ groupPath: GROUP, name: 'click_count', version: null });
+    await waitForModel(() => model.detail!.loading === false); // its analysis is still running
+    await model.select({ groupPath: GROUP, name: 'country', version: null });
+    answer();
+    await first;
+    expect(model.detail!.ref.name).toBe('country');
+    expect(model.detail!.statistics.result!.feature).toBe('country@v1');
+  });
+
+  it.each([
+    [new RaiseApiError("alice may not read 'click_count'.", 403, 'PERMISSION_DENIED'), "You may not read this feature's data."],
+    [new RaiseApiError('sum needs a numeric feature.', 400, 'INVALID_ANALYSIS'), 'No statistics: sum needs a numeric feature.']
+  ])('says why there are no statistics: %p', async (failure, text) => {
+    const fake = new FakeClient();
+    fake.failures.analyze = failure;
+    const { model } = await started(fake);
+    await model.select({ groupPath: GROUP, name: 'click_count', version: null });
+    expect(model.detail!.feature!.name).toBe('click_count'); // the rest of the detail is there
+    expect(model.detail!.errors).toEqual({});
+    expect(model.detail!.statistics).toMatchObject({ loading: false, result: null, error: { code: failure.code, message: text } });
+  });
+
+  it('analyzes nothing when the feature cannot be read', async () => {
+    const fake = new FakeClient();
+    const { model } = await started(fake);
+    await model.select({ groupPath: GROUP, name: 'nope', version: null });
+    expect(fake.callsOf('analyze')).toEqual([]);
+    expect(model.detail!.statistics).toEqual({ loading: false, featureId: null, result: null, error: null });
+  });
+
+  it('recomputes the statistics on the current data on request', async () => {
+    const fake = new FakeClient();
+    fake.fromCache = true;
+    const { model } = await started(fake);
+    await model.select({ groupPath: GROUP, name: 'click_count', version: null });
+    expect(model.detail!.statistics.result!.fromCache).toBe(true);
+    fake.fromCache = false;
+    await model.recomputeStatistics();
+    expect(fake.callsOf('analyze').map(c => c[2])).toEqual(['within:1h', 'real_time']);
+    expect(model.detail!.statistics.result!.fromCache).toBe(false);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import * as React from 'react';
 
 import { IInsertResult } from '../../labextension/src/components/FeatureDetail';
 import { RaiseSidebar, VersionBanner } from '../../labextension/src/components/Sidebar';
+import { RaiseApiError } from '../../labextension/src/api';
 import { CatalogModel } from '../../labextension/src/model';
 import { ctrLineage, FakeClient, GROUP } from './fixtures';
 
@@ -136,6 +137,131 @@ describe('RaiseSidebar', () => {
     expect(screen.getByTestId('raise-detail-commits').textContent).toBe(
       '30,000 rows written to the group in 2 commits; the last (upsert, 2,000 rows by bob) at 2026-11-02 10:15 UTC.'
     );
+  });
+
+  it('shows summary statistics of a feature\'s data, written compactly', async () => {
+    const { fake } = await renderSidebar();
+    await openUserSignals();
+    fireEvent.click(featureRows()[0]); // click_count, int64
+    const stats = await screen.findByTestId('raise-stats');
+    await waitFor(() => expect(stats.dataset.state).toBe('ready'));
+    const shown = Object.fromEntries(
+      within(stats).getAllByTestId('raise-stat').map(el => [el.dataset.metric, el.querySelector('dd')!.textContent])
+    );
+    expect(shown).toEqual({
+      count: '28,000',
+      null_rate: '0.05%',
+      min: '0',
+      max: '48',
+      avg: '3.424',
+      stddev: '4.192',
+      distinct_count: '45'
+    });
+    const labels = within(stats).getAllByRole('term').map(el => el.textContent);
+    expect(labels).toEqual(['Count', 'Null rate', 'Min', 'Max', 'Mean', 'Std dev', 'Distinct']);
+    const avg = within(stats).getAllByTestId('raise-stat').find(el => el.dataset.metric === 'avg')!;
+    expect(avg.dataset.value).toBe('3.4244285714285714'); // the exact value, also as its tooltip
+    expect(avg.querySelector('dd')!.getAttribute('title')).toBe('3.4244285714285714');
+    expect(screen.getByTestId('raise-stats-meta').textContent).toBe('computed 5 min ago');
+    expect(screen.queryByTestId('raise-stats-cached')).toBeNull();
+    expect(fake.callsOf('analyze')).toHaveLength(1);
+    // the commits still show, under Data
+    expect(screen.getByTestId('raise-detail-commits').textContent).toMatch(/^30,000 rows written/);
+  });
+
+  it('shows the metrics of a string feature, and marks a cached result', async () => {
+    const fake = new FakeClient();
+    fake.fromCache = true;
+    const { model } = await renderSidebar(fake);
+    await openUserSignals();
+    fireEvent.click(featureRows()[1]); // country, string[2]
+    const stats = await screen.findByTestId('raise-stats');
+    await waitFor(() => expect(stats.dataset.state).toBe('ready'));
+    expect(within(stats).getAllByTestId('raise-stat').map(el => [el.dataset.metric, el.querySelector('dd')!.textContent])).toEqual([
+      ['count', '27,995'],
+      ['null_rate', '0.02%'],
+      ['distinct_count', '5']
+    ]);
+    expect(screen.getByTestId('raise-stats-meta').textContent).toBe('computed 5 min ago (cached) Recompute');
+    expect(screen.getByTestId('raise-stats-cached')).toBeTruthy();
+
+    fake.fromCache = false;
+    fake.computedAt = new Date().toISOString();
+    fireEvent.click(screen.getByTestId('raise-stats-recompute'));
+    await waitFor(() => expect(screen.getByTestId('raise-stats-meta').textContent).toBe('computed just now'));
+    expect(fake.callsOf('analyze').map(c => c[2])).toEqual(['within:1h', 'real_time']);
+    expect(model.detail!.statistics.result!.fromCache).toBe(false);
+  });
+
+  it('says when the group was written after the statistics were computed', async () => {
+    const fake = new FakeClient();
+    fake.fromCache = true;
+    const { model } = await renderSidebar(fake);
+    await openUserSignals();
+    fireEvent.click(featureRows()[0]);
+    await waitFor(() => expect(screen.getByTestId('raise-stats').dataset.state).toBe('ready'));
+    expect(screen.queryByTestId('raise-stats-outdated')).toBeNull();
+    fake.commitLog = [
+      ...fake.commitLog,
+      { commit_id: 3, kind: 'append', rows: 10, actor: 'ada', committed_at: '2026-11-03T10:00:00+00:00' }
+    ];
+    await act(() => model.refresh());
+    expect(screen.getByTestId('raise-stats-outdated').textContent).toBe(' · newer data since');
+    expect(fake.callsOf('analyze')).toHaveLength(1); // the poll does not analyze again
+  });
+
+  it('tells the user who may not read the data why there are no statistics', async () => {
+    const fake = new FakeClient();
+    fake.failures.analyze = new RaiseApiError("alice@acme may not read feature 'click_count'.", 403, 'PERMISSION_DENIED');
+    await renderSidebar(fake);
+    await openUserSignals();
+    fireEvent.click(featureRows()[0]);
+    const error = await screen.findByTestId('raise-stats-error');
+    expect(error.textContent).toBe("You may not read this feature's data.");
+    expect(error.dataset.code).toBe('PERMISSION_DENIED');
+    expect(screen.queryAllByTestId('raise-stat')).toHaveLength(0);
+    expect(screen.getByTestId('raise-detail-title').textContent).toBe('click_count@v1'); // the rest is there
+  });
+
+  it('shows a group without data as count 0', async () => {
+    await renderSidebar();
+    await openUserSignals();
+    fireEvent.click(featureRows()[3]); // impression_count: no statistics in the fake, as a group never written
+    const stats = await screen.findByTestId('raise-stats');
+    await waitFor(() => expect(stats.dataset.state).toBe('ready'));
+    const shown = within(stats).getAllByTestId('raise-stat').map(el => [el.dataset.metric, el.querySelector('dd')!.textContent]);
+    expect(shown).toEqual([
+      ['count', '0'],
+      ['null_rate', '—'],
+      ['min', '—'],
+      ['max', '—'],
+      ['avg', '—'],
+      ['stddev', '—'],
+      ['distinct_count', '0']
+    ]);
+    expect(screen.getByTestId('raise-stats-empty').textContent).toBe('No rows in this group yet.');
+  });
+
+  it('shows the detail while the statistics are still being computed', async () => {
+    const fake = new FakeClient();
+    let answer!: () => void;
+    const slow = new Promise<void>(resolve => (answer = resolve));
+    const analyze = fake.analyze.bind(fake);
+    fake.analyze = async (...args) => {
+      await slow;
+      return analyze(...args);
+    };
+    await renderSidebar(fake);
+    await openUserSignals();
+    fireEvent.click(featureRows()[0]);
+    const detail = await screen.findByTestId('raise-detail');
+    await waitFor(() => expect(detail.getAttribute('aria-busy')).toBe('false'));
+    expect(screen.getByTestId('raise-snippet').textContent).toBe(`fs.feature("${GROUP}/click_count")`);
+    expect(screen.getByTestId('raise-stats').dataset.state).toBe('loading');
+    expect(screen.getByTestId('raise-stats-loading').textContent).toBe('Computing statistics…');
+    await act(async () => answer());
+    await waitFor(() => expect(screen.getByTestId('raise-stats').dataset.state).toBe('ready'));
+    expect(screen.queryByTestId('raise-stats-loading')).toBeNull();
   });
 
   it('marks a deprecated feature with its message', async () => {

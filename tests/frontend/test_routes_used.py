@@ -72,6 +72,7 @@ def test_the_table_lists_what_the_sidebar_browses() -> None:
         "get_feature",
         "list_versions",
         "get_lineage",
+        "analyze",
     }
 
 

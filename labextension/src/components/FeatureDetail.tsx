@@ -1,6 +1,6 @@
 /**
- * One feature version: what it is, its versions, its lineage, its group's writes, and the
- * button that puts `fs.feature("...")` into the notebook.
+ * One feature version: what it is, its versions, its lineage, summary statistics of its data,
+ * its group's writes, and the button that puts `fs.feature("...")` into the notebook.
  */
 import * as React from 'react';
 
@@ -8,6 +8,7 @@ import { ICommit, IFeature, ILineageNode } from '../api';
 import { CatalogModel, IDetail, summarizeLineage } from '../model';
 import { featureSnippet } from '../snippet';
 import { formatTime, StatusBadge } from './common';
+import { Statistics } from './Statistics';
 
 /** What inserting a snippet did: shown under the button. */
 export interface IInsertResult {
@@ -256,6 +257,9 @@ export function FeatureDetail(props: {
       </Section>
       <Section title="Lineage" testid="raise-detail-lineage">
         <Lineage model={model} detail={detail} />
+      </Section>
+      <Section title="Statistics" testid="raise-detail-stats">
+        <Statistics model={model} detail={detail} />
       </Section>
       <Section title="Data" testid="raise-detail-data">
         <Data commits={detail.commits} error={detail.errors.commits} />
