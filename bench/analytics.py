@@ -136,7 +136,7 @@ def hand_grouped(cur: duckdb.DuckDBPyConnection, table: str, c: dict[str, str]) 
     r, tier, t = quote(c["revenue"]), quote(c["tier"]), quote("event_time")
     return cur.sql(
         f"WITH b AS (SELECT max({t}) AS e FROM {quote(table)}) SELECT {tier}, count({r}), sum({r}), avg({r}) "
-        f"FROM {quote(table)}, b WHERE {t} >= e - INTERVAL 7 DAY AND {t} <= e GROUP BY 1 ORDER BY 1"
+        f"FROM {quote(table)}, b WHERE {t} > e - INTERVAL 7 DAY AND {t} <= e GROUP BY 1 ORDER BY 1"
     ).fetchall()
 
 

@@ -6,18 +6,19 @@ rows (in the window, group or period) whose value is null; ``stddev`` and ``vari
 sample statistics (n - 1); ``percentile_XX`` interpolates linearly between the two nearest
 values (``numpy.percentile``'s default). A metric over no values is None.
 
-Rolling (``rolling=True``): the last ``periods`` periods of length ``window`` ending at ``end``
-(period ``k`` covers ``(end - (k+1)·window, end - k·window]``), each with its own metrics and
+Rolling (``rolling=True``): the last ``periods`` calendar periods of length ``window`` up to
+``end``: ``[start, start + window)`` with starts aligned on Monday 2000-01-03 00:00 UTC (days at
+midnight, hours on the hour, weeks on Mondays, as DuckDB's ``time_bucket``), the last one holding
+``end``; each row is labelled by its period's start (``date``) and carries its own metrics and
 ``rolling_<metric>`` over the ``periods`` periods ending with it. Counts, sums, means, extremes,
-null rates and variances roll from per-period partials (count, mean and sum of squared deviations,
-merged as Chan et al.'s parallel variance, so values far from zero keep their spread); distinct
-counts and percentiles are recomputed from the rows of each rolling span.
+null rates and variances (Chan's merge of count, mean and M2) roll from per-period partials;
+distinct counts and percentiles are recomputed from the rows of each span.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from raise_.analytics.frame import Frame, plain, plain_rows
@@ -137,6 +138,17 @@ def _newest(frame: Frame) -> Any:
 _PARTIAL = ("n", "c", "cf", "s", "mean", "m2", "mn", "mx")
 
 
+# Periods are aligned on this Monday at midnight UTC, as DuckDB's time_bucket aligns them: days
+# start at midnight, hours on the hour, weeks on Mondays.
+_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
+_ORIGIN_US = 946_857_600_000_000
+
+
+def _epoch_us(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     periods = int(spec.periods or 30)
     width = parse_duration(spec.window, "window")
@@ -156,10 +168,16 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     span = 2 * periods - 1  # the rolling value of the oldest period shown reaches this far back
     tagged = (
         f"SELECT {''.join(quote(g) + ', ' for g in groups)}{v} AS v, {_finite(frame, spec.feature, v)} AS fv, "
-        f"(epoch_us($_r_end) - epoch_us({t})) // $_r_width AS k FROM rows "
-        f"WHERE {t} <= $_r_end AND {t} > $_r_end - to_microseconds($_r_width * $_r_span)"
+        f"$_r_last - (epoch_us({t}) - $_r_first_us) // $_r_width AS k FROM rows "
+        f"WHERE {t} <= $_r_end AND {t} >= $_r_first"
     )
-    params = {"_r_end": end, "_r_width": width * 1_000_000, "_r_span": span}
+    # Calendar periods: [start, start + window) with starts at ORIGIN + i·window, the last one the
+    # period holding ``end``; period k is the k-th before it. Integer microseconds throughout.
+    width_us = width * 1_000_000
+    last_bucket = (_epoch_us(end) - _ORIGIN_US) // width_us
+    first_us = _ORIGIN_US + (last_bucket - span + 1) * width_us
+    first = _ORIGIN + timedelta(microseconds=first_us - _ORIGIN_US)
+    params = {"_r_end": end, "_r_width": width_us, "_r_first": first, "_r_first_us": first_us, "_r_last": span - 1}
     g_cols = [quote(g) for g in groups]
     by = ", ".join([*g_cols, "k"])
     numeric = frame.is_numeric(spec.feature)
@@ -187,8 +205,8 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
         ks = per_group[key]
         for k in range(periods - 1, -1, -1):  # oldest first
             row: dict[str, Any] = dict(zip(groups, key, strict=True))
-            row["date"] = end - timedelta(seconds=width * (k + 1))
-            row["period_end"] = end - timedelta(seconds=width * k)
+            row["date"] = first + timedelta(seconds=width * (span - 1 - k))
+            row["period_end"] = row["date"] + timedelta(seconds=width)
             own = _combine([ks[k]] if k in ks else [])
             rolled = _combine([ks[j] for j in range(k, k + periods) if j in ks])
             for m in spec.metrics:

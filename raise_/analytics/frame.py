@@ -3,7 +3,7 @@
 An analysis sees every visible row of its group (each entity at each event time, not only the
 latest row per entity: aggregations over time need the history), with the features it names
 by name, derived features computed point in time as for ``read``. A ``window`` keeps the rows
-whose event time lies in ``[end - window, end]``; ``end`` is the newest event time in the data
+whose event time lies in ``(end - window, end]``; ``end`` is the newest event time in the data
 unless the spec says ``"now"`` or gives a time, so a result depends on the data alone and a
 cached result stays exact until the next write.
 """
@@ -79,7 +79,7 @@ class Frame:
             conditions.append(f"{t} <= $_a_end")
         if self.window_start is not None:
             params["_a_start"] = self.window_start
-            conditions.append(f"{t} >= $_a_start")
+            conditions.append(f"{t} > $_a_start")  # (end - window, end]: "7d" of daily rows is 7 days
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return f"SELECT * FROM ({self.sql}) r{where}", params
 

@@ -213,7 +213,7 @@ def span(text: str) -> pd.Timedelta:
 
 def in_window(frame: pd.DataFrame, window: pd.Timedelta, end: pd.Timestamp) -> pd.DataFrame:
     t = frame["event_time"]
-    return frame[(t >= end - window) & (t <= end)]
+    return frame[(t > end - window) & (t <= end)]  # (end - window, end]
 
 
 def group_key(value: Any) -> Any:
@@ -221,6 +221,10 @@ def group_key(value: Any) -> Any:
     if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+#: Calendar periods are aligned on this Monday, midnight UTC (as DuckDB's time_bucket).
+ORIGIN = pd.Timestamp("2000-01-03", tz="UTC")
 
 
 def rolling_reference(
@@ -232,14 +236,17 @@ def rolling_reference(
     end: pd.Timestamp,
 ) -> list[dict[str, Any]]:
     """Per period (oldest first): its start, and each metric over the period and over the
-    ``periods`` periods ending with it. Period k covers (end - (k+1)·width, end - k·width]."""
-    age = end - frame["event_time"]
-    k = (age // width).where(age >= pd.Timedelta(0))
+    ``periods`` periods ending with it. Periods are ``[ORIGIN + i·width, ORIGIN + (i+1)·width)``,
+    the last one holding ``end``; rows after ``end`` are left out."""
+    last = (end - ORIGIN) // width
+    bucket = ((frame["event_time"] - ORIGIN) // width).where(frame["event_time"] <= end)
+    k = last - bucket
     out = []
     for period in range(periods - 1, -1, -1):
         own = frame.loc[k == period, feature]
         rolled = frame.loc[(k >= period) & (k < period + periods), feature]
-        row: dict[str, Any] = {"date": end - (period + 1) * width, "period_end": end - period * width}
+        start = ORIGIN + (last - period) * width
+        row: dict[str, Any] = {"date": start, "period_end": start + width}
         row.update(metrics(own, names))
         row.update({f"rolling_{m}": v for m, v in metrics(rolled, names).items()})
         out.append(row)

@@ -129,11 +129,12 @@ def test_window_keeps_rows_from_end_minus_window_to_end(
     assert result.data["window_start"] == resolved - span(window)
 
 
-def test_window_includes_a_row_exactly_at_its_start(signals: FeatureGroup, frame: pd.DataFrame):
-    # A row lies at END - 7d exactly; the window [END - 7d, END] holds it.
+def test_window_leaves_out_a_row_exactly_at_its_start(signals: FeatureGroup, frame: pd.DataFrame):
+    # A row lies at END - 7d exactly; the window (END - 7d, END] leaves it out (7 days, not 8).
     assert (frame["event_time"] == END - 7 * DAY).sum() == 1
     result = signals.analyze(Aggregation(feature="big", metrics=["count"], window="7d"))
-    assert result.metrics["count"] == int((frame["event_time"] >= END - 7 * DAY).sum())
+    expected = int(((frame["event_time"] > END - 7 * DAY) & frame["big"].notna()).sum())
+    assert result.metrics["count"] == expected
 
 
 @pytest.mark.parametrize(
@@ -288,19 +289,21 @@ def test_rolling_matches_pandas_per_period_and_over_periods(
         assert_values({k: got[k] for k in values}, values, rel=1e-7, where=str(want["date"]))
 
 
-def test_rolling_periods_are_closed_at_their_end(signals: FeatureGroup, frame: pd.DataFrame):
-    # Rows lie exactly at END, END - 1d and END - 2d: each belongs to the period that ends there.
+def test_rolling_periods_are_calendar_days_opening_at_midnight(signals: FeatureGroup, frame: pd.DataFrame):
+    # Rows lie exactly at END (midnight), END - 1d and END - 2d: each opens the day it labels.
     result = signals.analyze(Aggregation(feature="big", metrics=["count"], window="1d", rolling=True, periods=3))
-    age = END - frame["event_time"]
+    t = frame["event_time"]
+    starts = [END - k * DAY for k in (2, 1, 0)]
+    assert [r["date"] for r in result.rows] == starts
     assert [r["count"] for r in result.rows] == [
-        int(((age >= k * DAY) & (age < (k + 1) * DAY)).sum()) for k in (2, 1, 0)
+        int(((t >= s) & (t < s + DAY) & (t <= END) & frame["big"].notna()).sum()) for s in starts
     ]
 
 
 def test_rolling_metrics_are_keyed_by_period_start(signals: FeatureGroup):
     result = signals.analyze(Aggregation(feature="revenue", metrics=["count"], window="1d", rolling=True, periods=2))
-    assert list(result.metrics) == [END - 2 * DAY, END - DAY]
-    first = result.metrics[END - 2 * DAY]
+    assert list(result.metrics) == [END - DAY, END]
+    first = result.metrics[END - DAY]
     assert set(first) == {"count", "rolling_count"}
 
 

@@ -118,18 +118,18 @@ def test_aggregation(feature_group: FeatureGroup, capsys: pytest.CaptureFixture[
     }
     assert all(f"'{k}': {v}" in printed for k, v in expected.items())
     assert f"'null_rate': {float(clicks.isna().mean())!r}" in printed
-    # Rolling: 30 daily periods ending at the newest event time (day DAYS+1, the v2 embeddings).
+    # Rolling: 30 calendar days up to the newest event time (day DAYS+1, the v2 embeddings).
     rows = result.rows or []
     assert len(rows) == 30
     end = df["event_time"].max()
-    # SQL sums: None over a period without any value (pandas: min_count=1).
-    daily = df.assign(k=((end - df["event_time"]) // pd.Timedelta(days=1))).groupby("k")["click_count"].sum(min_count=1)
+    # SQL sums: None over a day without any value (pandas: min_count=1).
+    daily = df.groupby(df["event_time"].dt.floor("D"))["click_count"].sum(min_count=1)
+    assert [row["date"] for row in rows] == list(pd.date_range(end=end.floor("D"), periods=30, freq="D"))
     for row in rows:
-        k = int((end - row["period_end"]) / pd.Timedelta(days=1))
-        own = daily.get(k)
+        own = daily.get(row["date"])
         assert row["sum"] == (None if own is None or pd.isna(own) else int(own))
-        window = [int(daily[j]) for j in range(k, k + 30) if j in daily.index and not pd.isna(daily[j])]
-        assert row["rolling_sum"] == (sum(window) if window else None)
+        span = daily[(daily.index > row["date"] - pd.Timedelta(days=30)) & (daily.index <= row["date"])].dropna()
+        assert row["rolling_sum"] == (int(span.sum()) if len(span) else None)
 
 
 def test_windowed_grouped_aggregation_matches_pandas(feature_group: FeatureGroup) -> None:
@@ -140,7 +140,7 @@ def test_windowed_grouped_aggregation_matches_pandas(feature_group: FeatureGroup
     )
     df = rows_of(feature_group)
     end = df["event_time"].max()
-    recent = df[df["event_time"] >= end - pd.Timedelta(days=7)]
+    recent = df[df["event_time"] > end - pd.Timedelta(days=7)]
     expected = recent.groupby("user_tier")["revenue"].agg(["sum", "mean"])
     got = {k: v for k, v in (result.metrics or {}).items() if k is not None}
     assert sorted(got) == sorted(expected.index)

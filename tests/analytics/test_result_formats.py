@@ -147,19 +147,22 @@ def test_grouped_aggregation_formats(group: FeatureGroup) -> None:
 def test_rolling_aggregation_formats(group: FeatureGroup) -> None:
     result = group.analyze(Aggregation(feature="revenue", metrics=["sum"], window="1d", rolling=True, periods=3))
     end = START + timedelta(hours=12 * (N - 1))  # the newest event time
+    today = pd.Timestamp(end).floor("D")  # calendar days: the last period is the one holding `end`
 
-    def day(k: int) -> float:  # revenue with event time in (end - (k+1) days, end - k days]
+    def day(k: int) -> float:  # revenue with event time on the k-th day before end's
+        start = today - timedelta(days=k)
         return sum(
             r
             for i, r in enumerate(REVENUE)
-            if end - timedelta(days=k + 1) < START + timedelta(hours=12 * i) <= end - timedelta(days=k)
+            if start <= START + timedelta(hours=12 * i) < start + timedelta(days=1)
+            and START + timedelta(hours=12 * i) <= end
         )
 
     days = [day(2), day(1), day(0)]
     frame = result.to_dataframe()
     assert list(frame.columns) == ["date", "period_end", "sum", "rolling_sum"]
-    assert frame["date"].tolist() == [pd.Timestamp(end - timedelta(days=k + 1)) for k in (2, 1, 0)]
-    assert frame["period_end"].tolist() == [pd.Timestamp(end - timedelta(days=k)) for k in (2, 1, 0)]
+    assert frame["date"].tolist() == [today - timedelta(days=k) for k in (2, 1, 0)]
+    assert frame["period_end"].tolist() == [today - timedelta(days=k - 1) for k in (2, 1, 0)]
     assert (
         frame["sum"].tolist() == pytest.approx(days) and [r["sum"] for r in result.rows or []] == frame["sum"].tolist()
     )
