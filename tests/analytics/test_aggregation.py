@@ -367,3 +367,37 @@ def test_window_end_is_reported_as_a_datetime(signals: FeatureGroup):
     result = signals.analyze(Aggregation(feature="revenue", metrics=["count"], window="7d"))
     assert isinstance(result.data["window_end"], datetime)
     assert result.data["window_end"] > START
+
+
+@pytest.mark.parametrize("group_by", [None, "country"])
+def test_nan_and_inf_count_as_values_but_no_metric_uses_them(
+    signals: FeatureGroup, frame: pd.DataFrame, group_by: str | None
+):
+    names = ["count", "null_rate", "sum", "avg", "min", "max", "stddev", "percentile_90"]
+    result = signals.analyze(Aggregation(feature="score", metrics=names, group_by=group_by))
+    score = frame["score"]
+    assert np.isnan(score).any() and np.isinf(score).any()  # the data really holds both
+
+    def expected(rows: pd.DataFrame) -> dict[str, Any]:
+        values = rows["score"][~rows["score_null"]]  # NaN and ±inf are values; nulls are in the mask
+        finite = values[np.isfinite(values)]
+        return {
+            "count": len(values),
+            "null_rate": float(rows["score_null"].mean()),
+            "sum": float(finite.sum()),
+            "avg": float(finite.mean()),
+            "min": float(finite.min()),
+            "max": float(finite.max()),
+            "stddev": float(finite.std(ddof=1)),
+            "percentile_90": float(np.percentile(finite, 90)),
+        }
+
+    if group_by is None:
+        assert_values(result.metrics, expected(frame), rel=1e-9, where="score")
+        return
+    assert result.rows
+    for row in result.rows:
+        rows = (
+            frame[frame["country"] == row["country"]] if row["country"] is not None else frame[frame["country"].isna()]
+        )
+        assert_values({k: row[k] for k in names}, expected(rows), rel=1e-9, where=str(row["country"]))
