@@ -309,6 +309,18 @@ class AnalyticsService(StorageService):
         prepared = self._prepare(record.scope, record.spec)  # the caller must still be allowed to read it
         # Stale: newer commits since, or the spec now names other feature versions.
         current = self._data_version(prepared, self._upstream_groups(prepared)[0])
+        # Fetching a stored result reads its data (a lookup's records, a group's metrics): audited.
+        self._audit_data(
+            prepared.layout,
+            "QUERY",
+            list(prepared.columns.values()),
+            {"analysis_result": record.id},
+            kind="analysis_result",
+            analysis=prepared.spec.type,
+            result_id=record.id,
+            from_cache=True,
+            data_version=record.data_version,
+        )
         return replace(record, stale=current != record.data_version or prepared.spec_hash != record.spec_hash)
 
     # -- asynchronous jobs ----------------------------------------------------------------------

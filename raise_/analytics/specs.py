@@ -334,6 +334,8 @@ class StatTest(AnalysisSpec):
     treatment: Any = None
     confidence: float = 0.95
     alternative: str = "two-sided"
+    window: str | None = None
+    end: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -367,6 +369,8 @@ class StatTest(AnalysisSpec):
             raise _bad(f"confidence must be between 0 and 1 (e.g. 0.95), got {self.confidence!r}.")
         set_(self, "confidence", float(self.confidence))
         set_(self, "alternative", _choice(self.alternative, ALTERNATIVES, "alternative"))
+        set_(self, "window", _window(self.window))
+        set_(self, "end", _end(self.end))
 
     def features_used(self) -> list[str]:
         return [self.feature, self.segment_by]

@@ -32,6 +32,7 @@ _MAX_CATEGORIES = 1_000
 
 
 def run_stat_test(frame: Frame, spec: StatTest) -> dict[str, Any]:
+    frame = Frame.windowed(frame, spec.window, spec.end)
     seg_type = frame.dtype(spec.segment_by)
     if seg_type is not None and not (seg_type.is_numeric or seg_type.kind in ("string", "bool")):
         raise InvalidAnalysisError(
@@ -46,6 +47,8 @@ def run_stat_test(frame: Frame, spec: StatTest) -> dict[str, Any]:
         "alternative": spec.alternative,
         "confidence": spec.confidence,
     }
+    if spec.window:
+        payload.update(window_start=frame.window_start, window_end=frame.resolved_end)
     if spec.test == "chi_squared":
         payload.update(_chi_squared(frame, spec))
     else:

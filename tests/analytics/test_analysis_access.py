@@ -178,15 +178,17 @@ def test_every_analysis_is_audited_as_a_query(fs: FeatureStore, group: FeatureGr
     entries = fs.audit.query(actions=["QUERY"])  # newest first
     assert [(e.action, e.actor, e.resource_path, e.resource_type) for e in entries] == [
         ("QUERY", "alice@acme", G, "feature_group")
-    ] * 3
+    ] * 4
     meta = [e.metadata for e in reversed(entries)]
     assert [(m["kind"], m["analysis"], m["features"], m["from_cache"], m["result_id"]) for m in meta] == [
         ("analysis", "correlation", ["clicks@v1", "revenue@v1"], False, computed.id),
         ("analysis", "correlation", ["clicks@v1", "revenue@v1"], True, computed.id),
         ("analysis", "aggregation", ["clicks@v1", "tier@v1"], False, from_job.id),
+        # the job's result, fetched by wait(): reading a stored result is a query too
+        ("analysis_result", "aggregation", ["clicks@v1", "tier@v1"], True, from_job.id),
     ]
     assert hit.id == computed.id
-    assert [m["data_version"] for m in meta] == [f"{G}@1"] * 3
+    assert [m["data_version"] for m in meta] == [f"{G}@1"] * 4
     assert all(len(m["query_hash"]) == 16 for m in meta) and meta[0]["query_hash"] != meta[2]["query_hash"]
     # the feature's own audit log shows the analyses that read it
     assert [e.action for e in fs.feature("user-signals/revenue").audit_log(category="access")][:2] == ["QUERY"] * 2

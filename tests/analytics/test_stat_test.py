@@ -311,3 +311,25 @@ def test_unknown_features_are_not_found(signals: FeatureGroup):
         signals.analyze(StatTest(feature="revenue", segment_by="arm", control="a", treatment="b"))
     with pytest.raises(FeatureNotFoundError):
         signals.analyze(StatTest(feature="revenu", segment_by="variant", control="control", treatment="treatment"))
+
+
+@pytest.mark.parametrize("test", ["ttest", "mann_whitney", "ks_test"])
+def test_a_window_tests_only_its_rows(signals: FeatureGroup, frame: pd.DataFrame, test: str):
+    from analysis_reference import END, in_window, span
+
+    result = signals.analyze(
+        StatTest(
+            feature="revenue", test=test, segment_by="variant", control="control", treatment="treatment", window="7d"
+        )
+    )
+    recent = in_window(frame, span("7d"), END)
+    assert len(recent) < len(frame)  # the window really leaves rows out
+    treat, ctrl = _segment(recent, "variant", "treatment", "revenue"), _segment(recent, "variant", "control", "revenue")
+    reference = {
+        "ttest": lambda: stats.ttest_ind(treat, ctrl, equal_var=False),
+        "mann_whitney": lambda: stats.mannwhitneyu(treat, ctrl),
+        "ks_test": lambda: stats.ks_2samp(treat, ctrl),
+    }[test]()
+    assert result.p_value == pytest.approx(reference.pvalue, rel=1e-9)
+    assert result.statistic == pytest.approx(reference.statistic, rel=1e-9)
+    assert result.data["window_end"] == END
