@@ -7,15 +7,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from raise_.analytics.calls import analysis_call
-from raise_.analytics.freshness import Freshness
-from raise_.analytics.job import AnalysisJob
-from raise_.analytics.result import AnalysisResult
-from raise_.analytics.specs import AnalysisSpec
 from raise_.catalog.definitions import definitions_from_schema, load_definitions_file
 from raise_.catalog.paths import split_version
 from raise_.catalog.records import FeatureGroupRecord
 from raise_.client.access import AccessControlled
+from raise_.client.analysis import Analyzes
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.errors import RaiseError
 from raise_.expressions.model import ValidationResult
@@ -65,7 +61,7 @@ def feature_definition(
     return entry
 
 
-class FeatureGroup(AccessControlled):
+class FeatureGroup(AccessControlled, Analyzes):
     def __init__(self, backend: Backend, record: FeatureGroupRecord) -> None:
         self._backend = backend
         self._record = record
@@ -317,24 +313,6 @@ class FeatureGroup(AccessControlled):
     def compact(self, older_than: timedelta | str | int = "30d") -> int:
         """Drop superseded row versions older than ``older_than`` (snapshots are kept)."""
         return self._backend.compact(self.path, older_than)
-
-    # -- analytics (PRD §11) ---------------------------------------------------------------------
-
-    def analyze(
-        self, analysis: AnalysisSpec | dict[str, Any], freshness: Freshness | str | None = None
-    ) -> AnalysisResult:
-        """Run an analysis (``Aggregation``, ``Distribution``, ``Correlation``, ``VersionDiff``,
-        ``StatTest``, ``RecordLookup``) on this group's data; ``freshness`` may reuse a stored
-        result (``Freshness.WITHIN("1h")``, ``Freshness.CACHED``; default: compute now)."""
-        spec, policy = analysis_call(analysis, freshness)
-        return AnalysisResult(self._backend.analyze(self.path, spec, policy))
-
-    def analyze_async(
-        self, analysis: AnalysisSpec | dict[str, Any], freshness: Freshness | str | None = None
-    ) -> AnalysisJob:
-        """Submit an analysis to run in the background; returns its ``AnalysisJob`` at once."""
-        spec, policy = analysis_call(analysis, freshness)
-        return AnalysisJob(self._backend, self._backend.analyze_async(self.path, spec, policy))
 
     def __repr__(self) -> str:
         keys = f", entity_keys={self._record.entity_keys}" if self._record.entity_keys else ""

@@ -8,13 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from raise_.analytics.calls import analysis_call
-from raise_.analytics.freshness import Freshness
 from raise_.analytics.job import AnalysisJob
 from raise_.analytics.result import AnalysisResult
-from raise_.analytics.specs import AnalysisSpec
 from raise_.catalog.lineage_service import ImpactReport
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path
+from raise_.client.analysis import Analyzes
 from raise_.client.audit import AuditLog
 from raise_.client.backend import Backend, open_backend
 from raise_.client.feature import Feature, warn_if_deprecated
@@ -31,7 +29,7 @@ __all__ = ["DEFAULT_PROJECT_PATH", "FeatureStore"]
 DEFAULT_PROJECT_PATH = "default/default/default"
 
 
-class FeatureStore:
+class FeatureStore(Analyzes):
     """A connection to the store, in the context of one project.
 
     ``FeatureStore("acme/mlplatform/recommendation")`` or ``FeatureStore(org=..., domain=...,
@@ -250,21 +248,6 @@ class FeatureStore:
         )
 
     # -- analytics (PRD §11) ---------------------------------------------------------------------
-
-    def analyze(
-        self, analysis: AnalysisSpec | dict[str, Any], freshness: Freshness | str | None = None
-    ) -> AnalysisResult:
-        """Run an analysis whose features are named by path in this project
-        (``Correlation(features=["user-signals.clicks", "user-signals.revenue"])``), all in one group."""
-        spec, policy = analysis_call(analysis, freshness)
-        return AnalysisResult(self._backend.analyze(self.path, spec, policy))
-
-    def analyze_async(
-        self, analysis: AnalysisSpec | dict[str, Any], freshness: Freshness | str | None = None
-    ) -> AnalysisJob:
-        """Submit an analysis (features by path) to run in the background; returns its job at once."""
-        spec, policy = analysis_call(analysis, freshness)
-        return AnalysisJob(self._backend, self._backend.analyze_async(self.path, spec, policy))
 
     def analysis_job(self, job_id: str) -> AnalysisJob:
         """One of your analysis jobs, by id."""
