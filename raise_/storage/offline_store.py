@@ -66,6 +66,8 @@ class OfflineStore:
             self._conn.execute(statement)
         self._local = threading.local()
         self._schemas: dict[str, dict[str, str]] = {}
+        self._schema_lock = threading.Lock()
+        self._schema_generation = 0  # bumped by every schema change: a look that spans one is not kept
         # DuckDB serialises writers inside one process anyway; holding our own lock around a
         # whole write keeps commit ids in the order writes become visible.
         self.write_lock = threading.RLock()
@@ -94,7 +96,7 @@ class OfflineStore:
         cur.execute("COMMIT")
 
     def table_exists(self, table: str) -> bool:
-        if table in self._schemas:
+        if not self._in_transaction() and table in self._schemas:
             return True
         rows = (
             self.cursor()
@@ -103,15 +105,31 @@ class OfflineStore:
         )
         return bool(rows[0][0])
 
+    def _in_transaction(self) -> bool:
+        return bool(getattr(self._local, "in_transaction", False))
+
     def columns(self, table: str) -> dict[str, str]:
         """Column name → DuckDB type of a table, in table order.
 
         Kept after the first look (information_schema costs milliseconds, more than a small
         query): this process owns the file, and the writer calls :meth:`schema_changed` after
-        every write that may have created a table or added a column."""
+        every write that may have created a table or added a column. Inside a transaction (a
+        write, which may have just added a column) the catalog is always asked."""
+        if self._in_transaction():
+            return self._columns_now(table)
         known = self._schemas.get(table)
         if known is not None:
             return dict(known)
+        with self._schema_lock:
+            generation = self._schema_generation
+        found = self._columns_now(table)
+        with self._schema_lock:
+            # A write that committed DDL while we looked makes what we saw stale: do not keep it.
+            if found and generation == self._schema_generation:
+                self._schemas[table] = found
+        return dict(found)
+
+    def _columns_now(self, table: str) -> dict[str, str]:
         rows = (
             self.cursor()
             .execute(
@@ -121,15 +139,14 @@ class OfflineStore:
             )
             .fetchall()
         )
-        found = {name: dtype for name, dtype in rows}
-        if found and not getattr(self._local, "in_transaction", False):  # uncommitted DDL is not known yet
-            self._schemas[table] = found
-        return dict(found)
+        return {name: dtype for name, dtype in rows}
 
     def schema_changed(self, *tables: str) -> None:
         """Forget what :meth:`columns` knows of ``tables`` (after DDL, committed or rolled back)."""
-        for table in tables:
-            self._schemas.pop(table, None)
+        with self._schema_lock:
+            self._schema_generation += 1
+            for table in tables:
+                self._schemas.pop(table, None)
 
     def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         """Run a query (named ``$parameters``) on this thread's cursor and return a pyarrow Table."""
