@@ -17,17 +17,20 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from raise_.analytics.freshness import Freshness
 from raise_.analytics.records import AnalysisRecord
 from raise_.api.codec import from_wire, to_wire
-from raise_.catalog.models import AnalysisResultModel
+from raise_.catalog.models import AnalysisJobModel, AnalysisResultModel
 
 __all__ = ["RedisResults", "ResultStore"]
 
 log = logging.getLogger(__name__)
+
+#: Stored results kept per analysis (spec hash); older ones go when a new one is stored.
+KEEP_PER_ANALYSIS = 20
 
 
 def record_of(row: AnalysisResultModel, *, from_cache: bool, current_version: str | None) -> AnalysisRecord:
@@ -165,6 +168,7 @@ class ResultStore:
         data: dict[str, Any],
         actor: str,
         duration_ms: float,
+        features: list[str],
     ) -> AnalysisRecord:
         now = datetime.now(UTC)
         row = AnalysisResultModel(
@@ -174,6 +178,7 @@ class ResultStore:
             analysis_spec_hash=spec_hash,
             analysis_spec=spec,
             data_version=data_version,
+            features=list(features),
             result_data=to_wire(data),
             computed_by=actor,
             duration_ms=duration_ms,
@@ -182,11 +187,31 @@ class ResultStore:
         )
         session.add(row)
         session.flush()
+        self._prune(session, spec_hash)
         record = record_of(row, from_cache=False, current_version=data_version)
         record = replace(record, data=data)
         if self.redis is not None:
             self.redis.put(record)
         return record
+
+    @staticmethod
+    def _prune(session: Session, spec_hash: str) -> None:
+        """Keep the newest ``KEEP_PER_ANALYSIS`` results of an analysis (and every one a job points
+        at): a notebook re-running a cell must not grow the catalog without end."""
+        newest = (
+            select(AnalysisResultModel.id)
+            .where(AnalysisResultModel.analysis_spec_hash == spec_hash)
+            .order_by(AnalysisResultModel.freshness_at.desc())
+            .limit(KEEP_PER_ANALYSIS)
+        )
+        of_jobs = select(AnalysisJobModel.result_id).where(AnalysisJobModel.result_id.is_not(None))
+        session.execute(
+            delete(AnalysisResultModel).where(
+                AnalysisResultModel.analysis_spec_hash == spec_hash,
+                AnalysisResultModel.id.not_in(newest),
+                AnalysisResultModel.id.not_in(of_jobs),
+            )
+        )
 
     @staticmethod
     def get(session: Session, result_id: str) -> AnalysisResultModel | None:

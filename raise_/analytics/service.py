@@ -280,6 +280,7 @@ class AnalyticsService(StorageService):
                     data=data,
                     actor=self.actor(),
                     duration_ms=elapsed,
+                    features=[f"{c.name}@{c.version}" for c in prepared.columns.values()],
                 )
         else:
             # a reused result is still a read of every group behind it: audit them as a computation would
@@ -304,16 +305,23 @@ class AnalyticsService(StorageService):
         with self.db.reader() as s:
             row = self._results.get(s, result_id)
             record = None if row is None else record_of(row, from_cache=True, current_version=None)
+            read = list(row.features) if row is not None else []
         if record is None:
             raise AnalysisResultNotFoundError(f"No analysis result {result_id!r}.", {"result_id": result_id})
-        prepared = self._prepare(record.scope, record.spec)  # the caller must still be allowed to read it
+        # The caller must be allowed to read exactly what the result was computed from: the feature
+        # versions it read then (a lookup without features= read what its author could read).
+        self.authorize("read", Target.path(record.scope), "read the analysis results of")
+        layout = self.layout(record.scope)
+        columns = [layout.resolve(label) for label in read]
+        self._authorize_features(layout, columns, "read", "read")
+        prepared = self._prepare(record.scope, record.spec)
         # Stale: newer commits since, or the spec now names other feature versions.
         current = self._data_version(prepared, self._upstream_groups(prepared)[0])
         # Fetching a stored result reads its data (a lookup's records, a group's metrics): audited.
         self._audit_data(
-            prepared.layout,
+            layout,
             "QUERY",
-            list(prepared.columns.values()),
+            columns,
             {"analysis_result": record.id},
             kind="analysis_result",
             analysis=prepared.spec.type,

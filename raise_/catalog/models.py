@@ -341,6 +341,9 @@ class AnalysisResultModel(Base):
     analysis_spec_hash: Mapped[str] = mapped_column(String(64))
     analysis_spec: Mapped[dict[str, Any]] = mapped_column()
     data_version: Mapped[str] = mapped_column(String(512))
+    # Every feature version the result was computed from (name@version): who fetches the result
+    # later must be allowed to read exactly these.
+    features: Mapped[list[str]] = mapped_column(default=list)
     result_data: Mapped[dict[str, Any]] = mapped_column()
     computed_by: Mapped[str | None] = mapped_column(String(256))
     duration_ms: Mapped[float] = mapped_column(default=0.0)

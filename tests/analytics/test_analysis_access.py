@@ -4,6 +4,8 @@ around that, and every analysis, also one answered from the cache, is audited as
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -221,3 +223,27 @@ def test_an_analysis_of_a_derived_feature_audits_the_groups_it_read(fs: FeatureS
         (G, ["clicks_per_year@v1"], None, True),
         (f"{P}/users", ["age@v1"], G, True),
     ]  # fmt: skip
+
+
+def test_a_stored_lookup_is_refused_to_whom_may_not_read_what_it_read(
+    fs: FeatureStore, group: FeatureGroup, monkeypatch: pytest.MonkeyPatch, catalog_engine: sa.Engine
+) -> None:
+    # finance's lookup without features= read every feature finance may read: revenue included.
+    as_user(monkeypatch, "finance@acme")
+    theirs = group.analyze(RecordLookup(limit=3))
+    assert all("revenue" in r for r in theirs.records or [])
+    with catalog_engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(AnalysisResultModel.__table__.c.features).where(
+                AnalysisResultModel.__table__.c.id == uuid.UUID(theirs.id)
+            )
+        ).scalar_one()
+    assert sorted(json.loads(stored) if isinstance(stored, str) else stored) == ["clicks@v1", "revenue@v1", "tier@v1"]
+    # rita's own lookup leaves revenue out, but finance's stored result is not hers to fetch.
+    as_user(monkeypatch, "rita@acme")
+    with pytest.raises(PermissionDeniedError) as err:
+        FeatureStore(P).analysis_result(theirs.id)
+    assert err.value.details["resource"] == f"{G}/revenue@v1"
+    # finance still may
+    as_user(monkeypatch, "finance@acme")
+    assert FeatureStore(P).analysis_result(theirs.id).records == theirs.records
