@@ -70,7 +70,9 @@ __all__ = ["AnalyticsService"]
 log = logging.getLogger(__name__)
 
 JOB_STATUSES: Final = ("pending", "running", "completed", "failed", "cancelled")
-_RUNNER: Final = f"{socket.gethostname()}:{os.getpid()}"
+def _runner() -> str:
+    """This process, as jobs record who runs them (read at each use: a forked child is not its parent)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 # Jobs this process has taken on and not finished, whichever engine runs them: a job of this
 # process that is not here will never finish. Registered before its row is written, so that a
 # listing at that moment does not take it for one left behind.
@@ -381,7 +383,7 @@ class AnalyticsService(StorageService):
                     freshness=policy.to_text(),
                     status="pending",
                     submitted_by=self.actor(),
-                    runner=_RUNNER,
+                    runner=_runner(),
                     created_at=datetime.now(UTC),
                 )
             )
@@ -399,6 +401,7 @@ class AnalyticsService(StorageService):
     def _run_job(self, job_id: str) -> None:
         if not self._set_job(job_id, ("pending",), status="running", started_at=datetime.now(UTC)):
             self._job_futures.pop(job_id, None)
+            self._cancelling.discard(job_id)
             _LIVE_JOBS.discard(job_id)
             return  # cancelled before it started
         try:
@@ -406,10 +409,11 @@ class AnalyticsService(StorageService):
                 row = s.get(AnalysisJobModel, uuid.UUID(job_id))
                 assert row is not None
                 scope, spec, freshness = row.scope_path, dict(row.analysis_spec), row.freshness
-            self._job_cursors[job_id] = self.store.cursor()
-            if job_id in self._cancelling:
-                raise InterruptedError
-            record = self.analyze(scope, spec, freshness)
+            with self.store.own_cursor() as cursor:  # a cancel interrupts this job's queries only
+                self._job_cursors[job_id] = cursor
+                if job_id in self._cancelling:
+                    raise InterruptedError
+                record = self.analyze(scope, spec, freshness)
         except BaseException as exc:
             now = datetime.now(UTC)
             if job_id in self._cancelling:
@@ -480,7 +484,7 @@ class AnalyticsService(StorageService):
         """A job of a process on this machine that is gone (jobs of other machines are theirs)."""
         if not runner:
             return False
-        if runner == _RUNNER:
+        if runner == _runner():
             return job_id not in _LIVE_JOBS
         host, _, pid = runner.rpartition(":")
         if host != socket.gethostname() or not pid.isdigit():
@@ -542,7 +546,8 @@ class AnalyticsService(StorageService):
         if row.status in ("pending", "running"):
             self._cancelling.add(key)
             self._interrupt(key)
-            deadline = time.monotonic() + 10.0
+            # DuckDB stops at once; numpy/SciPy stages finish first (the job then ends cancelled).
+            deadline = time.monotonic() + 2.0
             while time.monotonic() < deadline and self._job_row(key).status in ("pending", "running"):
                 self._interrupt(key)
                 time.sleep(0.02)

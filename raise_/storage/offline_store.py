@@ -81,6 +81,20 @@ class OfflineStore:
         return cur
 
     @contextlib.contextmanager
+    def own_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of this thread's own for the block (closed after it), so that interrupting it
+        (``cursor.interrupt()``, from another thread) can only stop this block's queries."""
+        previous = getattr(self._local, "cursor", None)
+        cur = self._conn.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        self._local.cursor = cur
+        try:
+            yield cur
+        finally:
+            self._local.cursor = previous
+            cur.close()
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One DuckDB transaction on this thread's cursor: committed on success, else rolled back."""
         cur = self.cursor()
