@@ -9,6 +9,7 @@ on the group and on every feature the analysis touches; each analysis is audited
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import logging
 import os
 import socket
@@ -48,7 +49,7 @@ from raise_.analytics.stat_test import run_stat_test
 from raise_.analytics.version_diff import run_version_diff
 from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.models import AnalysisJobModel, OrganizationModel
-from raise_.catalog.paths import parse_feature_path, parse_project_path
+from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, split_version
 from raise_.errors import (
     AnalysisFailedError,
     AnalysisJobNotFoundError,
@@ -123,15 +124,18 @@ class AnalyticsService(StorageService):
         if len(parts) == 4:
             return "/".join(parts), spec
         context = parse_project_path("/".join(parts[:3]) if len(parts) >= 3 else path)
+        refs = [spec.feature] if isinstance(spec, VersionDiff) else spec.features_used()
+        bare = [r for r in refs if "/" not in r and "." not in r]
         groups: dict[str, list[str]] = {}
         rename: dict[str, str] = {}
-        for ref in spec.features_used():
+        for ref in refs:
+            if ref in bare:
+                continue
             fp = parse_feature_path(ref, context)
             groups.setdefault(fp.group_path, []).append(ref)
             rename[ref] = f"{fp.feature}@{fp.version}" if fp.version else fp.feature
-        if isinstance(spec, VersionDiff):  # its features carry the versions; the spec names it once
-            fp = parse_feature_path(spec.feature, context)
-            rename = {spec.feature: fp.feature}
+        if bare and not groups:  # names alone (the README's fs.analyze_async example): find their group
+            groups[self._group_holding(context, bare)] = bare
         if len(groups) != 1:
             where = ", ".join(sorted(groups)) or "none"
             raise InvalidAnalysisError(
@@ -140,6 +144,25 @@ class AnalyticsService(StorageService):
                 {"groups": sorted(groups)},
             )
         return next(iter(groups)), spec.with_names(rename)
+
+    def _group_holding(self, context: ProjectPath, names: list[str]) -> str:
+        """The one group of the project that has every named feature (INVALID_ANALYSIS if none or
+        several do: then the names need their group)."""
+        wanted = {split_version(n)[0] for n in names}
+        holding = []
+        for group in self.list_feature_groups(str(context)):
+            path = f"{context}/{group.name}"
+            if wanted <= {f.name for f in self.all_features(path)}:
+                holding.append(group.name)
+        if len(holding) == 1:
+            return f"{context}/{holding[0]}"
+        example = f"'{holding[0] if holding else 'user-signals'}.{sorted(wanted)[0]}'"
+        found = f"groups {', '.join(holding)} all have them" if holding else "no group of the project has all of them"
+        raise InvalidAnalysisError(
+            f"fs.analyze found the features {', '.join(sorted(wanted))} by name, but {found}: name them by path "
+            f"(e.g. {example}) or call analyze on the group.",
+            {"features": sorted(wanted), "groups": holding},
+        )
 
     def _prepare(self, path: str, spec_data: dict[str, Any] | AnalysisSpec) -> _Prepared:
         spec = spec_from_dict(spec_data)
@@ -174,8 +197,10 @@ class AnalyticsService(StorageService):
         resolved = sorted(f"{n}={c.name}@{c.version}" for n, c in columns.items())
         return _Prepared(spec, layout, columns, spec_hash(spec, group_path, resolved), where, output)
 
-    def _data_version(self, prepared: _Prepared, groups: list[GroupLayout]) -> str:
-        """``path@commit`` of every group the analysis reads (its own, and those of derived inputs)."""
+    def _data_version(self, prepared: _Prepared, groups: list[GroupLayout], plan: Plan | None = None) -> str:
+        """``path@commit`` of every group the analysis reads (its own, and those of derived inputs),
+        and for derived features a digest of the plan that reads them: the upstream versions an
+        expression resolves to and the groups' TTLs are catalog state, not commits."""
         tables = {g.table: g.path for g in groups}
         rows = (
             self.store.cursor()
@@ -187,6 +212,10 @@ class AnalyticsService(StorageService):
         )
         newest = {tables[t]: int(c) for t, c in rows}
         version = ",".join(f"{p}@{newest.get(p, 0)}" for p in sorted(tables.values()))
+        if plan is not None:
+            shape = sorted(f"{n.key}={n.column.derived_from or ''}" for n in plan.nodes.values())
+            shape += sorted(f"{g.path}:ttl={g.group.ttl_seconds}" for g in plan.groups.values())
+            version += ";plan=" + hashlib.sha256("\n".join(shape).encode()).hexdigest()[:16]
         return version + (";@now" if prepared.spec.relative_to_now else "")
 
     def _upstream_groups(self, prepared: _Prepared) -> tuple[list[GroupLayout], Plan | None]:
@@ -263,7 +292,7 @@ class AnalyticsService(StorageService):
         prepared = self._prepare(path, spec)
         layout = prepared.layout
         groups, upstream = self._upstream_groups(prepared)
-        version = self._data_version(prepared, groups)
+        version = self._data_version(prepared, groups, upstream)
         with self.db.reader() as s:
             hit = self._results.find(s, prepared.spec_hash, version, policy, datetime.now(UTC))
         if hit is None:
@@ -318,7 +347,7 @@ class AnalyticsService(StorageService):
         self._authorize_features(layout, columns, "read", "read")
         prepared = self._prepare(record.scope, record.spec)
         # Stale: newer commits since, or the spec now names other feature versions.
-        current = self._data_version(prepared, self._upstream_groups(prepared)[0])
+        current = self._data_version(prepared, *self._upstream_groups(prepared))
         # Fetching a stored result reads its data (a lookup's records, a group's metrics): audited.
         self._audit_data(
             layout,

@@ -340,7 +340,7 @@ class AnalysisResultModel(Base):
     scope_path: Mapped[str] = mapped_column(String(512))
     analysis_spec_hash: Mapped[str] = mapped_column(String(64))
     analysis_spec: Mapped[dict[str, Any]] = mapped_column()
-    data_version: Mapped[str] = mapped_column(String(512))
+    data_version: Mapped[str] = mapped_column(Text)
     # Every feature version the result was computed from (name@version): who fetches the result
     # later must be allowed to read exactly these.
     features: Mapped[list[str]] = mapped_column(default=list)

@@ -334,18 +334,14 @@ def test_freshness_control(feature_group: FeatureGroup) -> None:
 
 
 def test_async_analysis(fs: FeatureStore, feature_group: FeatureGroup, capsys: pytest.CaptureFixture[str]) -> None:
+    # Verbatim, features by bare name on the store: the one group of the project holding them all.
     from raise_ import Correlation
 
     # --- README: Analytics > Async Analysis ---
     # Submit async job
     job = fs.analyze_async(
         Correlation(
-            features=[
-                "user-signals.click_count",
-                "user-signals.impression_count",
-                "user-signals.revenue",
-                "user-signals.conversion_rate",
-            ],
+            features=["click_count", "impression_count", "revenue", "conversion_rate"],
             method="spearman",
         )
     )

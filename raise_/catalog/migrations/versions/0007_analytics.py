@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("scope_path", sa.String(512), nullable=False),
         sa.Column("analysis_spec_hash", sa.String(64), nullable=False),
         sa.Column("analysis_spec", JSON, nullable=False),
-        sa.Column("data_version", sa.String(512), nullable=False),
+        sa.Column("data_version", sa.Text(), nullable=False),
         sa.Column("features", JSON, nullable=False),
         sa.Column("result_data", JSON, nullable=False),
         sa.Column("computed_by", sa.String(256)),
