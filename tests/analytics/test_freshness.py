@@ -186,7 +186,8 @@ def test_a_derived_feature_is_versioned_by_every_group_it_reads(fs: FeatureStore
     spec = Aggregation(feature="weighted", metrics=["sum"])
     first = group.analyze(spec)
     assert first.metrics == {"sum": 20}
-    assert first.data_version == f"{G}@1,acme/mlplatform/recommendation/users@2"
+    commits, plan = first.data_version.split(";plan=")
+    assert commits == f"{G}@1,acme/mlplatform/recommendation/users@2" and len(plan) == 16
     users.write([{"user_id": 0, "event_time": datetime(2025, 6, 1, tzinfo=UTC), "weight": 12}])
     # only the upstream group changed: the stored result is stale and not exact any more
     cached = group.analyze(spec, freshness=Freshness.CACHED)
@@ -194,7 +195,24 @@ def test_a_derived_feature_is_versioned_by_every_group_it_reads(fs: FeatureStore
     again = group.analyze(spec, freshness=Freshness.WITHIN("1h"))
     assert again.id == first.id and again.stale is True
     fresh = group.analyze(spec)
-    assert fresh.metrics == {"sum": 30} and fresh.data_version == f"{G}@1,acme/mlplatform/recommendation/users@3"
+    assert fresh.metrics == {"sum": 30}
+    assert fresh.data_version == f"{G}@1,acme/mlplatform/recommendation/users@3;plan={plan}"
+
+
+def test_redefining_a_derived_feature_s_input_is_not_the_same_data(fs: FeatureStore, group: FeatureGroup) -> None:
+    users = fs.create_feature_group("users", entity_keys=["user_id"], event_time="event_time")
+    users.create_feature("weight", "int64")
+    users.write([{"user_id": i, "event_time": datetime(2025, 1, 1, tzinfo=UTC), "weight": 2} for i in range(4)])
+    group.create_feature("weighted", "int64", derived_from="clicks * users.weight")
+    spec = Aggregation(feature="weighted", metrics=["sum"])
+    first = group.analyze(spec)
+    # A new version of the upstream feature: the expression now reads it, with no new commit.
+    users.create_feature("weight", dtype="float64", version="v2")
+    again = group.analyze(spec, freshness=Freshness.WITHIN("1h"))  # young enough to reuse, but stale
+    assert (again.id, again.stale) == (first.id, True)
+    fresh = group.analyze(spec)
+    assert fresh.data_version != first.data_version
+    assert fresh.data_version.split(";plan=")[0] == first.data_version.split(";plan=")[0]  # the same commits
 
 
 def test_a_new_feature_version_is_a_new_analysis(group: FeatureGroup, catalog_engine: sa.Engine) -> None:
