@@ -21,7 +21,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from raise_.analytics.frame import Frame, plain, plain_rows
+from raise_.analytics.frame import Frame, plain, plain_rows, sort_key
 from raise_.analytics.specs import Aggregation, percentile_of
 from raise_.durations import parse_duration
 from raise_.errors import InvalidAnalysisError
@@ -43,12 +43,22 @@ def _check(frame: Frame, spec: Aggregation) -> None:
                 f"{metric} needs values that can be ordered; {spec.feature!r} is {frame.dtype(spec.feature)}.",
                 {"feature": spec.feature, "metric": metric},
             )
+    # A result row holds each group column, the metrics, and for rolling periods "date",
+    # "period_end" and rolling_<metric>; AnalysisResult.metrics reads them by those names.
+    payload_keys = {"date", "period_end", *spec.metrics, *(f"rolling_{m}" for m in spec.metrics)}
     for column in spec.group_columns:
         t = frame.dtype(column)
         if t is not None and (t.is_vector or t.kind in ("array", "struct", "blob_ref")):
             raise InvalidAnalysisError(
                 f"Cannot group by {column!r}: it is {t}; group by a key, a string, a number or a flag.",
                 {"group_by": column},
+            )
+        if column in payload_keys:
+            raise InvalidAnalysisError(
+                f"Cannot group by {column!r}: each result row has a field {column!r} of its own "
+                f"({'a metric' if column in spec.metrics else 'the result'}), and the two would clash. "
+                f"Group by a derived feature of {column!r} under another name.",
+                {"group_by": column, "clash": column},
             )
 
 
@@ -81,10 +91,10 @@ def _metric_sql(frame: Frame, spec: Aggregation, finite: bool = True) -> list[tu
         elif metric == "null_rate":
             out.append((metric, f"CASE WHEN count(*) = 0 THEN NULL ELSE (count(*) - count({v})) / count(*) END"))
         elif metric == "distinct_count":
-            out.append((metric, f"count(DISTINCT {v})"))
+            out.append((metric, f"count(DISTINCT {keep(v)})"))
     if ps:
         fractions = ", ".join(repr(percentile_of(m) / 100.0) for m in ps)  # type: ignore[operator]
-        out.append(("_percentiles", f"quantile_cont({num(ps[0])}, [{fractions}])"))
+        out.append(("_a_percentiles", f"quantile_cont({num(ps[0])}, [{fractions}])"))
     return out
 
 
@@ -99,7 +109,7 @@ def _finite(frame: Frame, feature: str, value: str) -> str:
 
 def _unpack(row: dict[str, Any], spec: Aggregation) -> dict[str, Any]:
     ps = [m for m in spec.metrics if percentile_of(m) is not None]
-    values = row.pop("_percentiles", None) or [None] * len(ps)
+    values = row.pop("_a_percentiles", None) or [None] * len(ps)
     row.update(dict(zip(ps, values, strict=True)))
     return {m: plain(row[m]) for m in spec.metrics}
 
@@ -110,7 +120,7 @@ def run_aggregation(frame: Frame, spec: Aggregation) -> dict[str, Any]:
         # The periods are cut here from the rows; the frame itself keeps every row.
         frame = Frame.windowed(frame, None, spec.end)
         if frame.resolved_end is None:
-            frame.resolved_end = _newest(frame)
+            frame.resolved_end = frame.end_time()
         return _rolling(frame, spec)
     frame = Frame.windowed(frame, spec.window, spec.end)
     payload: dict[str, Any] = {"feature": spec.feature, **_window_info(frame)}
@@ -125,14 +135,14 @@ def run_aggregation(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     for finite in attempts:
         metrics = _metric_sql(frame, spec, finite)
         if floats and not finite:
-            metrics.append(("_sentinel", f"sum(CAST({quote(spec.feature)} AS DOUBLE))"))
+            metrics.append(("_a_sentinel", f"sum(CAST({quote(spec.feature)} AS DOUBLE))"))
         select = ", ".join(f"{sql} AS {quote(name)}" for name, sql in metrics)
         if groups:
             query = f"SELECT {cols}, {select} FROM rows GROUP BY {cols} ORDER BY {cols} NULLS LAST"
         else:
             query = f"SELECT {select} FROM rows"
         rows = frame.query(query).to_pylist()
-        sentinels = [r.pop("_sentinel", None) for r in rows]
+        sentinels = [r.pop("_a_sentinel", None) for r in rows]
         if all(x is None or math.isfinite(x) for x in sentinels):
             break
     if not groups:
@@ -147,13 +157,10 @@ def _window_info(frame: Frame) -> dict[str, Any]:
     return {"window_start": frame.window_start, "window_end": frame.resolved_end if frame.window_seconds else None}
 
 
-def _newest(frame: Frame) -> Any:
-    t = quote(frame.event_time)
-    return frame.query(f"SELECT max({t}) FROM rows").column(0)[0].as_py()
-
-
 # -- rolling ------------------------------------------------------------------------------------
 
+# Per period and group: rows, values, finite values, sum, mean, M2, min and max (each SQL column
+# is named _a_<partial>, so no group column can take its name).
 _PARTIAL = ("n", "c", "cf", "s", "mean", "m2", "mn", "mx")
 
 
@@ -186,8 +193,8 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     t, v = quote(frame.event_time), quote(spec.feature)
     span = 2 * periods - 1  # the rolling value of the oldest period shown reaches this far back
     tagged = (
-        f"SELECT {''.join(quote(g) + ', ' for g in groups)}{v} AS v, {_finite(frame, spec.feature, v)} AS fv, "
-        f"$_r_last - (epoch_us({t}) - $_r_first_us) // $_r_width AS k FROM rows "
+        f"SELECT {''.join(quote(g) + ', ' for g in groups)}{v} AS _a_v, {_finite(frame, spec.feature, v)} AS _a_fv, "
+        f"$_r_last - (epoch_us({t}) - $_r_first_us) // $_r_width AS _a_k FROM rows "
         f"WHERE {t} <= $_r_end AND {t} >= $_r_first"
     )
     # Calendar periods: [start, start + window) with starts at ORIGIN + i·window, the last one the
@@ -198,29 +205,34 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     first = _ORIGIN + timedelta(microseconds=first_us - _ORIGIN_US)
     params = {"_r_end": end, "_r_width": width_us, "_r_first": first, "_r_first_us": first_us, "_r_last": span - 1}
     g_cols = [quote(g) for g in groups]
-    by = ", ".join([*g_cols, "k"])
+    by = ", ".join([*g_cols, "_a_k"])
     numeric = frame.is_numeric(spec.feature)
-    value = "CAST(fv AS DOUBLE)" if isinstance(frame.dtype(spec.feature), Bool) else "fv"
+    value = "CAST(_a_fv AS DOUBLE)" if isinstance(frame.dtype(spec.feature), Bool) else "_a_fv"
+    as_double = "CAST(_a_fv AS DOUBLE)"
     partial_sql = (
-        f"SELECT {by}, count(*) AS n, count(v) AS c, count(fv) AS cf, "
+        f"SELECT {by}, count(*) AS _a_n, count(_a_v) AS _a_c, count(_a_fv) AS _a_cf, "
         + (
-            f"sum({value}) AS s, avg(CAST(fv AS DOUBLE)) AS mean, var_pop(CAST(fv AS DOUBLE)) * count(fv) AS m2, "
+            f"sum({value}) AS _a_s, avg({as_double}) AS _a_mean, var_pop({as_double}) * count(_a_fv) AS _a_m2, "
             if numeric
-            else "NULL AS s, NULL AS mean, NULL AS m2, "
+            else "NULL AS _a_s, NULL AS _a_mean, NULL AS _a_m2, "
         )
-        + ("min(fv) AS mn, max(fv) AS mx " if frame.is_orderable(spec.feature) else "NULL AS mn, NULL AS mx ")
+        + (
+            "min(_a_fv) AS _a_mn, max(_a_fv) AS _a_mx "
+            if frame.is_orderable(spec.feature)
+            else "NULL AS _a_mn, NULL AS _a_mx "
+        )
         + f"FROM t GROUP BY {by}"
     )
     partials = frame.query(f", t AS ({tagged}) {partial_sql}", params).to_pylist()
     per_group: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = {}
     for r in partials:
         key = tuple(plain(r[g]) for g in groups)
-        per_group.setdefault(key, {})[int(r["k"])] = {p: r[p] for p in _PARTIAL}
+        per_group.setdefault(key, {})[int(r["_a_k"])] = {p: r[f"_a_{p}"] for p in _PARTIAL}
     heavy = [m for m in spec.metrics if m == "distinct_count" or percentile_of(m) is not None]
     own_heavy, rolled_heavy = _heavy_metrics(frame, spec, heavy, tagged, params, groups, periods)
     if not groups:
         per_group.setdefault((), {})
-    for key in sorted(per_group, key=lambda k: tuple((x is None, str(x)) for x in k)):
+    for key in sorted(per_group, key=lambda k: tuple(sort_key(x) for x in k)):
         ks = per_group[key]
         for k in range(periods - 1, -1, -1):  # oldest first
             row: dict[str, Any] = dict(zip(groups, key, strict=True))
@@ -289,19 +301,19 @@ def _heavy_metrics(
         return {}, {}
     exprs = []
     for m in heavy:
-        if m == "distinct_count":
-            exprs.append(f"count(DISTINCT v) AS {quote(m)}")
+        if m == "distinct_count":  # finite values only, as every metric but count and null_rate
+            exprs.append(f"count(DISTINCT _a_fv) AS {quote(m)}")
         else:
-            exprs.append(f"quantile_cont(CAST(fv AS DOUBLE), {percentile_of(m) / 100.0!r}) AS {quote(m)}")  # type: ignore[operator]
+            exprs.append(f"quantile_cont(CAST(_a_fv AS DOUBLE), {percentile_of(m) / 100.0!r}) AS {quote(m)}")  # type: ignore[operator]
     select = ", ".join(exprs)
     g_cols = [quote(g) for g in groups]
-    own_sql = f"SELECT {', '.join([*g_cols, 'k'])}, {select} FROM t WHERE k < {periods} GROUP BY ALL"
+    own_sql = f"SELECT {', '.join([*g_cols, '_a_k'])}, {select} FROM t WHERE _a_k < {periods} GROUP BY ALL"
     rolled_sql = (
-        f"SELECT {', '.join([*(f't.{c}' for c in g_cols), 'o.range AS k'])}, {select} "
-        f"FROM t JOIN range(0, {periods}) o ON t.k BETWEEN o.range AND o.range + {periods - 1} GROUP BY ALL"
+        f"SELECT {', '.join([*(f't.{c}' for c in g_cols), 'o.range AS _a_k'])}, {select} "
+        f"FROM t JOIN range(0, {periods}) o ON t._a_k BETWEEN o.range AND o.range + {periods - 1} GROUP BY ALL"
     )
     out = []
     for sql in (own_sql, rolled_sql):
         rows = plain_rows(frame.query(f", t AS ({tagged}) {sql}", params))
-        out.append({(tuple(r[g] for g in groups), int(r["k"])): r for r in rows})
+        out.append({(tuple(r[g] for g in groups), int(r["_a_k"])): r for r in rows})
     return out[0], out[1]

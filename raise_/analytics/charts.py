@@ -1,6 +1,9 @@
 """``result.plot()``: an Altair chart fit for each analysis (DESIGN §6: results draw themselves).
 
-Altair is imported only here, when a chart is asked for, so ``raise_`` runs without it.
+Altair is imported only here, when a chart is asked for, so ``raise_`` runs without it. Names
+that come from the user (metrics such as ``percentile_99.9``, group columns) are never put in
+Altair's ``"name:type"`` shorthand: they go in ``field=`` with Vega-Lite's escapes (a bare dot or
+bracket in a field reads as a nested access, and the chart comes out empty).
 """
 
 from __future__ import annotations
@@ -23,6 +26,20 @@ def _altair() -> Any:
             "Charts need Altair: pip install 'raise-featurestore[jupyter]' (or 'altair<6').", {}
         ) from exc
     return alt
+
+
+def _field(name: str) -> str:
+    """A column name as a Vega-Lite field: backslashes, dots and brackets escaped."""
+    for ch in ("\\", ".", "[", "]"):
+        name = name.replace(ch, "\\" + ch)
+    return name
+
+
+def _free(name: str, taken: list[str]) -> str:
+    """``name``, or ``name_``, ``name__``... when a column already has it."""
+    while name in taken:
+        name += "_"
+    return name
 
 
 def chart_for(result: AnalysisResult) -> Any:
@@ -58,17 +75,33 @@ def _aggregation(alt: Any, result: AnalysisResult, frame: Any, title: str) -> An
     first = metrics[0]
     if "date" in frame:  # rolling: the metric per period and its rolling value, over time
         cols = [c for c in (first, f"rolling_{first}") if c in frame]
-        long = frame.melt(id_vars=["date", *groups], value_vars=cols, var_name="series", value_name="value")
-        color = alt.Color(f"{groups[0]}:N") if groups else alt.Color("series:N")
+        series, value = _free("series", groups), _free("value", groups)
+        long = frame.melt(id_vars=["date", *groups], value_vars=cols, var_name=series, value_name=value)
+        line = alt.Color(field=series, type="nominal", title="series")
+        color = alt.Color(field=_field(groups[0]), type="nominal", title=groups[0]) if groups else line
         chart = alt.Chart(long, title=title).mark_line(point=True).encode(
-            x=alt.X("date:T", title="period"), y=alt.Y("value:Q", title=first), color=color,
-            tooltip=["date:T", "series", "value"],
+            x=alt.X("date:T", title="period"), y=alt.Y(field=value, type="quantitative", title=first), color=color,
+            tooltip=[
+                alt.Tooltip("date:T"),
+                *(alt.Tooltip(field=_field(g), type="nominal", title=g) for g in groups),
+                alt.Tooltip(field=series, type="nominal", title="series"),
+                alt.Tooltip(field=value, type="quantitative", title="value"),
+            ],
         )  # fmt: skip
-        return chart.encode(strokeDash="series:N") if groups else chart
+        return (
+            chart.encode(strokeDash=alt.StrokeDash(field=series, type="nominal", title="series")) if groups else chart
+        )
     return (
         alt.Chart(frame, title=title)
         .mark_bar()
-        .encode(x=alt.X(f"{groups[0]}:N"), y=alt.Y(f"{first}:Q"), tooltip=[*groups, *metrics])
+        .encode(
+            x=alt.X(field=_field(groups[0]), type="nominal", title=groups[0]),
+            y=alt.Y(field=_field(first), type="quantitative", title=first),
+            tooltip=[
+                *(alt.Tooltip(field=_field(g), type="nominal", title=g) for g in groups),
+                *(alt.Tooltip(field=_field(m), type="quantitative", title=m) for m in metrics),
+            ],
+        )
     )
 
 
@@ -120,19 +153,30 @@ def _drift(alt: Any, result: AnalysisResult, title: str) -> Any:
 
     drift = result.distribution_drift or {}
     a, b = result.data["version_a"], result.data["version_b"]
+    categories = drift.get("categories")  # text and flags: one bar per value and version
+    column = "category" if categories is not None else "bin"
     shares = [
-        {"bin": i, "version": version, "share": share}
+        {column: categories[i] if categories is not None else i, "version": version, "share": share}
         for version, key in ((a, "shares_a"), (b, "shares_b"))
         for i, share in enumerate(drift.get(key) or [])
     ]
     if not shares:
-        raise InvalidAnalysisError("This version diff compared no numeric distribution to draw.", {})
+        raise InvalidAnalysisError(
+            "This version diff has no distribution to draw (it compared the schema only, or values of "
+            "types that do not compare); look at result.to_dataframe() instead.",
+            {"analysis": "version_diff"},
+        )
     psi = drift.get("psi")
     label = f"{title} (PSI {psi:.3f})" if isinstance(psi, float) else title
+    x = (
+        alt.X("category:N", sort=None, title=result.data.get("feature"))
+        if categories is not None
+        else alt.X("bin:O", title=f"bin (quantiles of {a})")
+    )
     return (
         alt.Chart(pd.DataFrame(shares), title=label)
         .mark_bar()
-        .encode(x=alt.X("bin:O", title=f"bin (quantiles of {a})"), y="share:Q", color="version:N", xOffset="version:N")
+        .encode(x=x, y="share:Q", color="version:N", xOffset="version:N", tooltip=[column, "version", "share"])
     )
 
 

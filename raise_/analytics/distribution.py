@@ -5,7 +5,9 @@ largest finite value, binned exactly as ``numpy.histogram`` bins them (the last 
 a constant feature gets the bins of ``[v - 0.5, v + 0.5]``), and percentiles interpolated as
 ``numpy.percentile``. Segments share the overall bin edges, so their histograms compare bin by
 bin. NaN and ±inf are left out of both and counted in ``non_finite``. A string or boolean
-feature gets the counts of its ``bins`` most frequent values (and of the rest as ``other``).
+feature gets the counts of its ``bins`` most frequent values (ties in the order of their text)
+and of the rest as ``other``, computed in DuckDB. Segments come in :func:`sort_key` order:
+numbers by value, then NaN (one segment), text by its characters, then null.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from raise_.analytics.frame import Frame, plain
+from raise_.analytics.frame import Frame, plain, sort_key
 from raise_.analytics.specs import Distribution
 from raise_.errors import InvalidAnalysisError
 from raise_.storage.offline_store import quote
@@ -42,11 +45,7 @@ def run_distribution(frame: Frame, spec: Distribution) -> dict[str, Any]:
     if spec.window:
         payload.update(window_start=frame.window_start, window_end=frame.resolved_end)
     if spec.segment_by is not None:
-        st = frame.dtype(spec.segment_by)
-        if st is not None and not (st.is_numeric or st.kind in ("string", "bool")):
-            raise InvalidAnalysisError(
-                f"Cannot segment by {spec.segment_by!r}: it is {st}.", {"segment_by": spec.segment_by}
-            )
+        frame.check_segment(spec.segment_by)
     if t is None or t.kind in ("string", "bool"):  # a flag counts its values (is_numeric takes it as 0/1)
         payload["kind"] = "categorical"
         payload.update(_categorical(frame, spec))
@@ -60,13 +59,6 @@ def run_distribution(frame: Frame, spec: Distribution) -> dict[str, Any]:
             {"feature": spec.feature, "dtype": str(t)},
         )
     return payload
-
-
-def _segment_sql(spec: Distribution) -> tuple[str, str]:
-    if spec.segment_by is None:
-        return "", ""
-    s = quote(spec.segment_by)
-    return f"{s} AS segment, ", "GROUP BY ALL ORDER BY segment NULLS LAST"
 
 
 def _numeric(frame: Frame, spec: Distribution) -> dict[str, Any]:
@@ -107,63 +99,78 @@ def _numeric(frame: Frame, spec: Distribution) -> dict[str, Any]:
 
     result = describe(values, nulls)
     if spec.segment_by:
-        order: dict[Any, list[int]] = {}
-        for i, key in enumerate(table.column("segment").to_pylist()):
-            order.setdefault(key, []).append(i)
-        keys = sorted((k for k in order if k is not None), key=_sort_key) + ([None] if None in order else [])
         result["segments"] = [
-            {"segment": plain(key), **describe(values[np.asarray(order[key])], nulls[np.asarray(order[key])])}
-            for key in keys
+            {"segment": plain(key), **describe(values[rows], nulls[rows])}
+            for key, rows in _segment_rows(table.column("segment"))
         ]
     return result
 
 
-def _sort_key(value: Any) -> tuple[int, Any]:
-    return (0, value) if isinstance(value, int | float) and not isinstance(value, bool) else (1, str(value))
+def _segment_rows(column: pa.ChunkedArray) -> list[tuple[Any, np.ndarray]]:
+    """Each segment's value and row numbers (ascending), segments in :func:`sort_key` order: one
+    dictionary encoding of the column, not a Python pass over its rows. NaN is one segment."""
+    encoded = column.combine_chunks().dictionary_encode()
+    labels: list[Any] = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(len(labels)).to_numpy(zero_copy_only=False).astype(np.int64)
+    labels.append(None)  # the code of null
+    nans = [i for i, x in enumerate(labels) if isinstance(x, float) and np.isnan(x)]
+    if len(nans) > 1:  # NaNs of different bits: one segment
+        codes[np.isin(codes, nans[1:])] = nans[0]
+    order = np.argsort(codes, kind="stable")  # rows by segment, each segment's rows in row order
+    sizes = np.bincount(codes, minlength=len(labels))
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    present = sorted((i for i in range(len(labels)) if sizes[i]), key=lambda i: sort_key(labels[i]))
+    return [(labels[i], order[starts[i] : starts[i + 1]]) for i in present]
 
 
 def _categorical(frame: Frame, spec: Distribution) -> dict[str, Any]:
-    v = quote(spec.feature)
-    seg, _group = _segment_sql(spec)
-    segcol = "segment, " if seg else ""
-    sql = (
-        f"SELECT {seg}{v} AS value, count(*) AS n FROM rows WHERE {v} IS NOT NULL GROUP BY ALL "
-        f"ORDER BY {segcol}n DESC, value"
-    )
-    nulls_sql = f"SELECT {seg}count(*) AS rows, count({v}) AS count FROM rows" + (" GROUP BY ALL" if seg else "")
-    rows = frame.query(sql).to_pylist()
-    totals = frame.query(nulls_sql).to_pylist()
-
-    def counts(items: list[tuple[Any, int]]) -> dict[str, Any]:
-        merged: dict[Any, int] = {}
-        for value, n in items:
-            merged[value] = merged.get(value, 0) + n
-        ordered = sorted(merged.items(), key=lambda kv: (-kv[1], str(kv[0])))
-        top = ordered[: spec.bins]
-        return {
-            "values": [plain(k) for k, _ in top],
-            "counts": [n for _, n in top],
-            "other": sum(n for _, n in ordered[spec.bins :]),
-            "distinct": len(ordered),
-        }
-
-    overall_total = {"rows": sum(t["rows"] for t in totals), "count": sum(t["count"] for t in totals)}
+    """Value counts, computed in DuckDB (the values of a key with 10M distinct values stay there)."""
+    overall = _top_values(frame, spec, None)
+    whole: dict[str, Any] = overall[0] if overall else {"rows": 0, "count": 0, "value_counts": _counts([], [], 0, 0)}
     result: dict[str, Any] = {
-        "count": overall_total["count"],
-        "null_count": overall_total["rows"] - overall_total["count"],
-        "value_counts": counts([(r["value"], int(r["n"])) for r in rows]),
+        "count": whole["count"],
+        "null_count": whole["rows"] - whole["count"],
+        "value_counts": whole["value_counts"],
     }
-    if seg:
-        by_segment: dict[Any, list[tuple[Any, int]]] = {}
-        for r in rows:
-            by_segment.setdefault(r["segment"], []).append((r["value"], int(r["n"])))
+    if spec.segment_by:
+        parts = sorted(_top_values(frame, spec, quote(spec.segment_by)), key=lambda p: sort_key(p["segment"]))
         result["segments"] = [
             {
-                "segment": plain(t["segment"]),
-                "count": int(t["count"]),
-                "null_count": int(t["rows"]) - int(t["count"]),
-                "value_counts": counts(by_segment.get(t["segment"], [])),
+                "segment": plain(p["segment"]),
+                "count": p["count"],
+                "null_count": p["rows"] - p["count"],
+                "value_counts": p["value_counts"],
             }
-            for t in sorted(totals, key=lambda t: (t["segment"] is None, str(t["segment"])))
+            for p in parts
         ]
     return result
+
+
+def _top_values(frame: Frame, spec: Distribution, segment: str | None) -> list[dict[str, Any]]:
+    """Per segment (one part when ``segment`` is None; none without rows): its rows, values and
+    value counts. One pass groups (segment, value), nulls included; windows rank each segment's
+    values (most frequent first, ties by their text) and sum its rows, values and distinct values;
+    only the top ``bins`` values of each segment leave DuckDB."""
+    v = quote(spec.feature)
+    sql = (
+        f", c AS (SELECT {segment or 'NULL'} AS segment, {v} AS value, count(*) AS n FROM rows GROUP BY ALL), "
+        "r AS (SELECT segment, value, n, sum(n) OVER w AS _rows, "
+        "sum(CASE WHEN value IS NOT NULL THEN n ELSE 0 END) OVER w AS _count, count(value) OVER w AS _distinct, "
+        "row_number() OVER (PARTITION BY segment ORDER BY value IS NULL, n DESC, CAST(value AS VARCHAR)) AS _rank "
+        "FROM c WINDOW w AS (PARTITION BY segment) QUALIFY _rank <= $_d_top) "
+        "SELECT segment, any_value(_rows) AS _rows, any_value(_count) AS _count, any_value(_distinct) AS _distinct, "
+        "list(value ORDER BY _rank) FILTER (WHERE value IS NOT NULL) AS _values, "
+        "list(n ORDER BY _rank) FILTER (WHERE value IS NOT NULL) AS _counts "
+        "FROM r GROUP BY segment"
+    )
+    out = []
+    for r in frame.query(sql, {"_d_top": spec.bins}).to_pylist():
+        count = int(r["_count"])
+        values = _counts(r["_values"] or [], r["_counts"] or [], count, int(r["_distinct"]))
+        out.append({"segment": r["segment"], "rows": int(r["_rows"]), "count": count, "value_counts": values})
+    return out
+
+
+def _counts(values: list[Any], counts: list[int], total: int, distinct: int) -> dict[str, Any]:
+    top = [int(n) for n in counts]
+    return {"values": [plain(x) for x in values], "counts": top, "other": total - sum(top), "distinct": distinct}

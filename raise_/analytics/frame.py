@@ -26,7 +26,7 @@ from raise_.storage.offline_store import OfflineStore, quote
 from raise_.types import Bool, FeatureType
 from raise_.types.dtypes import IntegerType
 
-__all__ = ["Frame", "plain", "plain_rows"]
+__all__ = ["Frame", "plain", "plain_rows", "sort_key"]
 
 
 @dataclass
@@ -47,10 +47,12 @@ class Frame:
         out.window_seconds = parse_duration(window, "window") if window else None
         out.end = end
         if window is not None or end is not None:
-            out.resolved_end = out._end_time()
+            out.resolved_end = out.end_time()
         return out
 
-    def _end_time(self) -> datetime | None:
+    def end_time(self) -> datetime | None:
+        """The end the spec asks for: the wall clock (``"now"``), a given time, or the newest event
+        time in the data (None when there are no rows)."""
         if self.end == "now":
             return datetime.now(UTC)
         if self.end is not None:
@@ -124,6 +126,12 @@ class Frame:
         t = self.dtypes[name]
         return f"CAST({quote(name)} AS DOUBLE)" if isinstance(t, Bool) else quote(name)
 
+    def check_segment(self, name: str) -> None:
+        """INVALID_ANALYSIS unless ``name`` can label segments: a key, a number, a string or a flag."""
+        t = self.dtypes.get(name)
+        if t is not None and not (t.is_numeric or t.kind in ("string", "bool")):
+            raise InvalidAnalysisError(f"Cannot segment by {name!r}: it is {t}.", {"segment_by": name})
+
     def is_orderable(self, name: str) -> bool:
         t = self.dtypes.get(name)
         return t is None or t.is_numeric or t.kind in ("bool", "string", "timestamp")
@@ -154,3 +162,15 @@ def plain(value: Any) -> Any:
 
 def plain_rows(table: pa.Table) -> list[dict[str, Any]]:
     return [{k: plain(v) for k, v in row.items()} for row in table.to_pylist()]
+
+
+def sort_key(value: Any) -> tuple[int, Any, str]:
+    """The order of segment and group labels: numbers by value (10 after 9), then NaN, then any
+    other value by its text (flags False before True), then None."""
+    if value is None:
+        return (3, 0, "")
+    if isinstance(value, int | float | Decimal | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
+        if isinstance(value, float | np.floating) and math.isnan(value):
+            return (1, 0, "")
+        return (0, value, "")
+    return (2, 0, str(value))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from raise_.analytics.frame import Frame, plain
+from raise_.analytics.frame import Frame, plain_rows
 from raise_.analytics.specs import RecordLookup
 from raise_.storage.offline_store import quote
 
@@ -31,10 +31,9 @@ def run_record_lookup(
         order = ", ".join(keys)
         params["_l_n"] = spec.limit
     table = frame.query(f"SELECT {select} FROM rows{where} ORDER BY {order} LIMIT $_l_n", params)
-    records = [{k: plain(v) for k, v in r.items()} for r in table.to_pylist()]
     return {
         "columns": [*frame.keys, frame.event_time, *columns],
-        "records": records,
+        "records": plain_rows(table),
         "sample": spec.sample,
         "seed": spec.seed if spec.sample is not None else None,
         "filter": spec.filter,

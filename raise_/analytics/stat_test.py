@@ -8,9 +8,13 @@ treatment is larger.
   ``confidence_interval`` is the Welch interval of the difference of means.
 - ``mann_whitney``: the U statistic of the treatment; ``effect_size`` is the rank-biserial
   correlation ``2U / (n_t n_c) - 1``.
-- ``ks_test``: the two-sample Kolmogorov–Smirnov statistic (also the effect size).
+- ``ks_test``: the two-sample Kolmogorov–Smirnov statistic (also the effect size); one-sided,
+  ``"greater"`` says the treatment's values are stochastically larger (its CDF lies below).
 - ``chi_squared``: independence of a categorical feature and the segments, from their
-  contingency table (Yates' correction on a 2×2 table, as SciPy); ``effect_size`` is Cramér's V.
+  contingency table (Yates' correction on a 2×2 table, as SciPy); ``effect_size`` is Cramér's V
+  of the uncorrected statistic (SciPy's ``association``), so a perfect association is 1. With
+  control and treatment, the table has their two rows (labelled in SQL); without, one row per
+  segment. Segments and values are in SQL's order: numbers by value, text by its characters.
 """
 
 from __future__ import annotations
@@ -33,11 +37,7 @@ _MAX_CATEGORIES = 1_000
 
 def run_stat_test(frame: Frame, spec: StatTest) -> dict[str, Any]:
     frame = Frame.windowed(frame, spec.window, spec.end)
-    seg_type = frame.dtype(spec.segment_by)
-    if seg_type is not None and not (seg_type.is_numeric or seg_type.kind in ("string", "bool")):
-        raise InvalidAnalysisError(
-            f"Cannot segment by {spec.segment_by!r}: it is {seg_type}.", {"segment_by": spec.segment_by}
-        )
+    frame.check_segment(spec.segment_by)
     payload: dict[str, Any] = {
         "feature": spec.feature,
         "test": spec.test,
@@ -63,25 +63,24 @@ def run_stat_test(frame: Frame, spec: StatTest) -> dict[str, Any]:
 
 
 def _segment_is(frame: Frame, spec: StatTest, param: str) -> str:
-    """SQL of ``segment = $param``, the parameter read as the segment column's type."""
+    """SQL of ``segment = $param``: a feature's value against the parameter read as its type, an
+    entity key's (whose type is the stored column's) as text against the parameter's text."""
     s = quote(spec.segment_by)
     t = frame.dtype(spec.segment_by)
-    if t is not None:
-        cast = t.duckdb_type()
-    else:  # an entity key: its type is the stored column's
-        found = frame.query(f"SELECT typeof({s}) AS t FROM rows LIMIT 1").to_pylist()
-        cast = found[0]["t"] if found else "VARCHAR"
-    return f"{s} = TRY_CAST(${param} AS {cast})"
+    if t is None:
+        return f"CAST({s} AS VARCHAR) = ${param}"
+    return f"{s} = TRY_CAST(${param} AS {t.duckdb_type()})"
 
 
-def _as_param(value: Any) -> Any:
-    return value if isinstance(value, bool) else str(value)
+def _as_param(frame: Frame, spec: StatTest, value: Any) -> Any:
+    """The parameter :func:`_segment_is` compares with: text, or a flag as it is."""
+    return value if isinstance(value, bool) and frame.dtype(spec.segment_by) is not None else str(value)
 
 
 def _segment_values(frame: Frame, spec: StatTest, value: str, which: Any) -> np.ndarray:
     table = frame.query(
         f"SELECT {value} AS v FROM rows WHERE {_segment_is(frame, spec, '_s_value')} AND isfinite({value})",
-        {"_s_value": _as_param(which)},
+        {"_s_value": _as_param(frame, spec, which)},
     )
     arr: np.ndarray = table.column("v").to_numpy(zero_copy_only=False).astype("float64")
     return arr
@@ -108,7 +107,7 @@ def _ttest(frame: Frame, spec: StatTest, value: str) -> dict[str, Any]:
         row = frame.query(
             f"SELECT count({value}) AS n, avg({value}) AS mean, var_samp({value}) AS var FROM rows "
             f"WHERE {is_segment} AND isfinite({value})",
-            {"_s_value": _as_param(which)},
+            {"_s_value": _as_param(frame, spec, which)},
         ).to_pylist()[0]
         if int(row["n"]) < 2:
             raise _no_rows(frame, spec, which, int(row["n"]), 2)
@@ -169,7 +168,8 @@ def _rank_test(frame: Frame, spec: StatTest, value: str) -> dict[str, Any]:
             "confidence_interval": None,
             "groups": groups,
         }
-    ks = stats.ks_2samp(treatment, control, alternative=spec.alternative)
+    # SciPy's "greater" is CDF(first) > CDF(second): the second sample (the treatment) is larger.
+    ks = stats.ks_2samp(control, treatment, alternative=spec.alternative)
     return {
         "statistic": float(ks.statistic),
         "p_value": plain(ks.pvalue),
@@ -188,41 +188,57 @@ def _chi_squared(frame: Frame, spec: StatTest) -> dict[str, Any]:
             {"feature": spec.feature, "test": "chi_squared"},
         )
     s, v = quote(spec.segment_by), quote(spec.feature)
-    where = f"{s} IS NOT NULL AND {v} IS NOT NULL"
+    two = spec.control is not None
     params: dict[str, Any] = {}
-    if spec.control is not None:
-        where += f" AND ({_segment_is(frame, spec, '_s_c')} OR {_segment_is(frame, spec, '_s_t')})"
-        params = {"_s_c": _as_param(spec.control), "_s_t": _as_param(spec.treatment)}
-    rows = frame.query(
-        f"SELECT {s} AS segment, {v} AS value, count(*) AS n FROM rows WHERE {where} GROUP BY ALL", params
-    ).to_pylist()
-    segments = sorted({r["segment"] for r in rows}, key=str)
-    values = sorted({r["value"] for r in rows}, key=str)
-    if spec.control is not None:
-        for which in (spec.control, spec.treatment):
-            if str(which) not in {str(x) for x in segments}:
+    segment = s
+    if two:  # rows labelled 0 (control) and 1 (treatment) in SQL; every other row left out
+        is_c, is_t = _segment_is(frame, spec, "_s_c"), _segment_is(frame, spec, "_s_t")
+        segment = f"CASE WHEN {is_c} THEN 0 WHEN {is_t} THEN 1 END"
+        params = {"_s_c": _as_param(frame, spec, spec.control), "_s_t": _as_param(frame, spec, spec.treatment)}
+    cells = (
+        f", cells AS (SELECT * FROM (SELECT {segment} AS segment, {v} AS value FROM rows WHERE {v} IS NOT NULL) "
+        "WHERE segment IS NOT NULL) "
+    )
+    sides = ", count(*) FILTER (WHERE segment = 0) AS c, count(*) FILTER (WHERE segment = 1) AS t" if two else ""
+    sizes = frame.query(f"{cells}SELECT count(DISTINCT value) AS k{sides} FROM cells", params).to_pylist()[0]
+    if two:
+        for which, side in ((spec.control, "c"), (spec.treatment, "t")):
+            if not sizes[side]:
                 raise _no_rows(frame, spec, which, 0, 1)
-    if len(values) > _MAX_CATEGORIES:
+    distinct = int(sizes["k"])
+    if distinct > _MAX_CATEGORIES:
         raise InvalidAnalysisError(
-            f"{spec.feature!r} has {len(values)} distinct values; chi_squared takes at most {_MAX_CATEGORIES}.",
-            {"feature": spec.feature, "distinct": len(values)},
+            f"{spec.feature!r} has {distinct} distinct values; chi_squared takes at most {_MAX_CATEGORIES}.",
+            {"feature": spec.feature, "distinct": distinct},
         )
+    # Segments and values in SQL's order (numbers by value, text by its characters), numbered.
+    cols = frame.query(
+        f"{cells}SELECT segment, value, n, dense_rank() OVER (ORDER BY segment) - 1 AS i, "
+        "dense_rank() OVER (ORDER BY value) - 1 AS j "
+        "FROM (SELECT segment, value, count(*) AS n FROM cells GROUP BY ALL)",
+        params,
+    ).to_pydict()
+    segments: list[Any] = [None] * (max(cols["i"], default=-1) + 1)
+    values: list[Any] = [None] * (max(cols["j"], default=-1) + 1)
+    table = np.zeros((len(segments), len(values)), dtype=np.int64)
+    for seg, val, n, i, j in zip(cols["segment"], cols["value"], cols["n"], cols["i"], cols["j"], strict=True):
+        segments[i], values[j] = seg, val
+        table[i, j] = n
+    if two:
+        segments = [spec.control, spec.treatment]
     if len(segments) < 2 or len(values) < 2:
         raise InvalidAnalysisError(
             f"chi_squared needs at least two segments and two values of {spec.feature!r}; "
             f"found {len(segments)} segment(s) and {len(values)} value(s).",
             {"segments": len(segments), "values": len(values)},
         )
-    index = {(r["segment"], r["value"]): int(r["n"]) for r in rows}
-    table = np.array([[index.get((sg, val), 0) for val in values] for sg in segments], dtype=np.int64)
-    res = stats.chi2_contingency(table)
-    n = int(table.sum())
-    k = min(table.shape) - 1
+    res = stats.chi2_contingency(table)  # Yates' correction on a 2x2 table, for the p-value
     return {
         "statistic": float(res.statistic),
         "p_value": plain(res.pvalue),
         "degrees_of_freedom": int(res.dof),
-        "effect_size": math.sqrt(float(res.statistic) / (n * k)) if n and k else None,
+        # Cramér's V is of the uncorrected statistic (Yates' would make a perfect 2x2 association < 1)
+        "effect_size": float(stats.contingency.association(table, method="cramer")),
         "effect_size_name": "cramers_v",
         "confidence_interval": None,
         "contingency_table": {

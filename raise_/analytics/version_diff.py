@@ -11,12 +11,13 @@ rows without one), and their deltas (B minus A).
 
 - numbers: ``bins`` bins cut at the quantiles of version A's values (duplicate cut points
   merged), the outer bins open to ±inf, so each bin holds about the same share of A;
-- text and flags: one bin per value seen in either version;
+- text and flags: one bin per value seen in either version (``categories``, in SQL order);
 - vectors: their L2 norms, binned as numbers (so an embedding of a new width still compares).
 
 With ``a`` and ``b`` the shares of A's and B's values per bin, each floored at ``1e-6`` so an
 empty bin stays finite: ``psi = Σ (b - a)·ln(b / a)`` and ``kl_divergence = Σ b·ln(b / a)``
-(KL of B from A, in nats).
+(KL of B from A, in nats). ``shares_a``/``shares_b`` are those shares before the floor, per bin
+(per category), for the chart.
 """
 
 from __future__ import annotations
@@ -99,8 +100,14 @@ def run_version_diff(frame: Frame, spec: VersionDiff, schemas: tuple[dict[str, A
             f"WHERE {a} IS NOT NULL UNION ALL SELECT {b_sql}, 0, 1 FROM rows WHERE {b} IS NOT NULL) "
             "GROUP BY v ORDER BY v"
         ).to_pydict()
-        scores = drift_scores(np.array(table["na"], dtype="float64"), np.array(table["nb"], dtype="float64"))
-        payload["distribution_drift"] = {**scores, "basis": "category", "bins": len(table["v"])}
+        a_counts, b_counts = np.array(table["na"], dtype="float64"), np.array(table["nb"], dtype="float64")
+        payload["distribution_drift"] = {
+            **drift_scores(a_counts, b_counts),
+            "basis": "category",
+            "bins": len(table["v"]),
+            "categories": [plain(v) for v in table["v"]],
+            **_shares(a_counts, b_counts),
+        }
         return payload
     reference = frame.query(f"SELECT {a_sql} AS v FROM rows WHERE {a} IS NOT NULL AND isfinite({a_sql})")
     ref = reference.column("v").to_numpy(zero_copy_only=False).astype("float64")
@@ -113,10 +120,17 @@ def run_version_diff(frame: Frame, spec: VersionDiff, schemas: tuple[dict[str, A
         "basis": basis,
         "bins": len(cuts) + 1,
         "cut_points": [float(c) for c in cuts],
+        **_shares(a_counts, b_counts),
+    }
+    return payload
+
+
+def _shares(a_counts: np.ndarray, b_counts: np.ndarray) -> dict[str, list[float]]:
+    """Each version's share of its values per bin (all 0 for a version without values)."""
+    return {
         "shares_a": plain((a_counts / max(a_counts.sum(), 1)).tolist()),
         "shares_b": plain((b_counts / max(b_counts.sum(), 1)).tolist()),
     }
-    return payload
 
 
 def _binned(frame: Frame, value: str, column: str, cuts: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     Dialect,
     ForeignKey,
     Index,
@@ -346,7 +347,7 @@ class AnalysisResultModel(Base):
     features: Mapped[list[str]] = mapped_column(default=list)
     result_data: Mapped[dict[str, Any]] = mapped_column()
     computed_by: Mapped[str | None] = mapped_column(String(256))
-    duration_ms: Mapped[float] = mapped_column(default=0.0)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     freshness_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column()

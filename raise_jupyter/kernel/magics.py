@@ -22,7 +22,13 @@ from raise_.analytics.result import AnalysisResult
 from raise_.catalog.paths import split_version
 from raise_.client.feature import Feature
 from raise_.client.store import FeatureStore
-from raise_.errors import InvalidArgumentError, InvalidExpressionError, InvalidFileError, RaiseError
+from raise_.errors import (
+    InvalidAnalysisError,
+    InvalidArgumentError,
+    InvalidExpressionError,
+    InvalidFileError,
+    RaiseError,
+)
 from raise_jupyter.kernel.help import COMMANDS, HelpText
 from raise_jupyter.kernel.paths import resolve_group, split_feature_target
 from raise_jupyter.kernel.results import DEFAULT_PREVIEW_ROWS, CreatedFeatures, DerivedFeature, QueryResult
@@ -272,7 +278,11 @@ class RaiseMagics(Magics):
         if options.plot and result.type != "record_lookup":
             from IPython.display import display
 
-            display(result.plot())
+            try:
+                chart = result.plot()
+            except InvalidAnalysisError:  # nothing to draw (a schema-only version diff): the result alone
+                return result
+            display(chart)
         return result
 
     def _help(self, args: list[str], cell: str | None) -> HelpText:

@@ -401,3 +401,99 @@ def test_nan_and_inf_count_as_values_but_no_metric_uses_them(
             frame[frame["country"] == row["country"]] if row["country"] is not None else frame[frame["country"].isna()]
         )
         assert_values({k: row[k] for k in names}, expected(rows), rel=1e-9, where=str(row["country"]))
+
+
+# -- distinct counts of floats, group columns named like internals or payload fields -------------
+
+
+def test_distinct_count_leaves_nan_and_inf_out(signals: FeatureGroup, frame: pd.DataFrame):
+    valued = frame[~frame["score_null"]]  # NaN and ±inf are values of score; its nulls are in the mask
+    finite = valued[np.isfinite(valued["score"].to_numpy(dtype="float64"))]
+    assert len(finite) < len(valued)
+    whole = signals.analyze(Aggregation(feature="score", metrics=["count", "distinct_count"]))
+    assert whole.metrics == {"count": len(valued), "distinct_count": int(finite["score"].nunique())}
+    grouped = signals.analyze(Aggregation(feature="score", metrics=["distinct_count"], group_by="country"))
+    for row in grouped.rows:
+        part = (
+            finite[finite["country"].isna()] if row["country"] is None else finite[finite["country"] == row["country"]]
+        )
+        assert row["distinct_count"] == int(part["score"].nunique()), row["country"]
+    periods = 15
+    rolling = signals.analyze(
+        Aggregation(feature="score", metrics=["distinct_count"], window="1d", rolling=True, periods=periods)
+    )
+    expected = rolling_reference(finite, "score", ["distinct_count"], DAY, periods, END)
+    assert [(r["distinct_count"], r["rolling_distinct_count"]) for r in rolling.rows] == [
+        (e["distinct_count"], e["rolling_distinct_count"]) for e in expected
+    ]
+
+
+def test_rolling_groups_order_numbers_by_value(signals: FeatureGroup, frame: pd.DataFrame):
+    result = signals.analyze(
+        Aggregation(feature="revenue", metrics=["count"], window="7d", rolling=True, periods=2, group_by="level")
+    )
+    assert [r["level"] for r in result.rows] == [level for level in [*range(11), None] for _ in range(2)]
+
+
+INTERNAL_NAMES = ["v", "fv", "k", "n", "c", "cf", "s", "mean", "m2", "mn", "mx", "_percentiles", "_sentinel"]
+PAYLOAD_NAMES = ["date", "period_end", "sum", "rolling_sum"]
+
+
+@pytest.fixture
+def grid(fs: FeatureStore) -> tuple[FeatureGroup, pd.DataFrame]:
+    """A float ``amount`` and text columns named like the SQL aliases of the aggregation and like the
+    fields of its result rows."""
+    rng = np.random.default_rng(3)
+    n = 48
+    group = fs.create_feature_group("grid", entity_keys=["row_id"], event_time="event_time")
+    group.create_features_from_schema({"amount": "float64", **dict.fromkeys(INTERNAL_NAMES + PAYLOAD_NAMES, "string")})
+    amount = pd.Series(rng.normal(10.0, 3.0, n), dtype="Float64")
+    amount[[3, 17]] = pd.NA
+    data = pd.DataFrame(
+        {
+            "row_id": np.arange(n),
+            "event_time": END - pd.to_timedelta(np.arange(n), unit="h"),  # within the last 2 days
+            "amount": amount,
+            **{name: [("a", "b", "c")[(j // (i + 1)) % 3] for j in range(n)] for i, name in enumerate(INTERNAL_NAMES)},
+            **{name: ["x"] * n for name in PAYLOAD_NAMES},
+        }
+    )
+    group.write(data)
+    return group, data
+
+
+@pytest.mark.parametrize("column", INTERNAL_NAMES)
+def test_a_group_column_named_like_an_internal_alias(grid: tuple[FeatureGroup, pd.DataFrame], column: str):
+    group, data = grid
+    names = ["count", "sum", "avg", "min", "max", "stddev", "variance", "null_rate", "distinct_count", "percentile_50"]
+    result = group.analyze(Aggregation(feature="amount", metrics=names, group_by=column))
+    assert [r[column] for r in result.rows] == ["a", "b", "c"]
+    for row in result.rows:
+        assert_values({m: row[m] for m in names}, metrics(data.loc[data[column] == row[column], "amount"], names))
+    rolled = group.analyze(
+        Aggregation(feature="amount", metrics=names, window="1d", rolling=True, periods=2, group_by=column)
+    )
+    for value in ("a", "b", "c"):
+        got = [r for r in rolled.rows if r[column] == value]
+        want = rolling_reference(data[data[column] == value], "amount", names, DAY, 2, END)
+        assert len(got) == 2
+        for g, w in zip(got, want, strict=True):
+            assert g["date"] == w["date"]
+            assert_values(
+                {k: g[k] for k in w if k not in ("date", "period_end")},
+                {k: v for k, v in w.items() if k not in ("date", "period_end")},
+                where=f"{column}={value}",
+            )
+
+
+@pytest.mark.parametrize("rolling", [False, True])
+@pytest.mark.parametrize("column", PAYLOAD_NAMES)
+def test_a_group_column_named_like_a_result_field_is_invalid(
+    grid: tuple[FeatureGroup, pd.DataFrame], column: str, rolling: bool
+):
+    group, _ = grid
+    window = {"window": "1d", "rolling": True, "periods": 2} if rolling else {}
+    with pytest.raises(InvalidAnalysisError) as err:
+        group.analyze(Aggregation(feature="amount", metrics=["sum", "count"], group_by=["n", column], **window))
+    assert err.value.code == "INVALID_ANALYSIS"
+    assert err.value.details == {"group_by": column, "clash": column} and repr(column) in err.value.message

@@ -4,10 +4,12 @@ counts of text and flags, windows, empty and single-row groups."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from analysis_reference import DAY, END, group_key, in_window, span
 
@@ -259,3 +261,65 @@ def test_bad_distribution_specs_are_invalid():
         with pytest.raises(InvalidAnalysisError) as err:
             Distribution(feature="revenue", **bad)
         assert err.value.code == "INVALID_ANALYSIS"
+
+
+# -- large categories and segments ---------------------------------------------------------------
+
+
+def test_value_counts_bring_only_the_top_values_out_of_duckdb(
+    signals: FeatureGroup, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+):
+    from raise_.analytics.frame import Frame
+
+    returned: list[int] = []
+    query = Frame.query
+
+    def counting(self: Frame, select: str, params: dict[str, Any] | None = None) -> Any:
+        table = query(self, select, params)
+        returned.append(table.num_rows)
+        return table
+
+    monkeypatch.setattr(Frame, "query", counting)
+    result = signals.analyze(Distribution(feature="user_id", bins=3, segment_by="variant"))
+    assert result.histogram == _value_counts(frame["user_id"], 3)
+    for seg in result.segments:
+        assert seg["value_counts"] == _value_counts(frame.loc[frame["variant"] == seg["segment"], "user_id"], 3)
+    # one row for the whole group and one per variant, not one per (variant, user): 80 users
+    assert returned and max(returned) == frame["variant"].nunique()
+
+
+def test_categorical_segments_order_numbers_by_value(signals: FeatureGroup, frame: pd.DataFrame):
+    result = signals.analyze(Distribution(feature="country", bins=2, segment_by="level"))
+    assert [s["segment"] for s in result.segments] == [*range(11), None]  # 10 after 9, null last
+    for seg in result.segments:
+        rows = frame[frame["level"].isna()] if seg["segment"] is None else frame[frame["level"] == seg["segment"]]
+        assert seg["value_counts"] == _value_counts(rows["country"], 2)
+        assert (seg["count"], seg["null_count"]) == (
+            int(rows["country"].notna().sum()),
+            int(rows["country"].isna().sum()),
+        )
+
+
+def test_nan_segments_are_one_segment(fs: FeatureStore):
+    group = fs.create_feature_group("cohorts", entity_keys=["user_id"], event_time="event_time")
+    group.create_features_from_schema({"minutes": "float64", "cohort": "float64"})
+    cohorts = [10.0, 9.0, float("nan"), None, 10.0, float("nan"), 9.0, float("nan"), None, 10.0]
+    n = len(cohorts)
+    group.write(
+        pa.table(
+            {
+                "user_id": pa.array(range(n), pa.int64()),
+                "event_time": pa.array([datetime(2024, 1, 1, tzinfo=UTC)] * n),
+                "minutes": pa.array([float(i) for i in range(n)]),
+                "cohort": pa.array(cohorts, pa.float64()),  # NaN kept as NaN, None as null
+            }
+        )
+    )
+    result = group.analyze(Distribution(feature="minutes", bins=2, percentiles=[50], segment_by="cohort"))
+    # numbers by value, then NaN (one segment, reported as None: NaN is no JSON), then null
+    assert [(s["segment"], s["count"]) for s in result.segments] == [(9.0, 2), (10.0, 3), (None, 3), (None, 2)]
+    nan_rows = [float(i) for i, c in enumerate(cohorts) if c is not None and np.isnan(c)]
+    assert result.segments[2]["percentiles"] == {"p50": float(np.percentile(nan_rows, 50))}
+    keys = group.analyze(Distribution(feature="user_id", segment_by="cohort"))  # categorical: counted in DuckDB
+    assert [(s["segment"], s["count"]) for s in keys.segments] == [(9.0, 2), (10.0, 3), (None, 3), (None, 2)]
+    assert keys.segments[2]["value_counts"]["values"] == [2, 5, 7]

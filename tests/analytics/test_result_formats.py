@@ -144,6 +144,53 @@ def test_grouped_aggregation_formats(group: FeatureGroup) -> None:
     assert marks == ["bar"] and drawn == rows
 
 
+def vega_path(field: str) -> list[str]:
+    """The access path Vega-Lite reads a field as: a dot or bracket not escaped by a backslash
+    steps into a nested object (vega-util's splitAccessPath, for names without quotes)."""
+    path, part, i = [], "", 0
+    while i < len(field):
+        ch = field[i]
+        if ch == "\\" and i + 1 < len(field):
+            part, i = part + field[i + 1], i + 2
+            continue
+        if ch in ".[]":
+            if part:
+                path.append(part)
+            part = ""
+        else:
+            part += ch
+        i += 1
+    return [*path, part] if part else path
+
+
+def encoded_fields(spec: dict[str, Any]) -> list[str]:
+    """Every field a chart's encoding reads (tooltips included)."""
+    fields = []
+    for channel in spec["encoding"].values():
+        for item in channel if isinstance(channel, list) else [channel]:
+            if isinstance(item, dict) and "field" in item:
+                fields.append(item["field"])
+    return fields
+
+
+@pytest.mark.parametrize("rolling", [False, True])
+def test_a_metric_or_group_named_with_a_dot_is_drawn(group: FeatureGroup, rolling: bool) -> None:
+    window = {"window": "1d", "rolling": True, "periods": 3} if rolling else {}
+    result = group.analyze(
+        Aggregation(feature="revenue", metrics=["percentile_99.9", "count"], group_by="tier", **window)
+    )
+    spec = result.plot().to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    # each field names one column of the rows drawn (not a nested access into them)
+    for field in encoded_fields(spec):
+        path = vega_path(field)
+        assert len(path) == 1 and path[0] in rows[0], field
+    if not rolling:
+        assert spec["encoding"]["y"]["title"] == "percentile_99.9"
+        assert [r["percentile_99.9"] for r in rows] == [r["percentile_99.9"] for r in result.rows or []]
+        assert all(r["percentile_99.9"] is not None for r in rows)
+
+
 def test_rolling_aggregation_formats(group: FeatureGroup) -> None:
     result = group.analyze(Aggregation(feature="revenue", metrics=["sum"], window="1d", rolling=True, periods=3))
     end = START + timedelta(hours=12 * (N - 1))  # the newest event time
@@ -258,6 +305,30 @@ def test_version_diff_formats(group: FeatureGroup) -> None:
     assert marks == ["bar"]
     assert [b["share"] for b in bars if b["version"] == "v1"] == drift["shares_a"]
     assert [b["share"] for b in bars if b["version"] == "v2"] == drift["shares_b"]
+
+
+def test_text_version_diff_draws_shares_per_category(group: FeatureGroup) -> None:
+    group.create_feature("tier", "string", version="v2")
+    group.write(
+        [
+            {"user_id": i, "event_time": START + timedelta(hours=12 * i), "tier@v2": "gold" if i < 9 else "bronze"}
+            for i in range(N)
+        ],
+        mode="upsert",
+    )
+    result = group.analyze(VersionDiff(feature="tier", version_a="v1", version_b="v2"))
+    drift = result.distribution_drift or {}
+    assert drift["categories"] == ["bronze", "gold", "silver"]
+    assert drift["shares_a"] == [0.0, 0.5, 0.5] and drift["shares_b"] == [0.25, 0.75, 0.0]
+    marks, bars = chart(result)
+    assert marks == ["bar"]
+    assert [(b["category"], b["version"], b["share"]) for b in bars] == [
+        ("bronze", "v1", 0.0), ("gold", "v1", 0.5), ("silver", "v1", 0.5),
+        ("bronze", "v2", 0.25), ("gold", "v2", 0.75), ("silver", "v2", 0.0),
+    ]  # fmt: skip
+    schema_only = group.analyze(VersionDiff(feature="tier", version_a="v1", version_b="v2", compare=["schema"]))
+    with pytest.raises(InvalidAnalysisError, match="no distribution to draw"):
+        schema_only.plot()
 
 
 def test_stat_test_formats(group: FeatureGroup) -> None:

@@ -164,7 +164,8 @@ def test_ks_test_matches_scipy(
     )
     result = signals.analyze(spec)
     c, t = _segment(frame, by, control, feature), _segment(frame, by, treatment, feature)
-    ref = stats.ks_2samp(t, c, alternative=alternative)
+    # scipy's "greater" is CDF(first) > CDF(second), i.e. the second sample larger: (control, treatment)
+    ref = stats.ks_2samp(c, t, alternative=alternative)
     assert result.statistic == pytest.approx(ref.statistic, rel=1e-12)
     assert result.p_value == pytest.approx(ref.pvalue, rel=1e-9)
     assert result.effect_size == result.statistic
@@ -180,11 +181,11 @@ def test_rank_tests_take_a_one_value_segment(signals: FeatureGroup, frame: pd.Da
     lonely = frame.loc[frame["revenue"].notna(), "user_id"].value_counts()
     user = int(lonely.index[-1])  # the user with the fewest values
     other = int(lonely.index[0])
-    for test, reference in (("mann_whitney", stats.mannwhitneyu), ("ks_test", stats.ks_2samp)):
+    c, t = _segment(frame, "user_id", user, "revenue"), _segment(frame, "user_id", other, "revenue")
+    for test, ref in (("mann_whitney", stats.mannwhitneyu(t, c)), ("ks_test", stats.ks_2samp(c, t))):
         result = signals.analyze(
             StatTest(feature="revenue", test=test, segment_by="user_id", control=user, treatment=other)
         )
-        ref = reference(_segment(frame, "user_id", other, "revenue"), _segment(frame, "user_id", user, "revenue"))
         assert result.p_value == pytest.approx(ref.pvalue), test
 
 
@@ -211,9 +212,10 @@ def test_chi_squared_matches_scipy_on_a_crosstab(
     rows = frame[frame[by].notna() & frame[feature].notna()]
     if control is not None:
         rows = rows[rows[by].isin([control, treatment])]
-    # the engine orders segments and values by their text, so the crosstab is reordered alike
+    # rows: control then treatment when given, else the segments in order; numbers by value (10 after 9)
     crosstab = pd.crosstab(rows[by].map(group_key), rows[feature].map(group_key))
-    crosstab = crosstab.reindex(index=sorted(crosstab.index, key=str), columns=sorted(crosstab.columns, key=str))
+    index = [control, treatment] if control is not None else sorted(crosstab.index)
+    crosstab = crosstab.reindex(index=index, columns=sorted(crosstab.columns))
     ref = stats.chi2_contingency(crosstab.to_numpy())
     assert result.statistic == pytest.approx(ref.statistic, rel=1e-9)
     assert result.p_value == pytest.approx(ref.pvalue, rel=1e-9)
@@ -223,9 +225,109 @@ def test_chi_squared_matches_scipy_on_a_crosstab(
     assert [str(v) for v in table.index] == [str(v) for v in crosstab.index]
     assert [str(v) for v in table.columns] == [str(v) for v in crosstab.columns]
     np.testing.assert_allclose(result.data["contingency_table"]["expected"], ref.expected_freq, rtol=1e-12)
+    # Cramér's V of the uncorrected statistic (Yates' correction is for the p-value of a 2x2 only)
     n, k = crosstab.to_numpy().sum(), min(crosstab.shape) - 1
-    assert result.effect_size == pytest.approx(math.sqrt(ref.statistic / (n * k)), rel=1e-9)
+    plain_chi2 = stats.chi2_contingency(crosstab.to_numpy(), correction=False).statistic
+    assert result.effect_size == pytest.approx(math.sqrt(plain_chi2 / (n * k)), rel=1e-9)
     assert result.data["effect_size_name"] == "cramers_v"
+
+
+def test_chi_squared_orders_numbers_by_value(signals: FeatureGroup, frame: pd.DataFrame):
+    result = signals.analyze(StatTest(feature="level", test="chi_squared", segment_by="country"))
+    assert result.data["contingency_table"]["values"] == list(range(11))  # 10 after 9, not after 1
+    assert result.data["contingency_table"]["segments"] == ["DE", "FR", "GB", "US"]
+    by_level = signals.analyze(StatTest(feature="country", test="chi_squared", segment_by="level"))
+    assert by_level.data["contingency_table"]["segments"] == list(range(11))
+
+
+@pytest.fixture
+def arms(fs: FeatureStore) -> FeatureGroup:
+    """20 users in two arms (a float segment 1.0/2.0, a text one), with a perfectly associated flag
+    and outcome, and a value clearly larger in arm 2."""
+    group = fs.create_feature_group("arms", entity_keys=["user_key"], event_time="event_time")
+    group.create_features_from_schema(
+        {"arm": "float64", "arm_name": "string", "converted": "bool", "outcome": "string", "value": "float64"}
+    )
+    rng = np.random.default_rng(11)
+    group.write(
+        [
+            {
+                "user_key": f"u{i:02d}",
+                "event_time": "2024-01-01",
+                "arm": 1.0 if i < 10 else 2.0,
+                "arm_name": "a" if i < 10 else "b",
+                "converted": i >= 10,
+                "outcome": "no" if i < 10 else "yes",
+                "value": float(rng.normal(0.0, 1.0)) + (0.0 if i < 10 else 5.0),
+            }
+            for i in range(20)
+        ]
+    )
+    return group
+
+
+def test_cramers_v_of_a_perfect_2x2_association_is_one(arms: FeatureGroup):
+    table = np.array([[10, 0], [0, 10]])
+    result = arms.analyze(StatTest(feature="converted", test="chi_squared", segment_by="arm_name"))
+    assert result.data["contingency_table"]["counts"] == table.tolist()
+    assert result.effect_size == pytest.approx(1.0)
+    assert result.effect_size == pytest.approx(stats.contingency.association(table, method="cramer"))
+    # the statistic and p-value stay those of SciPy's test (Yates-corrected on a 2x2)
+    ref = stats.chi2_contingency(table)
+    assert (result.statistic, result.p_value) == (pytest.approx(ref.statistic), pytest.approx(ref.pvalue))
+
+
+@pytest.mark.parametrize(("control", "treatment"), [(1, 2), (1.0, 2.0), ("1", "2.0")])
+def test_chi_squared_of_a_float_segment_given_as_whole_numbers(arms: FeatureGroup, control: Any, treatment: Any):
+    result = arms.analyze(
+        StatTest(feature="outcome", test="chi_squared", segment_by="arm", control=control, treatment=treatment)
+    )
+    table = result.data["contingency_table"]
+    assert table["segments"] == [control, treatment] and table["values"] == ["no", "yes"]
+    assert table["counts"] == [[10, 0], [0, 10]]
+    assert result.p_value == pytest.approx(stats.chi2_contingency(np.array([[10, 0], [0, 10]])).pvalue)
+
+
+def test_chi_squared_control_and_treatment_rows_come_in_that_order(arms: FeatureGroup):
+    result = arms.analyze(
+        StatTest(feature="outcome", test="chi_squared", segment_by="arm_name", control="b", treatment="a")
+    )
+    assert result.data["contingency_table"]["segments"] == ["b", "a"]
+    assert result.data["contingency_table"]["counts"] == [[0, 10], [10, 0]]
+
+
+def test_a_text_entity_key_segment_is_compared_as_text(arms: FeatureGroup):
+    result = arms.analyze(
+        StatTest(feature="value", test="mann_whitney", segment_by="user_key", control="u01", treatment="u12")
+    )
+    assert (result.data["groups"]["control"]["n"], result.data["groups"]["treatment"]["n"]) == (1, 1)
+    with pytest.raises(InvalidAnalysisError) as err:
+        arms.analyze(
+            StatTest(feature="outcome", test="chi_squared", segment_by="user_key", control="u01", treatment="x")
+        )
+    assert err.value.details["segment"] == "x" and "u01" in err.value.details["segments"]
+
+
+@pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful:RuntimeWarning")
+@pytest.mark.parametrize("test", ["ttest", "mann_whitney", "ks_test"])
+def test_greater_means_the_treatment_is_larger_in_every_test(arms: FeatureGroup, test: str):
+    """Arm 2's values are 5 sd above arm 1's: every test finds "greater" and not "less"."""
+    found = {
+        alternative: arms.analyze(
+            StatTest(
+                feature="value", test=test, segment_by="arm_name", control="a", treatment="b", alternative=alternative
+            )
+        )
+        for alternative in ALTERNATIVES
+    }
+    assert found["greater"].significant is True and found["greater"].p_value < 0.001
+    assert found["less"].significant is False and found["less"].p_value > 0.5
+    assert found["two-sided"].significant is True
+    # the other way round, the other way round
+    back = arms.analyze(
+        StatTest(feature="value", test=test, segment_by="arm_name", control="b", treatment="a", alternative="less")
+    )
+    assert back.significant is True
 
 
 # -- segments without rows, bad tests -----------------------------------------------------------
@@ -328,7 +430,7 @@ def test_a_window_tests_only_its_rows(signals: FeatureGroup, frame: pd.DataFrame
     reference = {
         "ttest": lambda: stats.ttest_ind(treat, ctrl, equal_var=False),
         "mann_whitney": lambda: stats.mannwhitneyu(treat, ctrl),
-        "ks_test": lambda: stats.ks_2samp(treat, ctrl),
+        "ks_test": lambda: stats.ks_2samp(ctrl, treat),
     }[test]()
     assert result.p_value == pytest.approx(reference.pvalue, rel=1e-9)
     assert result.statistic == pytest.approx(reference.statistic, rel=1e-9)

@@ -184,6 +184,54 @@ def test_categorical_drift_has_one_bin_per_value(versions: tuple[FeatureGroup, p
     assert (drift["basis"], drift["bins"]) == ("category", len(values))
     assert drift["psi"] == pytest.approx(psi, rel=1e-9) and drift["kl_divergence"] == pytest.approx(kl, rel=1e-9)
     assert result.data["row_counts"] == {"a": len(data) - 10, "b": len(data), "delta": 10}
+    # the categories and each version's shares of them (before the floor), for the chart
+    assert drift["categories"] == values
+    assert drift["shares_a"] == pytest.approx((a / a.sum()).tolist(), rel=1e-12)
+    assert drift["shares_b"] == pytest.approx((b / b.sum()).tolist(), rel=1e-12)
+    spec = result.plot().to_dict()
+    bars = next(iter(spec["datasets"].values()))
+    assert spec["mark"]["type"] == "bar" and spec["encoding"]["x"]["field"] == "category"
+    assert [(r["category"], r["share"]) for r in bars if r["version"] == "v2"] == list(
+        zip(values, drift["shares_b"], strict=True)
+    )
+
+
+def test_flag_drift_has_its_categories_and_shares(fs: FeatureStore):
+    group = fs.create_feature_group("flags", entity_keys=["user_id"], event_time="event_time")
+    group.create_feature("premium", dtype="bool")
+    group.create_feature("premium", dtype="bool", version="v2")
+    a = [True, False, False, False, None, True, False, False]
+    b = [True, True, True, False, True, None, None, True]
+    group.write(
+        pd.DataFrame(
+            {
+                "user_id": np.arange(len(a)),
+                "event_time": pd.Timestamp("2024-06-01", tz="UTC"),
+                "premium@v1": pd.array(a, dtype="boolean"),
+                "premium@v2": pd.array(b, dtype="boolean"),
+            }
+        )
+    )
+    drift = group.analyze(VersionDiff(feature="premium", version_a="v1", version_b="v2")).distribution_drift
+    a_counts = np.array([a.count(False), a.count(True)], dtype=float)
+    b_counts = np.array([b.count(False), b.count(True)], dtype=float)
+    assert (drift["basis"], drift["categories"]) == ("category", [False, True])
+    assert drift["shares_a"] == pytest.approx((a_counts / a_counts.sum()).tolist())
+    assert drift["shares_b"] == pytest.approx((b_counts / b_counts.sum()).tolist())
+    assert drift["psi"] == pytest.approx(_drift(a_counts, b_counts)[0])
+
+
+def test_only_a_diff_without_distribution_has_no_chart(
+    signals: FeatureGroup, versions: tuple[FeatureGroup, pd.DataFrame]
+):
+    schema = signals.analyze(VersionDiff(feature="latency", version_a="v1", version_b="v2", compare=["schema"]))
+    with pytest.raises(InvalidAnalysisError) as err:
+        schema.plot()
+    assert err.value.code == "INVALID_ANALYSIS" and "schema only" in err.value.message
+    group, _ = versions
+    mixed = group.analyze(VersionDiff(feature="duration", version_a="v1", version_b="v2"))  # a number, then text
+    with pytest.raises(InvalidAnalysisError):
+        mixed.plot()
 
 
 def test_vectors_compare_by_l2_norm(versions: tuple[FeatureGroup, pd.DataFrame]):

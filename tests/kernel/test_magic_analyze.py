@@ -78,3 +78,39 @@ def test_analyze_reports_bad_input_as_one_coded_line(
     with pytest.raises(UsageError) as caught:
         ip.run_cell_magic("raise", line, body)
     assert expected in str(caught.value)
+
+
+def test_analyze_of_a_schema_only_version_diff_shows_no_chart(ip: Any, fs: FeatureStore, signals: pd.DataFrame) -> None:
+    fs.feature_group("user-signals").create_feature("clicks", "float64", version="v2", description="As a rate")
+    body = "type: version_diff\nfeature: clicks\nversion_a: v1\nversion_b: v2\ncompare: [schema]\n"
+    with mock.patch("IPython.display.display") as shown:
+        result = ip.run_cell_magic("raise", "analyze user-signals -o diff", body)
+    assert isinstance(result, AnalysisResult) and ip.user_ns["diff"] is result
+    assert result.schema_changes == {
+        "dtype": {"old": "int64", "new": "float64"},
+        "description": {"old": None, "new": "As a rate"},
+    }
+    shown.assert_not_called()  # nothing to draw: the result alone
+
+
+def test_analyze_of_a_text_version_diff_draws_its_categories(ip: Any, fs: FeatureStore, signals: pd.DataFrame) -> None:
+    group = fs.feature_group("user-signals")
+    group.create_feature("country", "string", version="v2")
+    group.write(
+        pa.table(
+            {
+                "user_id": pa.array(signals["user_id"]),
+                "event_time": pa.array(signals["event_time"]),
+                "country@v2": pa.array(signals["country"].replace({"FR": "BE"})),
+            }
+        ),
+        mode="upsert",
+    )
+    body = "type: version_diff\nfeature: country\nversion_a: v1\nversion_b: v2\n"
+    with mock.patch("IPython.display.display") as shown:
+        result = ip.run_cell_magic("raise", "analyze user-signals", body)
+    drift = result.distribution_drift
+    assert drift["categories"] == ["BE", "DE", "FR", "US"]
+    (chart,) = shown.call_args.args
+    spec = chart.to_dict()
+    assert spec["mark"]["type"] == "bar" and spec["encoding"]["x"]["field"] == "category"
