@@ -71,9 +71,13 @@ __all__ = ["AnalyticsService"]
 log = logging.getLogger(__name__)
 
 JOB_STATUSES: Final = ("pending", "running", "completed", "failed", "cancelled")
+
+
 def _runner() -> str:
     """This process, as jobs record who runs them (read at each use: a forked child is not its parent)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
 # Jobs this process has taken on and not finished, whichever engine runs them: a job of this
 # process that is not here will never finish. Registered before its row is written, so that a
 # listing at that moment does not take it for one left behind.
