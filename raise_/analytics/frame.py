@@ -113,6 +113,11 @@ class Frame:
         t = self.dtypes.get(name)
         return t is not None and (t.is_numeric or isinstance(t, Bool))
 
+    def is_float(self, name: str) -> bool:
+        """A float feature: the only kind whose values may be NaN or ±inf."""
+        t = self.dtypes.get(name)
+        return t is not None and t.is_numeric and t.kind.startswith("float")
+
     def numeric(self, name: str, metric: str) -> str:
         """The SQL of a numeric feature's value (booleans count as 0/1); INVALID_ANALYSIS otherwise."""
         if not self.is_numeric(name):

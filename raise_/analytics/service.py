@@ -60,7 +60,7 @@ from raise_.errors import (
 )
 from raise_.expressions import compile_predicate
 from raise_.governance.guard import Target, filtered, internal
-from raise_.storage.derived import Plan
+from raise_.storage.derived import Node, Plan
 from raise_.storage.layout import FeatureColumn, GroupLayout
 from raise_.storage.offline_store import quote
 from raise_.storage.reader import ReadRequest, read_relation
@@ -95,6 +95,7 @@ class _Prepared:
     spec_hash: str
     where: tuple[str, dict[str, Any]] | None = None  # RecordLookup's compiled filter
     output: list[str] | None = None  # RecordLookup's feature columns, in order
+    planned: tuple[Plan, list[Node]] | None = None  # the read plan of derived features, once made
 
 
 class AnalyticsService(StorageService):
@@ -224,10 +225,12 @@ class AnalyticsService(StorageService):
 
     def _upstream_groups(self, prepared: _Prepared) -> tuple[list[GroupLayout], Plan | None]:
         """Every group whose data the analysis reads (its own and those its derived features
-        read), and the plan that reads them when there are derived features."""
+        read), and the plan that reads them when there are derived features (kept on
+        ``prepared``, so computing the analysis does not plan it again)."""
         if all(c.derived_from is None for c in prepared.columns.values()):
             return [prepared.layout], None
-        plan, _ = self._plan(prepared.layout, [(prepared.layout, c) for c in prepared.columns.values()])
+        prepared.planned = self._plan(prepared.layout, [(prepared.layout, c) for c in prepared.columns.values()])
+        plan = prepared.planned[0]
         return list(plan.groups.values()), plan
 
     # -- computing --------------------------------------------------------------------------------
@@ -242,7 +245,7 @@ class AnalyticsService(StorageService):
             cols += [f"CAST(NULL AS {c.dtype.duckdb_type()}) AS {quote(n)}" for n, c in chosen]
             sql = f"SELECT {', '.join(cols)} WHERE FALSE"
             return Frame(self.store, sql, {}, layout.event_time, list(layout.entity_keys or []), dtypes), None
-        plan, nodes = self._plan(layout, [(layout, c) for _, c in chosen])
+        plan, nodes = prepared.planned or self._plan(layout, [(layout, c) for _, c in chosen])
         req = ReadRequest(chosen, history=True)
         outputs = [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         sql, params = read_relation(self.store, layout, req, plan, outputs)
