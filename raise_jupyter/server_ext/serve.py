@@ -4,9 +4,10 @@ It carries what a team deployment needs and nothing else:
 
 - the ``raise_jupyter`` extension alone: every other server extension installed in the
   environment (JupyterLab, terminals, ...) is switched off;
-- of Jupyter's own services only ``api`` (``/api/status``, ``/api/me``) and ``auth``: no kernels, no
-  contents, no terminals, so the token a team shares opens the store and cannot run code or read
-  the server's files;
+- of Jupyter's own handlers only the login and logout pages and the 404 fallback: no kernels, no
+  contents, files, nbconvert, view or static files, no ``/api/*``, so the token a team shares opens
+  the store (behind its ACLs and audit log) and cannot run code or read the server's files, such as
+  ``catalog.db`` and ``features.duckdb`` when it is started in ``$RAISE_HOME``;
 - token authentication: the given token or a generated one;
 - no browser; SIGINT and SIGTERM stop it cleanly (the extension's ``stop_extension`` closes the
   scheduler and the store) without Jupyter's interactive "shut down?" question.
@@ -25,8 +26,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from jupyter_server.base.handlers import Template404
 from jupyter_server.serverapp import ServerApp
 from sqlalchemy.engine import make_url
+from tornado.routing import Router
 
 from raise_.config import Settings
 
@@ -35,17 +38,37 @@ __all__ = ["ServeOptions", "StoreServerApp", "serve"]
 _WILDCARDS = ("", "0.0.0.0", "::")
 
 
+def _prune(router: Router, keep: set[type]) -> None:
+    rules = router.rules  # type: ignore[attr-defined]  # every router of a tornado Application has rules
+    for rule in rules:
+        if hasattr(rule.target, "rules"):
+            _prune(rule.target, keep)
+    rules[:] = [rule for rule in rules if hasattr(rule.target, "rules") or rule.target in keep]
+
+
 class StoreServerApp(ServerApp):
-    """A ``ServerApp`` with only the Raise extension and no kernels, contents or terminals."""
+    """A ``ServerApp`` with only the Raise extension: no kernels, contents, files or terminals."""
 
     name = "raise-serve"
     description = "A Raise feature store server (Jupyter Server with only the raise_jupyter extension)"
-    default_services = ("api", "auth")  # type: ignore[assignment]  # a subset of the services
+    default_services = ("auth",)  # type: ignore[assignment]  # a subset of the services
 
     def init_server_extensions(self) -> None:
         # Extensions enabled by the environment's config files are switched off, not just left out.
         self.jpserver_extensions = {name: False for name in self.jpserver_extensions} | {"raise_jupyter": True}
         super().init_server_extensions()
+
+    def init_webapp(self) -> None:
+        """Build Jupyter's web application, then drop every handler of its own but login and 404.
+
+        Jupyter registers handlers whatever ``default_services`` says: the contents manager's
+        ``/files/`` (any file under the working directory, ``catalog.db`` included when started in
+        ``$RAISE_HOME``), ``/static/``, ``/api``, ``/api/spec.yaml``, ``/metrics``, ``/``, and whatever
+        services a config file asks for. Raise's routes are added after this, by the extension."""
+        super().init_webapp()
+        keep: set[type] = {handler for _, handler, *_ in self.identity_provider.get_handlers()}  # type: ignore[misc]
+        keep.add(Template404)  # the last rule: 404 for any URL nothing else matches
+        _prune(self.web_app.default_router, keep)
 
     def init_signal(self) -> None:
         # A service: stop at once on either signal, no "Shut down this server (y/[n])?" on a terminal.

@@ -1,6 +1,7 @@
 """``raise serve`` as a team runs it: a subprocess that prints the lines to paste, answers
 ``/raise/v1/ready`` with its token, serves the SDK through ``RAISE_URL``, serves nothing else of
-Jupyter (no kernels, files, Lab), and stops cleanly on SIGINT or SIGTERM."""
+Jupyter (no kernels, files, contents, nbconvert, static files, Lab: its handlers are enumerated),
+and stops cleanly on SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ class Served:
 def start(tmp_path: Path) -> Iterator[Any]:
     started: list[Served] = []
 
-    def run(*args: str) -> Served:
+    def run(*args: str, cwd: Path = tmp_path) -> Served:
         port = _free_port()
         argv = [sys.executable, "-m", "raise_.cli", "serve", "--port", str(port), "--home", str(tmp_path / "home")]
         if os.geteuid() == 0:
@@ -89,7 +90,7 @@ def start(tmp_path: Path) -> Iterator[Any]:
         env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
         env["RAISE_USER"] = "ops@acme"
         process = subprocess.Popen(
-            [*argv, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+            [*argv, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd
         )
         served = Served(process, port)
         started.append(served)
@@ -140,7 +141,7 @@ def test_a_team_store_server(
     # nothing else of Jupyter: no kernels, files, sessions or Lab behind the team's token
     for path in ("api/kernels", "api/contents", "api/sessions", "api/terminals", "lab", "files/x", "tree"):
         assert served.get(path, token)[0] == 404, path
-    assert served.get("api/status", token)[0] == 200
+    assert served.get("api/status", token)[0] == 404
     assert (tmp_path / "home" / "features.duckdb").exists()
 
     served.process.send_signal(stop_with)
@@ -176,3 +177,140 @@ def test_a_stray_argument_is_refused(start: Any) -> None:
     assert served.process.wait(30) == 2
     served._err.join(5)
     assert "unrecognized arguments: --colour red" in "\n".join(served.log)
+
+
+# -- what `raise serve` registers ----------------------------------------------------------------
+
+#: The handlers of Jupyter Server a store server keeps, and why each is needed. Everything else of
+#: Jupyter's (files, contents, nbconvert, view, static files, /api/*, Jupyter's own /metrics, the
+#: main page) is a way past the store's ACLs and audit log to the server's files or state.
+ALLOWED_JUPYTER_HANDLERS = {
+    # The identity provider's own pages (IdentityProvider.get_handlers): the browser's form to
+    # exchange the token (or a password) for a cookie, and the page that clears it. They read no file.
+    "jupyter_server.auth.login.LoginFormHandler": r"/login$",
+    "jupyter_server.auth.logout.LogoutHandler": r"/logout$",
+    # The last rule of every Jupyter server: a 404 for any URL no other rule matches.
+    "jupyter_server.base.handlers.Template404": r"(.*)$",
+}
+
+_LIST_HANDLERS = """
+import json, sys
+from raise_jupyter.server_ext.serve import ServeOptions, StoreServerApp, _argv
+
+def leaves(router):
+    for rule in router.rules:
+        if hasattr(rule.target, "rules"):  # a host's router: its own rules
+            yield from leaves(rule.target)
+        else:
+            handler = rule.target
+            yield [rule.matcher.regex.pattern, f"{handler.__module__}.{handler.__qualname__}"]
+
+port, home, base_url, allow_root, *extra = sys.argv[1:]
+options = ServeOptions(port=int(port), home=home, base_url=base_url, allow_root=allow_root == "1", extra=extra)
+app = StoreServerApp.instance()
+app.initialize(argv=_argv(options, "handler-listing-token"))
+print(json.dumps(list(leaves(app.web_app.default_router))))
+"""
+
+
+def served_handlers(tmp_path: Path, base_url: str = "/", *extra: str) -> list[tuple[str, str]]:
+    """The (URL pattern, handler class) rules of a ``raise serve`` app after ``initialize``, in a
+    subprocess of its own (a ``ServerApp`` is a process-wide singleton and takes the signals)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAISE_URL", "RAISE_TOKEN"))}
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    argv = [str(_free_port()), str(tmp_path / "home"), base_url, "1" if os.geteuid() == 0 else "0", *extra]
+    done = subprocess.run(
+        [sys.executable, "-c", _LIST_HANDLERS, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return [(pattern, handler) for pattern, handler in json.loads(done.stdout.splitlines()[-1])]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "extra"),
+    [
+        ("/", ()),
+        # Services and handlers a deployment's config or command line asks for are not registered either.
+        ("/team/store/", ("--ServerApp.default_services=['api','contents','files','nbconvert','view']",)),
+    ],
+    ids=["default", "base-url-and-services-asked-for"],
+)
+def test_raise_serve_registers_only_the_stores_handlers(tmp_path: Path, base_url: str, extra: tuple[str, ...]) -> None:
+    rules = served_handlers(tmp_path, base_url, *extra)
+    foreign = [
+        (pattern, handler)
+        for pattern, handler in rules
+        if not handler.startswith("raise_jupyter.") and handler not in ALLOWED_JUPYTER_HANDLERS
+    ]
+    assert foreign == [], "raise serve registers handlers that are not the store's:\n" + "\n".join(
+        f"  {pattern}  {handler}" for pattern, handler in foreign
+    )
+    jupyter = {handler: pattern for pattern, handler in rules if handler in ALLOWED_JUPYTER_HANDLERS}
+    assert jupyter == {
+        "jupyter_server.auth.login.LoginFormHandler": f"{base_url}login$",
+        "jupyter_server.auth.logout.LogoutHandler": f"{base_url}logout$",
+        "jupyter_server.base.handlers.Template404": "(.*)$",
+    }
+    assert rules[-1] == ("(.*)$", "jupyter_server.base.handlers.Template404")  # the fallback stays last
+    raise_patterns = [pattern for pattern, handler in rules if handler.startswith("raise_jupyter.")]
+    assert f"{base_url}raise/v1/(.*)$" in raise_patterns and f"{base_url}raise/v1/health$" in raise_patterns
+
+
+def test_raise_serve_started_in_its_store_directory_hands_out_no_file(start: Any, tmp_path: Path) -> None:
+    """Started inside ``$RAISE_HOME``, the server's working directory holds ``catalog.db`` and
+    ``features.duckdb``: the team's token must not fetch them, list them or render them."""
+    home = tmp_path / "home"
+    home.mkdir()
+    secret = b"a file of the server's, not the store's"
+    (home / "notes.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (home / "secret.txt").write_bytes(secret)
+    served = start("--token", "team-secret-token", cwd=home)
+    token = "team-secret-token"
+    served.wait_ready(token)
+    assert (home / "catalog.db").read_bytes().startswith(b"SQLite format 3\x00")  # the store's, in use
+    paths = [
+        "files/catalog.db",
+        "files/features.duckdb",
+        "files/secret.txt",
+        "files/notes.ipynb",
+        "api/contents",
+        "api/contents/catalog.db",
+        "api/contents/secret.txt?content=1&format=base64",
+        "api/resolvePath?path=catalog.db",
+        "nbconvert/html/notes.ipynb",
+        "nbconvert/script/notes.ipynb?download=true",
+        "api/nbconvert",
+        "view/secret.txt",
+        "view/notes.ipynb",
+        "static/style/bootstrap.min.css",
+        "static/favicon.ico",
+        "favicon.ico",
+        "robots.txt",
+        "custom/custom.css",
+        "api/spec.yaml",
+        "api/status",
+        "api/me",
+        "api",
+        "metrics",
+        "",
+        "tree",
+        "edit/secret.txt",
+        "notebooks/notes.ipynb",
+    ]
+    answers = {path: served.get(path, token) for path in paths}
+    opened = {path: code for path, (code, _) in answers.items() if code not in (403, 404)}
+    assert opened == {}, f"answered with the team's token: {opened}"
+    for path, (_, body) in answers.items():
+        assert secret not in body and b"SQLite format" not in body, path
+    # the store itself answers, and the login form still renders (without Jupyter's stylesheets)
+    assert served.wait_ready(token)["status"] == "ready"
+    code, body = served.get("login", None)
+    assert code == 200 and b"<form" in body
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(30) == 0
