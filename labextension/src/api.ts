@@ -33,6 +33,7 @@ export const ROUTES = {
   listDomains: { method: 'list_domains', verb: 'GET', path: '/organizations/{org}/domains' },
   listProjects: { method: 'list_projects', verb: 'GET', path: '/domains/{org}/{domain}/projects' },
   listFeatureGroups: { method: 'list_feature_groups', verb: 'GET', path: '/projects/{project_path:3}/groups' },
+  getFeatureGroup: { method: 'get_feature_group', verb: 'GET', path: '/groups/{group_path:4}' },
   searchFeatures: { method: 'search_features', verb: 'GET', path: '/projects/{project_path:3}/features/search', query: ['query', 'tags', 'dtype', 'status', 'limit'] },
   listFeatures: { method: 'list_features', verb: 'GET', path: '/groups/{group_path:4}/features', query: ['all_versions', 'status'] },
   getFeature: { method: 'get_feature', verb: 'GET', path: '/groups/{group_path:4}/features/{name}[@{version}]' },
@@ -81,9 +82,12 @@ export interface IFeatureGroup {
   description: string | null;
   owner: string | null;
   tags: string[];
-  entity_keys: string[] | null;
+  entity_keys: string[] | null; // null until the first write fixes them
   event_time: string | null;
-  ttl_seconds: number | null;
+  ttl_seconds: number | null; // null: rows never expire
+  physical_table: string;
+  created_at: string;
+  updated_at: string;
 }
 
 /** `active`, `deprecated` or `archived` (and `restricted` for a lineage node the caller may not read). */
@@ -424,6 +428,11 @@ export class RaiseClient {
     return this.call(ROUTES.listFeatureGroups, { project_path: projectPath });
   }
 
+  /** A group's record: its keys, event-time column, TTL, owner and tags. */
+  getFeatureGroup(groupPath: string): Promise<IFeatureGroup> {
+    return this.call(ROUTES.getFeatureGroup, { group_path: groupPath });
+  }
+
   /** Every version of every feature of a group, archived ones included (oldest first per name). */
   listFeatures(
     groupPath: string,
@@ -464,6 +473,7 @@ export class RaiseClient {
     });
   }
 
+  /** Every write to a group, oldest first. */
   commits(groupPath: string): Promise<ICommit[]> {
     return this.call(ROUTES.commits, { group_path: groupPath });
   }

@@ -8,6 +8,10 @@
  * when a feature is selected; the poll keeps them rather than analyzing again every 30 s (each
  * analysis is an audit entry), and the detail says when the group has newer commits.
  *
+ * A feature group's detail (its record, its features and its commits) shows when its name is
+ * clicked; the group opens in the tree at the same time. One detail shows at a time: a feature's
+ * or a group's.
+ *
  * It knows nothing of React or JupyterLab widgets: the view listens to `changed`.
  */
 import { ISignal, Signal } from '@lumino/signaling';
@@ -52,6 +56,20 @@ export interface IDetail {
   commits: ICommit[] | null;
   errors: Partial<Record<'feature' | 'versions' | 'lineage' | 'commits', string>>;
   statistics: IStatisticsState;
+}
+
+/**
+ * A feature group as its detail shows it: its record (`GET /groups/{path}`), its features (the
+ * tree's list, `GET /groups/{path}/features`) and its writes (`GET /groups/{path}/commits`).
+ * Each part loads on its own; one that fails says why in `errors`, and the others still show.
+ */
+export interface IGroupDetail {
+  path: string;
+  loading: boolean;
+  group: IFeatureGroup | null;
+  features: IFeatureSummary[] | null;
+  commits: ICommit[] | null;
+  errors: Partial<Record<'group' | 'features' | 'commits', string>>;
 }
 
 /** The selected feature's statistics: loading on their own, after the rest of the detail if need be. */
@@ -218,6 +236,7 @@ export class CatalogModel {
   error: string | null = null; // the catalog itself could not be listed
   search: ISearchState | null = null;
   detail: IDetail | null = null;
+  groupDetail: IGroupDetail | null = null;
   versionCheck: VersionCheck = { state: 'pending' };
   lastRefresh: Date | null = null;
   hideArchived = false;
@@ -350,6 +369,68 @@ export class CatalogModel {
     }
   }
 
+  /**
+   * A click on a group's name: open it in the tree and show its detail; a click on the group
+   * whose detail already shows, open, closes it in the tree (the detail stays).
+   */
+  async openGroup(path: string): Promise<void> {
+    if (this.groupDetail?.path === path && this.isExpanded('group', path)) {
+      await this.toggle('group', path);
+      return;
+    }
+    await this.selectGroup(path);
+  }
+
+  /** Show a feature group's detail, and open it in the tree. */
+  selectGroup(path: string): Promise<void> {
+    return this._selectGroup(path, false);
+  }
+
+  /** `refresh`: the poll reloading the shown group, which it leaves open or closed in the tree. */
+  private async _selectGroup(path: string, refresh: boolean): Promise<void> {
+    const seq = ++this._detailSeq;
+    this._statsSeq++;
+    this.detail = null;
+    const previous = this.groupDetail;
+    this.groupDetail =
+      previous !== null && previous.path === path
+        ? { ...previous, loading: true }
+        : { path, loading: true, group: null, features: null, commits: null, errors: {} };
+    this._emit();
+    const opened = refresh || this.isExpanded('group', path) ? Promise.resolve() : this.expand('group', path);
+    const [group, features, commits] = await Promise.allSettled([
+      this.client.getFeatureGroup(path),
+      opened.then(() => this._groupFeatures(path)),
+      this.client.commits(path)
+    ]);
+    if (seq !== this._detailSeq) {
+      return; // something else was selected meanwhile
+    }
+    const errors: IGroupDetail['errors'] = {};
+    const value = <T>(part: keyof IGroupDetail['errors'], answer: PromiseSettledResult<T>): T | null => {
+      if (answer.status === 'fulfilled') {
+        return answer.value;
+      }
+      errors[part] = message(answer.reason);
+      return null;
+    };
+    this.groupDetail = {
+      path,
+      loading: false,
+      group: value('group', group),
+      features: value('features', features),
+      commits: value('commits', commits),
+      errors
+    };
+    this._emit();
+  }
+
+  /** A group's features: the tree's list when the group is open in it, else asked for. */
+  private async _groupFeatures(path: string): Promise<IFeatureSummary[]> {
+    const listed = this.isExpanded('group', path) ? this.features.get(path) : undefined;
+    return listed ?? summarize(await this.client.listFeatures(path, { allVersions: true }));
+  }
+
   /** Show a feature (its newest version unless `version` is given), and compute its statistics. */
   select(ref: IFeatureRef): Promise<void> {
     return this._select(ref, false);
@@ -375,6 +456,7 @@ export class CatalogModel {
     const previous = this.detail;
     const same = previous !== null && sameRef(previous.ref, ref);
     const stats = same ? previous!.statistics : NO_STATISTICS;
+    this.groupDetail = null;
     const keepStatistics =
       refresh &&
       same &&
@@ -468,6 +550,7 @@ export class CatalogModel {
     this._detailSeq++;
     this._statsSeq++;
     this.detail = null;
+    this.groupDetail = null;
     this._emit();
   }
 
@@ -511,6 +594,8 @@ export class CatalogModel {
     }
     if (this.detail) {
       work.push(this._select(this.detail.ref, true));
+    } else if (this.groupDetail) {
+      work.push(this._selectGroup(this.groupDetail.path, true));
     }
     await Promise.all(work);
     this.lastRefresh = new Date();

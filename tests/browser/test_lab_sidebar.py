@@ -1,6 +1,7 @@
 """The Raise sidebar in a real JupyterLab on the demo store: it lists what the seed made, search
-narrows the tree, a click shows a feature's detail, lineage and statistics, and the insert button
-puts the feature's snippet into the active notebook cell, where it runs."""
+narrows the tree, a click on a group's name opens it and shows the group's detail, a click on a
+feature shows its detail, lineage and statistics, and the insert button puts the feature's snippet
+into the active notebook cell, where it runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import re
 import time
 import urllib.request
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -182,6 +184,64 @@ def test_clicking_a_feature_shows_its_detail_and_lineage(lab_page: LabPage, lab:
     assert lab_page.paths(up) == [n.qualified_name for n in score.upstream]
     expect(detail.get_by_test_id("raise-lineage-upstream")).to_contain_text(f"({len(score.all_upstream())} in all)")
     lab_page.shot("detail-engagement-score")
+
+
+def test_clicking_a_group_shows_its_detail(lab_page: LabPage, lab: Lab) -> None:
+    group = lab.store().feature_group("user-signals")
+    features = group.list_features()
+    commits = group.commits()
+    rows_written = sum(c.rows for c in commits)
+    # what the seed made (raise_/demo.py), as the SDK reports it
+    assert group.entity_keys == ["user_id"] and group.event_time == "event_time"
+    assert group.ttl == timedelta(days=30)
+    assert {"ctr", "engagement_score"} <= {f.name for f in features if f.derived_from}
+    assert len(commits) == 1 and rows_written > 0
+
+    sidebar = lab_page.open_sidebar()
+    lab_page.expand(DEMO_PROJECT)
+    node = lab_page.node("group", USER_SIGNALS)
+    expect(node).to_have_attribute("aria-expanded", "false")
+    node.click()  # the group's name: it opens, and its detail shows
+    detail = sidebar.get_by_test_id("raise-group-detail")
+    expect(detail).to_have_attribute("data-path", USER_SIGNALS)
+    expect(detail).to_have_attribute("aria-busy", "false")
+    expect(node).to_have_attribute("aria-expanded", "true")
+    expect(node).to_have_attribute("aria-selected", "true")
+    expect(sidebar.locator(f'[data-testid="raise-feature"][data-path^="{USER_SIGNALS}/"]')).to_have_count(len(features))
+    expect(detail.get_by_test_id("raise-detail-title")).to_have_text("user-signals")
+    expect(detail).to_contain_text(group.description or "")
+    expect(detail.get_by_test_id("raise-group-keys")).to_have_text(", ".join(group.entity_keys))
+    expect(detail.get_by_test_id("raise-group-event-time")).to_have_text(group.event_time)
+    expect(detail.get_by_test_id("raise-group-ttl")).to_have_text("30 days")
+    expect(detail.get_by_test_id("raise-group-ttl")).to_have_attribute(
+        "data-value", str(int(group.ttl.total_seconds()))
+    )
+    expect(detail.get_by_test_id("raise-group-owner")).to_have_text(group.owner or "—")
+
+    shown = detail.get_by_test_id("raise-group-feature")
+    expect(shown).to_have_count(len(features))
+    items = shown.evaluate_all("(els) => els.map(e => [e.dataset.name, e.dataset.dtype, e.dataset.derived])")
+    assert items == sorted(
+        [f.name, str(f.dtype), "true" if f.derived_from else "false"] for f in features
+    )  # every feature, with its type, the derived ones marked
+    expect(detail.get_by_test_id("raise-group-rows")).to_have_attribute("data-rows", str(rows_written))
+    expect(detail.get_by_test_id("raise-group-rows")).to_have_text(f"{rows_written:,} rows written in 1 commit")
+    last = commits[-1]
+    expect(detail.get_by_test_id("raise-group-commit")).to_have_count(1)
+    expect(detail.get_by_test_id("raise-group-commit")).to_contain_text(
+        f"#{last.commit_id} {last.kind}, {last.rows:,} rows by {last.actor}"
+    )
+    expect(sidebar.get_by_test_id("raise-detail")).to_have_count(0)
+    detail.scroll_into_view_if_needed()
+    lab_page.shot("group-detail")
+    detail.get_by_test_id("raise-group-data").scroll_into_view_if_needed()
+    lab_page.shot("group-detail-data")
+
+    # a feature of the group opens its own detail in its place
+    detail.get_by_role("button", name="ctr", exact=True).click()
+    feature = sidebar.get_by_test_id("raise-detail")
+    expect(feature).to_have_attribute("data-path", f"{USER_SIGNALS}/ctr")
+    expect(sidebar.get_by_test_id("raise-group-detail")).to_have_count(0)
 
 
 def test_insert_puts_the_snippet_into_the_active_cell(lab_page: LabPage, lab: Lab) -> None:

@@ -82,6 +82,31 @@ export function demoFeatures(): Record<string, IFeature[]> {
   };
 }
 
+/**
+ * A group's record as `GET /groups/{group_path}` and `GET /projects/{project_path}/groups` answer
+ * it (raise_/catalog/records.py `FeatureGroupRecord`, the demo's user-signals by default).
+ */
+export function groupRecord(groupPath: string, extra: Partial<IFeatureGroup> = {}): IFeatureGroup {
+  const [org, domain, project, name] = groupPath.split('/');
+  return {
+    id: `id-group-${name}`,
+    org,
+    domain,
+    project,
+    name,
+    description: null,
+    owner: 'ada',
+    tags: [],
+    entity_keys: ['user_id'],
+    event_time: 'event_time',
+    ttl_seconds: null,
+    physical_table: groupPath.replace(/[/-]/g, m => (m === '/' ? '__' : '_')),
+    created_at: '2026-09-30T14:05:00.123456+00:00',
+    updated_at: '2026-09-30T14:05:00.123456+00:00',
+    ...extra
+  };
+}
+
 export interface ICall {
   method: string;
   args: unknown[];
@@ -99,6 +124,14 @@ export class FakeClient {
   /** Calls wait for this before answering (to test overlapping requests). */
   gate: Promise<void> = Promise.resolve();
   lineage: Record<string, ILineageGraph> = {};
+  /** The groups' records (others: {@link groupRecord}'s defaults). */
+  groupRecords: Record<string, IFeatureGroup> = {
+    [GROUP]: groupRecord(GROUP, {
+      description: 'Engagement signals per user, refreshed hourly',
+      tags: ['engagement', 'prod'],
+      ttl_seconds: 2592000
+    })
+  };
   commitLog: ICommit[] = [
     { commit_id: 1, kind: 'append', rows: 28000, actor: 'ada', committed_at: '2026-11-01T09:00:00+00:00' },
     { commit_id: 2, kind: 'upsert', rows: 2000, actor: 'bob', committed_at: '2026-11-02T10:15:00+00:00' }
@@ -183,23 +216,17 @@ export class FakeClient {
     return this._answer('listFeatureGroups', [projectPath], () =>
       this._groups()
         .filter(g => g.startsWith(`${projectPath}/`))
-        .map(g => {
-          const [org, domain, project, name] = g.split('/');
-          return {
-            id: g,
-            org,
-            domain,
-            project,
-            name,
-            description: null,
-            owner: null,
-            tags: [],
-            entity_keys: ['user_id'],
-            event_time: 'event_time',
-            ttl_seconds: null
-          };
-        })
+        .map(g => this.groupRecords[g] ?? groupRecord(g))
     );
+  }
+
+  getFeatureGroup(groupPath: string): Promise<IFeatureGroup> {
+    return this._answer('getFeatureGroup', [groupPath], () => {
+      if (!(groupPath in this.features)) {
+        throw new RaiseApiError(`Feature group '${groupPath.split('/')[3]}' not found.`, 404, 'FEATURE_GROUP_NOT_FOUND');
+      }
+      return this.groupRecords[groupPath] ?? groupRecord(groupPath);
+    });
   }
 
   listFeatures(groupPath: string, options: { allVersions?: boolean } = {}): Promise<IFeature[]> {

@@ -253,6 +253,48 @@ describe('CatalogModel', () => {
     expect(model.detail!.feature!.name).toBe('click_count');
   });
 
+  it('shows a group: its record, its features (the tree\'s list) and its commits, opening it', async () => {
+    const { fake, model } = await started();
+    await model.selectGroup(GROUP);
+    const detail = model.groupDetail!;
+    expect(detail.loading).toBe(false);
+    expect(detail.group!.entity_keys).toEqual(['user_id']);
+    expect(detail.features!.map(s => s.feature.name)).toEqual(model.features.get(GROUP)!.map(s => s.feature.name));
+    expect(detail.commits).toHaveLength(2);
+    expect(detail.errors).toEqual({});
+    expect(model.isExpanded('group', GROUP)).toBe(true);
+    expect(fake.callsOf('listFeatures')).toHaveLength(1);
+
+    // the poll reloads it; a group closed in the tree meanwhile stays closed, its features asked for
+    await model.toggle('group', GROUP);
+    fake.calls = [];
+    await model.refresh();
+    expect(model.isExpanded('group', GROUP)).toBe(false);
+    expect(fake.callsOf('getFeatureGroup')).toEqual([[GROUP]]);
+    expect(fake.callsOf('listFeatures')).toEqual([[GROUP, { allVersions: true }]]);
+    expect(model.groupDetail!.features).toHaveLength(6);
+  });
+
+  it('shows one detail at a time: the last selection wins, a feature or a group', async () => {
+    const { fake, model } = await started();
+    await model.select({ groupPath: GROUP, name: 'ctr', version: null });
+    await model.selectGroup(GROUP);
+    expect(model.detail).toBeNull();
+    await model.select({ groupPath: GROUP, name: 'ctr', version: null });
+    expect(model.groupDetail).toBeNull();
+
+    let open!: () => void;
+    fake.gate = new Promise(resolve => (open = resolve));
+    const slow = model.selectGroup(GROUP);
+    await flush();
+    fake.gate = Promise.resolve();
+    await model.select({ groupPath: GROUP, name: 'click_count', version: null });
+    open();
+    await slow;
+    expect(model.groupDetail).toBeNull();
+    expect(model.detail!.feature!.name).toBe('click_count');
+  });
+
   it('refreshes the selected feature and the search, keeping its statistics', async () => {
     const { fake, model } = await started();
     await model.select({ groupPath: GROUP, name: 'country', version: null });

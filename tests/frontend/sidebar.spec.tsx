@@ -4,8 +4,9 @@ import * as React from 'react';
 import { IInsertResult } from '../../labextension/src/components/FeatureDetail';
 import { RaiseSidebar, VersionBanner } from '../../labextension/src/components/Sidebar';
 import { RaiseApiError } from '../../labextension/src/api';
+import { formatDuration } from '../../labextension/src/components/common';
 import { CatalogModel } from '../../labextension/src/model';
-import { ctrLineage, FakeClient, GROUP } from './fixtures';
+import { ctrLineage, FakeClient, GROUP, groupRecord } from './fixtures';
 
 const PROJECT = 'acme/mlplatform/recommendation';
 
@@ -337,6 +338,185 @@ describe('RaiseSidebar', () => {
     fake.organizations = [];
     await renderSidebar(fake);
     expect(screen.getByTestId('raise-tree').textContent).toMatch(/catalog is empty/);
+  });
+});
+
+describe('a feature group\'s detail', () => {
+  const groupDetail = async (): Promise<HTMLElement> => {
+    const detail = await screen.findByTestId('raise-group-detail');
+    await waitFor(() => expect(detail.getAttribute('aria-busy')).toBe('false'));
+    return detail;
+  };
+
+  it('shows when the group\'s name is clicked: keys, event time, TTL, owner, features and last commits', async () => {
+    const { fake } = await renderSidebar();
+    fireEvent.click(node('group', GROUP));
+    const detail = await groupDetail();
+    // the group opens in the tree as well, and is the one selected
+    expect(node('group', GROUP).getAttribute('aria-expanded')).toBe('true');
+    expect(node('group', GROUP).getAttribute('aria-selected')).toBe('true');
+    expect(featureRows()).toHaveLength(6);
+    expect(detail.dataset.path).toBe(GROUP);
+    expect(within(detail).getByTestId('raise-detail-title').textContent).toBe('user-signals');
+    expect(detail.textContent).toContain('acme/mlplatform/recommendation');
+    expect(detail.textContent).toContain('Engagement signals per user, refreshed hourly');
+    expect(screen.getByTestId('raise-group-keys').textContent).toBe('user_id');
+    expect(screen.getByTestId('raise-group-event-time').textContent).toBe('event_time');
+    expect(screen.getByTestId('raise-group-ttl').textContent).toBe('30 days');
+    expect(screen.getByTestId('raise-group-ttl').getAttribute('title')).toMatch(/^2,592,000 seconds/);
+    expect(screen.getByTestId('raise-group-owner').textContent).toBe('ada');
+    expect(within(screen.getByTestId('raise-group-tags')).getAllByRole('button').map(b => b.textContent)).toEqual([
+      'engagement',
+      'prod'
+    ]);
+    expect(screen.getByTestId('raise-group-created').textContent).toBe('2026-09-30 14:05 UTC');
+
+    const features = screen.getAllByTestId('raise-group-feature');
+    expect(features.map(f => [f.dataset.name, f.dataset.dtype, f.dataset.derived])).toEqual([
+      ['click_count', 'int64', 'false'],
+      ['country', 'string[2]', 'false'],
+      ['ctr', 'float64', 'true'],
+      ['impression_count', 'int64', 'false'],
+      ['old_score', 'float64', 'false'],
+      ['session_minutes', 'float64', 'false'] // v2, the newest live version
+    ]);
+    const badge = within(features[2]).getByTestId('raise-derived-badge');
+    expect(badge.textContent).toBe('derived');
+    expect(badge.getAttribute('title')).toBe('= click_count / NULLIF(impression_count, 0)');
+    expect(within(features[1]).getByTestId('raise-status-badge').textContent).toBe('deprecated');
+    expect(features[5].textContent).toContain('2 versions');
+    expect(screen.getByTestId('raise-group-features-summary').textContent).toBe('6 features, 1 derived');
+
+    expect(screen.getByTestId('raise-group-rows').textContent).toBe('30,000 rows written in 2 commits');
+    expect(screen.getByTestId('raise-group-rows').dataset.rows).toBe('30000');
+    expect(screen.getAllByTestId('raise-group-commit').map(c => c.textContent)).toEqual([
+      '#2 upsert, 2,000 rows by bob 2026-11-02 10:15 UTC', // newest first
+      '#1 append, 28,000 rows by ada 2026-11-01 09:00 UTC'
+    ]);
+    expect(screen.queryByTestId('raise-detail')).toBeNull(); // one detail at a time
+    expect(fake.callsOf('getFeatureGroup')).toEqual([[GROUP]]);
+    expect(fake.callsOf('commits')).toEqual([[GROUP]]);
+    expect(fake.callsOf('listFeatures')).toHaveLength(1); // the tree's list serves the detail too
+
+    fireEvent.click(screen.getByTestId('raise-hide-archived'));
+    expect(screen.getAllByTestId('raise-group-feature').map(f => f.dataset.name)).not.toContain('old_score');
+    expect(screen.getByTestId('raise-group-features-summary').textContent).toBe('5 features, 1 derived');
+  });
+
+  it('closes the shown group in the tree on a second click; the caret opens and closes it alone', async () => {
+    const { model } = await renderSidebar();
+    const caret = (): HTMLElement => within(node('group', GROUP)).getByTestId('raise-caret');
+    fireEvent.click(caret());
+    await waitFor(() => expect(featureRows()).toHaveLength(6));
+    expect(screen.queryByTestId('raise-group-detail')).toBeNull();
+    fireEvent.click(caret());
+    await waitFor(() => expect(node('group', GROUP).getAttribute('aria-expanded')).toBe('false'));
+
+    fireEvent.click(node('group', GROUP));
+    await groupDetail();
+    expect(node('group', GROUP).getAttribute('aria-expanded')).toBe('true');
+    fireEvent.click(node('group', GROUP)); // the shown group: closes in the tree, its detail stays
+    await waitFor(() => expect(node('group', GROUP).getAttribute('aria-expanded')).toBe('false'));
+    expect(screen.getByTestId('raise-group-detail').dataset.path).toBe(GROUP);
+    expect(screen.getAllByTestId('raise-group-feature')).toHaveLength(6);
+
+    fireEvent.keyDown(node('group', `${PROJECT}/item-signals`), { key: 'Enter' }); // another group
+    await waitFor(() => expect(screen.getByTestId('raise-group-detail').dataset.path).toBe(`${PROJECT}/item-signals`));
+    await groupDetail();
+    expect(screen.getAllByTestId('raise-group-feature').map(f => f.dataset.name)).toEqual(['price']);
+    expect(node('group', GROUP).getAttribute('aria-selected')).toBe('false');
+
+    fireEvent.click(within(screen.getByTestId('raise-group-detail')).getByRole('button', { name: 'Close the detail' }));
+    expect(screen.queryByTestId('raise-group-detail')).toBeNull();
+    expect(model.groupDetail).toBeNull();
+  });
+
+  it('opens a feature from the group\'s detail, and a group from the search results', async () => {
+    const { model } = await renderSidebar();
+    fireEvent.click(node('group', GROUP));
+    const detail = await groupDetail();
+    fireEvent.click(within(detail).getByRole('button', { name: 'ctr' }));
+    const feature = await screen.findByTestId('raise-detail');
+    await waitFor(() => expect(feature.getAttribute('aria-busy')).toBe('false'));
+    expect(screen.getByTestId('raise-detail-title').textContent).toBe('ctr@v1');
+    expect(screen.queryByTestId('raise-group-detail')).toBeNull();
+    expect(node('group', GROUP).getAttribute('aria-selected')).toBe('false');
+
+    await act(() => model.setSearch('price'));
+    fireEvent.click(node('group', `${PROJECT}/item-signals`)); // the search's group row
+    await groupDetail();
+    expect(screen.getByTestId('raise-group-detail').dataset.path).toBe(`${PROJECT}/item-signals`);
+    expect(screen.queryByTestId('raise-detail')).toBeNull();
+  });
+
+  it('shows a group not written yet', async () => {
+    const fake = new FakeClient();
+    const path = `${PROJECT}/new-group`;
+    fake.features[path] = [];
+    fake.groupRecords[path] = groupRecord(path, { entity_keys: null, event_time: null, owner: null });
+    fake.commits = async groupPath => {
+      fake.calls.push({ method: 'commits', args: [groupPath] });
+      return groupPath === path ? [] : fake.commitLog;
+    };
+    await renderSidebar(fake);
+    fireEvent.click(node('group', path));
+    await groupDetail();
+    expect(screen.getByTestId('raise-group-keys').textContent).toBe('not set: the first write fixes them');
+    expect(screen.getByTestId('raise-group-event-time').textContent).toBe('not set: the first write fixes it');
+    expect(screen.getByTestId('raise-group-ttl').textContent).toBe('none');
+    expect(screen.getByTestId('raise-group-owner').textContent).toBe('—');
+    expect(screen.getByTestId('raise-group-tags').textContent).toBe('—');
+    expect(screen.getByTestId('raise-group-features').textContent).toBe('FeaturesNo features yet.');
+    expect(screen.getByTestId('raise-group-rows').textContent).toBe('No data written to this group yet.');
+  });
+
+  it('shows the parts that load when one is refused', async () => {
+    const fake = new FakeClient();
+    fake.failures.commits = new RaiseApiError("alice@acme may not read the commits of 'user-signals'.", 403, 'PERMISSION_DENIED');
+    await renderSidebar(fake);
+    fireEvent.click(node('group', GROUP));
+    await groupDetail();
+    expect(screen.getByTestId('raise-group-keys').textContent).toBe('user_id');
+    expect(screen.getAllByTestId('raise-group-feature')).toHaveLength(6);
+    expect(within(screen.getByTestId('raise-group-data')).getByRole('alert').textContent).toBe(
+      "alice@acme may not read the commits of 'user-signals'."
+    );
+  });
+
+  it('lists the last five commits, and reloads on refresh', async () => {
+    const fake = new FakeClient();
+    const { model } = await renderSidebar(fake);
+    fireEvent.click(node('group', GROUP));
+    await groupDetail();
+    fake.commitLog = [1, 2, 3, 4, 5, 6, 7].map(n => ({
+      commit_id: n,
+      kind: 'append',
+      rows: 10,
+      actor: null,
+      committed_at: `2026-11-0${n}T09:00:00+00:00`
+    }));
+    fake.groupRecords[GROUP] = { ...fake.groupRecords[GROUP], ttl_seconds: 5400 };
+    await act(() => model.refresh());
+    expect(screen.getByTestId('raise-group-rows').textContent).toBe('70 rows written in 7 commits');
+    expect(screen.getAllByTestId('raise-group-commit').map(c => c.dataset.commit)).toEqual(['7', '6', '5', '4', '3']);
+    expect(screen.getByTestId('raise-group-data').textContent).toContain('The last 5 commits');
+    expect(screen.getAllByTestId('raise-group-commit')[0].textContent).toBe('#7 append, 10 rows 2026-11-07 09:00 UTC');
+    expect(screen.getByTestId('raise-group-ttl').textContent).toBe('90 minutes');
+    expect(fake.callsOf('getFeatureGroup')).toHaveLength(2);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [2592000, '30 days'],
+    [86400, '1 day'],
+    [3600, '1 hour'],
+    [5400, '90 minutes'],
+    [90, '90 seconds'],
+    [1, '1 second'],
+    [0, '0 seconds']
+  ])('writes %p seconds as %p', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text);
   });
 });
 

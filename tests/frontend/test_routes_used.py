@@ -67,11 +67,13 @@ def test_the_table_lists_what_the_sidebar_browses() -> None:
         "list_domains",
         "list_projects",
         "list_feature_groups",
+        "get_feature_group",
         "search_features",
         "list_features",
         "get_feature",
         "list_versions",
         "get_lineage",
+        "commits",
         "analyze",
     }
 

@@ -7,7 +7,7 @@ import * as React from 'react';
 import { ICommit, IFeature, ILineageNode } from '../api';
 import { CatalogModel, IDetail, summarizeLineage } from '../model';
 import { featureSnippet } from '../snippet';
-import { formatTime, StatusBadge } from './common';
+import { formatTime, PartError, Section, StatusBadge, Tags } from './common';
 import { Statistics } from './Statistics';
 
 /** What inserting a snippet did: shown under the button. */
@@ -17,23 +17,6 @@ export interface IInsertResult {
 }
 
 export type InsertHandler = (snippet: string) => IInsertResult;
-
-function Section(props: { title: string; testid: string; children: React.ReactNode }): JSX.Element {
-  return (
-    <section className="jp-RaiseDetail-section" data-testid={props.testid}>
-      <h4 className="jp-RaiseDetail-sectionTitle">{props.title}</h4>
-      {props.children}
-    </section>
-  );
-}
-
-function PartError(props: { text?: string }): JSX.Element | null {
-  return props.text ? (
-    <div className="jp-RaiseDetail-error" role="alert">
-      {props.text}
-    </div>
-  ) : null;
-}
 
 function LineageItem(props: { model: CatalogModel; node: ILineageNode }): JSX.Element {
   const { model, node } = props;
@@ -210,13 +193,7 @@ export function FeatureDetail(props: {
             <dd data-testid="raise-detail-owner">{feature.owner ?? '—'}</dd>
             <dt>Tags</dt>
             <dd data-testid="raise-detail-tags">
-              {feature.tags.length
-                ? feature.tags.map(tag => (
-                    <button key={tag} className="jp-RaiseTag" title={`Search tag:${tag}`} onClick={() => props.onSearch(`tag:${tag}`)}>
-                      {tag}
-                    </button>
-                  ))
-                : '—'}
+              <Tags tags={feature.tags} onSearch={props.onSearch} />
             </dd>
             {feature.derived_from && (
               <>

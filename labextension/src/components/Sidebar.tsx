@@ -1,6 +1,6 @@
 /**
  * The sidebar's content: search, refresh, the version banner, the catalog (or the search's
- * matches) and the selected feature's detail.
+ * matches) and the selected feature's or feature group's detail.
  */
 import * as React from 'react';
 
@@ -8,6 +8,7 @@ import { CatalogModel } from '../model';
 import { VersionCheck, versionMessage } from '../version';
 import { RefreshIcon, useModel, WithCode } from './common';
 import { FeatureDetail, InsertHandler } from './FeatureDetail';
+import { GroupDetail } from './GroupDetail';
 import { CatalogTree, SearchResults } from './Tree';
 
 /** How long typing pauses before the search runs. */
@@ -92,6 +93,11 @@ export function RaiseSidebar(props: { model: CatalogModel; onInsert: InsertHandl
       {model.detail && (
         <div className="jp-RaiseSidebar-detail">
           <FeatureDetail model={model} detail={model.detail} onInsert={onInsert} onSearch={setText} />
+        </div>
+      )}
+      {model.groupDetail && (
+        <div className="jp-RaiseSidebar-detail">
+          <GroupDetail model={model} detail={model.groupDetail} onSearch={setText} />
         </div>
       )}
       <div className="jp-RaiseSidebar-footer" data-testid="raise-footer">

@@ -115,25 +115,44 @@ function NodeChildren(props: { model: CatalogModel; kind: NodeKind; path: string
   );
 }
 
-/** An organization, domain, project or feature group: opens and closes. */
+/**
+ * An organization, domain, project or feature group: opens and closes. A feature group's name
+ * also shows its detail (a second click on the shown group closes it); its caret only opens and
+ * closes it.
+ */
 export function Node(props: { model: CatalogModel; kind: NodeKind; path: string }): JSX.Element {
   const { model, kind, path } = props;
   const expanded = model.isExpanded(kind, path);
   const name = path.slice(path.lastIndexOf('/') + 1);
+  const isGroup = kind === 'group';
+  const selected = isGroup && model.groupDetail?.path === path;
   return (
     <li className="jp-RaiseTree-item" role="none">
       <div
-        className={`jp-RaiseTree-row jp-RaiseTree-node jp-RaiseTree-${kind}`}
+        className={`jp-RaiseTree-row jp-RaiseTree-node jp-RaiseTree-${kind}${selected ? ' jp-mod-selected' : ''}`}
         role="treeitem"
         tabIndex={0}
         aria-expanded={expanded}
+        aria-selected={isGroup ? selected : undefined}
         data-testid="raise-node"
         data-kind={kind}
         data-path={path}
         title={`${KIND_LABEL[kind]} ${path}`}
-        {...onActivate(() => void model.toggle(kind, path))}
+        {...onActivate(() => void (isGroup ? model.openGroup(path) : model.toggle(kind, path)))}
       >
-        <span className={`jp-RaiseTree-caret${expanded ? ' jp-mod-expanded' : ''}`} aria-hidden="true" />
+        <span
+          className={`jp-RaiseTree-caret${expanded ? ' jp-mod-expanded' : ''}`}
+          aria-hidden="true"
+          data-testid="raise-caret"
+          onClick={
+            isGroup
+              ? event => {
+                  event.stopPropagation(); // open or close, without showing the detail
+                  void model.toggle(kind, path);
+                }
+              : undefined
+          }
+        />
         <span className="jp-RaiseTree-label">{name}</span>
         {model.isLoading(kind, path) && <span className="jp-RaiseTree-loading" aria-label="loading" />}
       </div>
@@ -184,13 +203,16 @@ export function SearchResults(props: { model: CatalogModel }): JSX.Element {
         {[...byGroup.entries()].map(([path, features]) => (
           <li className="jp-RaiseTree-item" role="none" key={path}>
             <div
-              className="jp-RaiseTree-row jp-RaiseTree-node jp-RaiseTree-group jp-RaiseSearch-group"
+              className={`jp-RaiseTree-row jp-RaiseTree-node jp-RaiseTree-group jp-RaiseSearch-group${model.groupDetail?.path === path ? ' jp-mod-selected' : ''}`}
               role="treeitem"
+              tabIndex={0}
               aria-expanded={true}
+              aria-selected={model.groupDetail?.path === path}
               data-testid="raise-node"
               data-kind="group"
               data-path={path}
               title={`feature group ${path}`}
+              {...onActivate(() => void model.selectGroup(path))}
             >
               <span className="jp-RaiseTree-caret jp-mod-expanded" aria-hidden="true" />
               <span className="jp-RaiseTree-label">{path.split('/')[3]}</span>

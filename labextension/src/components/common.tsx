@@ -43,6 +43,59 @@ export function WithCode(props: { text: string }): JSX.Element {
   );
 }
 
+/** A section of a detail, titled. */
+export function Section(props: { title: string; testid: string; children: React.ReactNode }): JSX.Element {
+  return (
+    <section className="jp-RaiseDetail-section" data-testid={props.testid}>
+      <h4 className="jp-RaiseDetail-sectionTitle">{props.title}</h4>
+      {props.children}
+    </section>
+  );
+}
+
+/** Why a part of a detail is missing (nothing when it is not). */
+export function PartError(props: { text?: string }): JSX.Element | null {
+  return props.text ? (
+    <div className="jp-RaiseDetail-error" role="alert">
+      {props.text}
+    </div>
+  ) : null;
+}
+
+/** Tags as buttons that search for them (`tag:x`), or `—`. */
+export function Tags(props: { tags: string[]; onSearch: (text: string) => void }): JSX.Element {
+  if (!props.tags.length) {
+    return <>—</>;
+  }
+  return (
+    <>
+      {props.tags.map(tag => (
+        <button key={tag} className="jp-RaiseTag" title={`Search tag:${tag}`} onClick={() => props.onSearch(`tag:${tag}`)}>
+          {tag}
+        </button>
+      ))}
+    </>
+  );
+}
+
+const DURATION_UNITS: [number, string][] = [
+  [86400, 'day'],
+  [3600, 'hour'],
+  [60, 'minute'],
+  [1, 'second']
+];
+
+/** Seconds in the largest unit that counts them exactly: 2592000 is `30 days`, 5400 `90 minutes`. */
+export function formatDuration(seconds: number): string {
+  for (const [size, unit] of DURATION_UNITS) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return `${n.toLocaleString('en-US')} ${unit}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return `${seconds} seconds`;
+}
+
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) {
     return '';

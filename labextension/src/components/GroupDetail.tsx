@@ -1,0 +1,213 @@
+/**
+ * One feature group: its entity keys, event-time column, TTL, owner and tags, its features (type,
+ * derived ones marked, each opening its own detail) and its writes: the rows they added up to and
+ * the last few commits. Everything is as the server's routes answer it.
+ */
+import * as React from 'react';
+
+import { ICommit, IFeatureGroup } from '../api';
+import { CatalogModel, IFeatureSummary, IGroupDetail } from '../model';
+import { formatDuration, formatTime, PartError, Section, StatusBadge, Tags } from './common';
+
+/** How many of the newest commits the detail lists. */
+export const LAST_COMMITS = 5;
+
+function Names(props: { names: string[] | null; testid: string; none: string }): JSX.Element {
+  const { names } = props;
+  return (
+    <dd data-testid={props.testid} data-value={names ? names.join(',') : undefined}>
+      {names && names.length
+        ? names.map((name, i) => (
+            <React.Fragment key={name}>
+              {i > 0 && ', '}
+              <code>{name}</code>
+            </React.Fragment>
+          ))
+        : props.none}
+    </dd>
+  );
+}
+
+function Fields(props: { group: IFeatureGroup; onSearch: (text: string) => void }): JSX.Element {
+  const { group } = props;
+  const ttl = group.ttl_seconds;
+  return (
+    <dl className="jp-RaiseDetail-fields">
+      <dt>Entity keys</dt>
+      <Names names={group.entity_keys} testid="raise-group-keys" none="not set: the first write fixes them" />
+      <dt>Event time</dt>
+      <Names
+        names={group.event_time === null ? null : [group.event_time]}
+        testid="raise-group-event-time"
+        none="not set: the first write fixes it"
+      />
+      <dt>TTL</dt>
+      <dd
+        data-testid="raise-group-ttl"
+        data-value={ttl ?? undefined}
+        title={
+          ttl === null
+            ? 'Point-in-time lookups use values of any age'
+            : `${ttl.toLocaleString('en-US')} seconds: point-in-time lookups use values at most this old`
+        }
+      >
+        {ttl === null ? 'none' : formatDuration(ttl)}
+      </dd>
+      <dt>Owner</dt>
+      <dd data-testid="raise-group-owner">{group.owner ?? '—'}</dd>
+      <dt>Tags</dt>
+      <dd data-testid="raise-group-tags">
+        <Tags tags={group.tags} onSearch={props.onSearch} />
+      </dd>
+      <dt>Created</dt>
+      <dd data-testid="raise-group-created">{formatTime(group.created_at)}</dd>
+    </dl>
+  );
+}
+
+function Features(props: { model: CatalogModel; detail: IGroupDetail }): JSX.Element {
+  const { model, detail } = props;
+  if (!detail.features) {
+    return detail.errors.features ? (
+      <PartError text={detail.errors.features} />
+    ) : (
+      <div className="jp-RaiseDetail-muted">Loading…</div>
+    );
+  }
+  const shown = detail.features.filter(s => !(model.hideArchived && s.feature.status === 'archived'));
+  if (!shown.length) {
+    return <div className="jp-RaiseDetail-muted">No features yet.</div>;
+  }
+  const derived = shown.filter(s => s.feature.derived_from).length;
+  return (
+    <>
+      <div className="jp-RaiseDetail-muted" data-testid="raise-group-features-summary">
+        {shown.length} feature{shown.length === 1 ? '' : 's'}
+        {derived ? `, ${derived} derived` : ''}
+      </div>
+      <ul className="jp-RaiseGroup-features">
+        {shown.map(s => (
+          <FeatureItem key={s.feature.name} model={model} groupPath={detail.path} summary={s} />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function FeatureItem(props: { model: CatalogModel; groupPath: string; summary: IFeatureSummary }): JSX.Element {
+  const { model, groupPath } = props;
+  const { feature, versions } = props.summary;
+  return (
+    <li
+      className={`jp-RaiseGroup-feature jp-mod-${feature.status}`}
+      data-testid="raise-group-feature"
+      data-name={feature.name}
+      data-dtype={feature.dtype}
+      data-derived={feature.derived_from ? 'true' : 'false'}
+      title={feature.description ?? undefined}
+    >
+      <button
+        className="jp-RaiseDetail-versionLink"
+        title={`Show ${feature.name}`}
+        onClick={() => void model.select({ groupPath, name: feature.name, version: null })}
+      >
+        {feature.name}
+      </button>
+      <code className="jp-RaiseDetail-muted">{feature.dtype}</code>
+      {feature.derived_from && (
+        <span className="jp-RaiseBadge jp-RaiseBadge-derived" data-testid="raise-derived-badge" title={`= ${feature.derived_from}`}>
+          derived
+        </span>
+      )}
+      {versions > 1 && <span className="jp-RaiseDetail-muted">{versions} versions</span>}
+      <StatusBadge status={feature.status} />
+    </li>
+  );
+}
+
+function Data(props: { commits: ICommit[] | null; error?: string }): JSX.Element {
+  const { commits } = props;
+  if (!commits) {
+    return props.error ? <PartError text={props.error} /> : <div className="jp-RaiseDetail-muted">Loading…</div>;
+  }
+  if (!commits.length) {
+    return (
+      <div className="jp-RaiseDetail-muted" data-testid="raise-group-rows" data-rows={0}>
+        No data written to this group yet.
+      </div>
+    );
+  }
+  const rows = commits.reduce((n, c) => n + c.rows, 0);
+  const last = [...commits].reverse().slice(0, LAST_COMMITS);
+  return (
+    <>
+      <div
+        className="jp-RaiseDetail-data"
+        data-testid="raise-group-rows"
+        data-rows={rows}
+        title="The rows of every write added up; a read returns the newest row of each entity"
+      >
+        {rows.toLocaleString('en-US')} rows written in {commits.length} commit{commits.length === 1 ? '' : 's'}
+      </div>
+      <div className="jp-RaiseLineage-title">
+        {commits.length > last.length
+          ? `The last ${last.length} commits`
+          : commits.length === 1
+            ? 'Last commit'
+            : 'Commits, newest first'}
+      </div>
+      <ul className="jp-RaiseGroup-commits">
+        {last.map(c => (
+          <li key={c.commit_id} className="jp-RaiseGroup-commit" data-testid="raise-group-commit" data-commit={c.commit_id}>
+            <span className="jp-RaiseGroup-commitId">#{c.commit_id}</span> {c.kind}, {c.rows.toLocaleString('en-US')} rows
+            {c.actor ? ` by ${c.actor}` : ''}
+            <span className="jp-RaiseDetail-muted"> {formatTime(c.committed_at)}</span>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+export function GroupDetail(props: {
+  model: CatalogModel;
+  detail: IGroupDetail;
+  onSearch: (text: string) => void;
+}): JSX.Element {
+  const { model, detail } = props;
+  const group = detail.group;
+  const parts = detail.path.split('/');
+  return (
+    <section
+      className="jp-RaiseDetail jp-RaiseGroupDetail"
+      data-testid="raise-group-detail"
+      data-path={detail.path}
+      aria-busy={detail.loading}
+    >
+      <header className="jp-RaiseDetail-header">
+        <h3 className="jp-RaiseDetail-title" data-testid="raise-detail-title" title={`feature group ${detail.path}`}>
+          {parts[parts.length - 1]}
+        </h3>
+        <span className="jp-RaiseDetail-kind">feature group</span>
+        <button className="jp-RaiseDetail-close" title="Close" aria-label="Close the detail" onClick={() => model.clearSelection()}>
+          ×
+        </button>
+      </header>
+      <div className="jp-RaiseDetail-group">{parts.slice(0, -1).join('/')}</div>
+      {!group && detail.loading && <div className="jp-RaiseDetail-muted">Loading…</div>}
+      <PartError text={detail.errors.group} />
+      {group && (
+        <>
+          {group.description && <p className="jp-RaiseDetail-description">{group.description}</p>}
+          <Fields group={group} onSearch={props.onSearch} />
+        </>
+      )}
+      <Section title="Features" testid="raise-group-features">
+        <Features model={model} detail={detail} />
+      </Section>
+      <Section title="Data" testid="raise-group-data">
+        <Data commits={detail.commits} error={detail.errors.commits} />
+      </Section>
+    </section>
+  );
+}
