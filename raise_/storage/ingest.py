@@ -34,21 +34,87 @@ def _no_target(_: str) -> None:
     return None
 
 
+# What converting Python values or a data frame to Arrow raises for data that does not fit.
+_CONVERSION_ERRORS = (pa.ArrowException, OverflowError, TypeError, ValueError)
+
+
 def _python_column(values: list[Any], name: str, target: pa.DataType | None) -> pa.Array:
     """Convert one column of Python values; a value that does not fit names its row."""
     try:
         return pa.array(values, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError) as exc:
-        if target is not None:
-            for row, value in enumerate(values):
-                try:
-                    pa.array([value], from_pandas=True).cast(target, safe=True)
-                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError):
-                    raise InvalidDataError(
-                        f"Column {name!r} row {row}: value {value!r:.80} does not fit {target}.",
-                        {"column": name, "row": row, "expected": str(target)},
-                    ) from exc
-        raise InvalidDataError(f"Column {name!r} mixes values of different types: {exc}", {"column": name}) from exc
+    except _CONVERSION_ERRORS as exc:
+        for row, value in enumerate(values):
+            try:
+                single = pa.array([value], from_pandas=True)
+                if target is not None:
+                    single.cast(target, safe=True)
+            except _CONVERSION_ERRORS as cause:
+                expected = str(target) if target is not None else _widest(value, cause)
+                raise InvalidDataError(
+                    f"Column {name!r} row {row}: value {_text(value)} does not fit {expected}.",
+                    {"column": name, "row": row, "expected": expected},
+                ) from exc
+        raise InvalidDataError(
+            f"Column {name!r} mixes values of different types ({exc}); give each column values of one type.",
+            {"column": name},
+        ) from exc
+
+
+def _widest(value: Any, cause: Exception) -> str:
+    """What a value that fits no Arrow type would have needed (the target type is not known here)."""
+    if isinstance(value, int) and isinstance(cause, OverflowError):
+        return "a 64-bit integer (-2**63 to 2**64 - 1)"
+    return f"any column type ({cause})"
+
+
+def _text(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _from_pandas(data: Any, target: TargetType) -> pa.Table:
+    """A pandas frame as Arrow. Duplicate column names are kept (``prepare_write`` refuses them
+    with the column's name); a column Arrow cannot read as one type (mixed objects, integers past
+    64 bits) is converted value by value, so the first value that does not fit is named."""
+    names = [str(c) for c in data.columns]
+    unique = len(set(names)) == len(names)
+    frame = data if unique else data.set_axis([f"c{i}" for i in range(len(names))], axis=1)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except _CONVERSION_ERRORS:
+        columns = [_python_column(frame.iloc[:, i].tolist(), n, target(n)) for i, n in enumerate(names)]
+        return pa.Table.from_arrays(columns, names=names)
+    return table if unique else table.rename_columns(names)
+
+
+def _from_polars(data: Any, target: TargetType) -> pa.Table:
+    """A polars frame as Arrow; a column Arrow cannot import (``Int128``) is converted value by value."""
+    try:
+        table: pa.Table = data.to_arrow()
+        return table
+    except _CONVERSION_ERRORS:
+        columns = []
+        for name in data.columns:
+            series = data.get_column(name)
+            try:
+                columns.append(series.to_arrow())
+            except _CONVERSION_ERRORS:
+                columns.append(_python_column(series.to_list(), name, target(name)))
+        return pa.Table.from_arrays(columns, names=list(data.columns))
+
+
+def _from_rows(rows: list[dict[Any, Any]], target: TargetType) -> pa.Table:
+    names: dict[str, None] = {}
+    for index, row in enumerate(rows):
+        for name in row:
+            if not isinstance(name, str):
+                raise InvalidDataError(
+                    f"Row {index}: column name {_text(name)} is not a string; name columns with strings "
+                    "such as 'clicks'.",
+                    {"row": index, "column": _text(name)},
+                )
+        names.update(dict.fromkeys(row))
+    return pa.table({n: _python_column([r.get(n) for r in rows], n, target(n)) for n in names})
 
 
 def to_arrow(data: Any, what: str = "data", target: TargetType = _no_target) -> pa.Table:
@@ -63,18 +129,11 @@ def to_arrow(data: Any, what: str = "data", target: TargetType = _no_target) -> 
         return pa.Table.from_batches([data])
     module = type(data).__module__
     if module.startswith("pandas"):
-        try:
-            return pa.Table.from_pandas(data, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # an object column of mixed types
-            return pa.table({str(c): _python_column(data[c].tolist(), str(c), target(str(c))) for c in data.columns})
+        return _from_pandas(data, target)
     if module.startswith("polars"):
-        table: pa.Table = data.to_arrow()
-        return table
+        return _from_polars(data, target)
     if isinstance(data, list) and all(isinstance(r, dict) for r in data):
-        names: dict[str, None] = {}
-        for row in data:
-            names.update(dict.fromkeys(row))
-        return pa.table({n: _python_column([r.get(n) for r in data], n, target(n)) for n in names})
+        return _from_rows(data, target)
     raise InvalidArgumentError(
         f"Cannot write {type(data).__name__} as {what}: pass a pandas or polars DataFrame, a pyarrow Table "
         "or a list of dicts.",
@@ -161,6 +220,61 @@ def _check_feature(column: pa.ChunkedArray, name: str, f: FeatureColumn) -> None
                 )
 
 
+# Where a float64 starts rounding to infinity in each narrow float type, and that type's largest value.
+_FLOAT_LIMITS: dict[pa.DataType, tuple[float, str]] = {
+    pa.float16(): (65520.0, "65504"),
+    pa.float32(): (2.0**128 * (1 - 2.0**-25), "3.4028235e38"),
+}
+
+
+def _narrow_float(t: pa.DataType) -> tuple[pa.DataType, pa.DataType] | None:
+    """For a type whose values are float16/float32 (alone, in lists or embeddings): that float
+    type, and the same shape with float64 values; None for any other type."""
+    if t in _FLOAT_LIMITS:
+        return t, pa.float64()
+    if pa.types.is_fixed_size_list(t) or pa.types.is_list(t) or pa.types.is_large_list(t):
+        inner = _narrow_float(t.value_type)
+        if inner is None:
+            return None
+        wide = pa.list_(inner[1], t.list_size) if pa.types.is_fixed_size_list(t) else pa.list_(inner[1])
+        return inner[0], wide
+    return None
+
+
+def _leaf_type(t: pa.DataType) -> pa.DataType:
+    while pa.types.is_fixed_size_list(t) or pa.types.is_list(t) or pa.types.is_large_list(t):
+        t = t.value_type
+    return t
+
+
+def _check_float_range(given: pa.ChunkedArray, name: str, f: FeatureColumn) -> None:
+    """A finite value too large for a float16/float32 feature would be stored as infinity: refuse it."""
+    narrow = _narrow_float(f.dtype.arrow_type())
+    if narrow is None or _leaf_type(given.type) in _FLOAT_LIMITS:  # already that narrow: nothing overflows
+        return
+    float_type, wide_type = narrow
+    limit, largest = _FLOAT_LIMITS[float_type]
+    try:
+        values: pa.Array = given.cast(wide_type, safe=True).combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return  # the cast to the feature's type succeeded; a value it took is in range
+    rows: pa.Array | None = None  # the row of each value once lists are flattened
+    while not pa.types.is_floating(values.type):
+        parents = pc.list_parent_indices(values)
+        rows = parents if rows is None else pc.take(rows, parents)
+        values = pc.list_flatten(values)
+    too_large = pc.and_(pc.is_finite(values), pc.greater_equal(pc.abs(values), limit))
+    at = _first_true(pc.fill_null(too_large, False))
+    if at is None:
+        return
+    row = at if rows is None else int(rows[at].as_py())
+    raise InvalidDataError(
+        f"Column {name!r} row {row}: value {_value(given, row)} is out of the range of {f.dtype} "
+        f"(largest magnitude {largest}); scale it, or use a wider type such as float64.",
+        {"column": name, "row": row, "expected": str(f.dtype)},
+    )
+
+
 def utc_timestamps(values: pa.ChunkedArray, column: str) -> pa.ChunkedArray:
     """Timestamps, dates or ISO strings as UTC microseconds; naive values are taken as UTC."""
     if pa.types.is_timestamp(values.type):
@@ -208,7 +322,11 @@ def prepare_write(
     names = table.column_names
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise InvalidDataError(f"Column {duplicated[0]!r} appears more than once.", {"column": duplicated[0]})
+        raise InvalidDataError(
+            f"Column {duplicated[0]!r} appears {names.count(duplicated[0])} times; give each column once "
+            "(rename or drop the duplicates).",
+            {"column": duplicated[0], "columns": duplicated},
+        )
     reserved = [n for n in names if n in _RESERVED]
     if reserved:
         raise InvalidDataError(f"Column name {reserved[0]!r} is reserved by Raise.", {"column": reserved[0]})
@@ -268,7 +386,9 @@ def prepare_write(
             raise InvalidDataError(
                 f"Column {name!r} writes feature {f.label} a second time in the same data.", {"column": name}
             )
-        col = _cast(table.column(name), f.arrow_type, name, str(f.dtype))
+        given = table.column(name)
+        col = _cast(given, f.arrow_type, name, str(f.dtype))
+        _check_float_range(given, name, f)
         _check_feature(col, name, f)
         arrays[f.physical] = col
         features.append(f)
