@@ -37,7 +37,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "features",
         "%%raise features GROUP [--if-exists error|skip|update]",
-        "Create the features of a features.yaml body in GROUP, all or none, and list them.",
+        "Create the features of a features.yaml body in GROUP, all or none, and list them. "
+        "A GROUP that does not exist is created (its entity keys are fixed by its first write).",
         "%%raise features user-signals\nfeatures:\n  - name: click_count\n    dtype: int64\n"
         "    tags: [engagement]\n  - name: ctr\n    dtype: float64\n"
         "    derived_from: click_count / NULLIF(impression_count, 0)",

@@ -30,7 +30,7 @@ from raise_.errors import (
     RaiseError,
 )
 from raise_jupyter.kernel.help import COMMANDS, HelpText
-from raise_jupyter.kernel.paths import resolve_group, split_feature_target
+from raise_jupyter.kernel.paths import resolve_group, resolve_or_create_group, split_feature_target
 from raise_jupyter.kernel.results import DEFAULT_PREVIEW_ROWS, CreatedFeatures, DerivedFeature, QueryResult
 from raise_jupyter.kernel.sql import run_sql
 
@@ -180,19 +180,34 @@ class RaiseMagics(Magics):
             data = yaml.safe_load(cell or "")
         except yaml.YAMLError as exc:
             raise _yaml_error(exc) from None
-        group = resolve_group(self.store, options.group)
+        schema: dict[str, Any] | None = None
+        entries: list[Any] = []
         if isinstance(data, dict) and "features" not in data:
-            features = group.create_features_from_schema(data, if_exists=options.if_exists)
+            schema = data
         else:
-            entries = data.get("features") if isinstance(data, dict) else data
-            if not isinstance(entries, list) or not entries:
+            listed = data.get("features") if isinstance(data, dict) else data
+            if not isinstance(listed, list) or not listed:
                 raise InvalidFileError(
                     "The cell body must be features.yaml: a 'features:' list of definitions "
                     "(name, dtype, description, tags, derived_from, ...), or a 'name: dtype' mapping.",
                     {"source": "cell"},
                 )
-            features = group.create_features(entries, if_exists=options.if_exists)
-        return CreatedFeatures(group.path, features)
+            entries = listed
+        # Like FeatureStore(path) for its levels, a cell naming a group that does not exist creates it.
+        group, created = resolve_or_create_group(self.store, options.group)
+        try:
+            if schema is not None:
+                features = group.create_features_from_schema(schema, if_exists=options.if_exists)
+            else:
+                features = group.create_features(entries, if_exists=options.if_exists)
+        except RaiseError as exc:
+            if created:
+                exc.message += (
+                    f" The feature group {group.path} was created (empty): correct the cell and run it again."
+                )
+                exc.args = (exc.message,)
+            raise
+        return CreatedFeatures(group.path, features, created_group=created)
 
     def _derive(self, args: list[str], cell: str | None) -> DerivedFeature:
         parser = _Parser("derive")

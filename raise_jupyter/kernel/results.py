@@ -70,16 +70,22 @@ def _columns(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
-class CreatedFeatures(list[Feature]):
-    """The features ``%%raise features`` created (or found, with ``--if-exists skip``), in body order."""
+_NEW_GROUP = "(its entity keys and event time are fixed by its first write)."
 
-    def __init__(self, group_path: str, features: list[Feature]) -> None:
+
+class CreatedFeatures(list[Feature]):
+    """The features ``%%raise features`` created (or found, with ``--if-exists skip``), in body order;
+    ``created_group`` when the cell also created their group."""
+
+    def __init__(self, group_path: str, features: list[Feature], *, created_group: bool = False) -> None:
         super().__init__(features)
         self.group_path = group_path
+        self.created_group = created_group
 
     def __repr__(self) -> str:
         noun = "feature" if len(self) == 1 else "features"
-        lines = [f"{len(self)} {noun} in {self.group_path}:"]
+        lines = [f"Created feature group {self.group_path} {_NEW_GROUP}"] if self.created_group else []
+        lines.append(f"{len(self)} {noun} in {self.group_path}:")
         lines += ["  " + line for line in _columns([_feature_line(f) for f in self])]
         return "\n".join(lines)
 
@@ -87,8 +93,13 @@ class CreatedFeatures(list[Feature]):
         rows = "".join(
             "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in _feature_line(f)) + "</tr>" for f in self
         )
+        created = (
+            f"<p>Created feature group <code>{escape(self.group_path)}</code> {escape(_NEW_GROUP)}</p>"
+            if self.created_group
+            else ""
+        )
         return (
-            f"<p><b>{len(self)}</b> feature(s) in <code>{escape(self.group_path)}</code></p>"
+            f"{created}<p><b>{len(self)}</b> feature(s) in <code>{escape(self.group_path)}</code></p>"
             "<table><thead><tr><th>feature</th><th>dtype</th><th>definition</th><th>tags</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )

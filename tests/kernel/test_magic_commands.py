@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
@@ -210,9 +211,53 @@ def test_bad_feature_bodies_create_nothing(ip: Any, fs: FeatureStore, signals: A
     assert features_of(fs) == []
 
 
-def test_features_in_a_missing_group(ip: Any, fs: FeatureStore) -> None:
-    assert usage_error(ip, "features nowhere", FEATURES_YAML).startswith("[FEATURE_GROUP_NOT_FOUND] ")
+def test_features_creates_a_missing_group_and_says_so(ip: Any, fs: FeatureStore) -> None:
+    created = ip.run_cell_magic("raise", "features new-signals", FEATURES_YAML)
+
+    group = fs.feature_group("new-signals")
+    assert [g.name for g in fs.list_feature_groups()] == ["new-signals"]
+    assert (group.entity_keys, group.event_time) == (None, None)  # fixed by the first write, as in the SDK
+    assert [f.name for f in created] == ["click_count", "impression_count", "ctr"]
+    assert sorted(f.name for f in group.list_features()) == ["click_count", "ctr", "impression_count"]
+    text = repr(created)
+    assert text.startswith(
+        "Created feature group acme/mlplatform/recommendation/new-signals "
+        "(its entity keys and event time are fixed by its first write).\n"
+        "3 features in acme/mlplatform/recommendation/new-signals:\n"
+    ), text
+    assert "Created feature group <code>acme/mlplatform/recommendation/new-signals</code>" in created._repr_html_()
+
+    group.write(pd.DataFrame({"user_id": [1, 2], "click_count": [3, 4], "impression_count": [10, 10]}))
+    assert group.refresh().entity_keys == ["user_id"]
+    # once it exists, the next cell adds to it and creates nothing
+    again = ip.run_cell_magic("raise", "features new-signals", "dwell_seconds: float64\n")
+    assert repr(again).startswith("1 feature in acme/mlplatform/recommendation/new-signals:\n"), repr(again)
+    assert [g.name for g in fs.list_feature_groups()] == ["new-signals"]
+
+
+def test_features_creates_the_missing_levels_of_a_longer_path(ip: Any, fs: FeatureStore) -> None:
+    created = ip.run_cell_magic("raise", "features search/ranking/query-signals", "query_length: int64\n")
+
+    assert repr(created).startswith("Created feature group acme/search/ranking/query-signals ")
+    other = fs.with_context(domain="search", project="ranking")
+    assert [f.name for f in other.feature_group("query-signals").list_features()] == ["query_length"]
+    assert [g.name for g in fs.list_feature_groups()] == []  # the notebook's own project is untouched
+
+
+def test_features_in_a_missing_group_with_a_bad_body(ip: Any, fs: FeatureStore) -> None:
+    # a body that cannot be read creates no group
+    for body in ("features: [\n - name: x\n", "just text", "features: []"):
+        assert usage_error(ip, "features nowhere", body).startswith("[INVALID_FILE] ")
     assert [g.name for g in fs.list_feature_groups()] == []
+    # definitions the store refuses: no feature, and the message says the (empty) group now exists
+    message = usage_error(ip, "features nowhere", "features:\n  - name: x\n    dtype: int65\n")
+    assert message.startswith("[INVALID_DTYPE] features[0].dtype: Invalid dtype 'int65'"), message
+    assert message.endswith(
+        " The feature group acme/mlplatform/recommendation/nowhere was created (empty): "
+        "correct the cell and run it again."
+    ), message
+    assert fs.feature_group("nowhere").list_features() == []
+    assert [f.name for f in ip.run_cell_magic("raise", "features nowhere", "x: int64\n")] == ["x"]
 
 
 # -- derive -----------------------------------------------------------------------------------------
