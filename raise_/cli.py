@@ -15,11 +15,13 @@ import argparse
 import importlib
 import json
 import os
+import re
 import secrets
 import socket
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from raise_.config import Settings
 
@@ -87,12 +89,60 @@ def _free_port(host: str, start: int) -> int:
     raise OSError(f"no free port in {start}..{start + 99}")
 
 
+#: A Jupyter token option: ``--IdentityProvider.token`` (or a subclass's, such as Jupyter Server's
+#: default ``PasswordIdentityProvider``), and the older ``--ServerApp.token`` / ``--NotebookApp.token``;
+#: ``=VALUE`` or the value as the next argument, as traitlets reads them.
+_TOKEN_OPTION = re.compile(r"--(?P<owner>\w*IdentityProvider|ServerApp|NotebookApp)\.token(?:=(?P<value>.*))?", re.S)
+
+
+def _token_rank(owner: str) -> int:
+    # Jupyter Server takes IdentityProvider.token over the deprecated ServerApp.token (over NotebookApp's).
+    return 2 if owner.endswith("IdentityProvider") else 1 if owner == "ServerApp" else 0
+
+
+def split_token_arguments(arguments: list[str]) -> tuple[str | None, list[str]]:
+    """The Jupyter token among ``arguments`` (``None`` when none is given, ``""`` for no token), and
+    the other arguments.
+
+    Every spelling is taken out: ``raise demo`` hands the token to Jupyter itself (in the environment,
+    not on the command line where ``ps`` shows it), so the URL it prints carries the token the server
+    really uses. Where several are given, the one Jupyter Server would use wins: an identity
+    provider's over ``ServerApp``'s over ``NotebookApp``'s, the last of each."""
+    found: dict[int, str] = {}
+    rest: list[str] = []
+    position = 0
+    while position < len(arguments):
+        argument = arguments[position]
+        match = _TOKEN_OPTION.fullmatch(argument)
+        if match is None:
+            rest.append(argument)
+            position += 1
+            continue
+        value = match["value"]
+        if value is None:
+            following = arguments[position + 1] if position + 1 < len(arguments) else None
+            if following is None or following.startswith("-"):
+                raise ValueError(f"{argument} needs a value: {argument}=TOKEN ({argument}= for no token)")
+            value = following
+            position += 1
+        position += 1
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]  # traitlets drops one pair of quotes around a string
+        found[_token_rank(match["owner"])] = value
+    return (found[max(found)] if found else None), rest
+
+
 def _demo(args: argparse.Namespace) -> int:
     try:
         importlib.import_module("jupyterlab")
         workspaces = importlib.import_module("jupyterlab_server.workspaces_handler")
     except ImportError as exc:
         print(f"raise demo needs JupyterLab ({exc}); pip install 'raise-featurestore[jupyter]'.", file=sys.stderr)
+        return 2
+    try:
+        given_token, extra = split_token_arguments(args.extra)
+    except ValueError as exc:
+        print(f"raise demo: {exc}", file=sys.stderr)
         return 2
     home = Path(args.home or os.environ.get("RAISE_HOME") or ".raise-demo").resolve()
     root = Path(args.notebook_dir or ".").resolve()
@@ -109,8 +159,14 @@ def _demo(args: argparse.Namespace) -> int:
         notebook = None
     workspace_dir = home / "lab-workspaces"
     workspaces.WorkspacesManager(str(workspace_dir)).save(DEMO_WORKSPACE, json.dumps(demo_workspace(notebook)))
-    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
-    os.environ["JUPYTER_TOKEN"] = token  # read by Jupyter Server: not on the command line, where ps shows it
+    if given_token == "":
+        token = ""  # no token: said on the command line (an empty value; a secret never goes there)
+        for name in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE"):
+            os.environ.pop(name, None)
+        extra.append("--IdentityProvider.token=")
+    else:
+        token = given_token or os.environ.get("JUPYTER_TOKEN") or _token_file() or secrets.token_hex(24)
+        os.environ["JUPYTER_TOKEN"] = token  # read by Jupyter Server: not on the command line, where ps shows it
     port = args.port or _free_port(args.ip, 8888)
     host = "127.0.0.1" if args.ip in ("localhost", "127.0.0.1", "0.0.0.0", "", "::") else args.ip
     path = f"lab/workspaces/{DEMO_WORKSPACE}"
@@ -129,15 +185,28 @@ def _demo(args: argparse.Namespace) -> int:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI run as root
-    command += args.extra
+    command += extra
+    url = f"http://{host}:{port}/{path}" + (f"?{urlencode({'token': token})}" if token else "")
+    unguarded = (
+        "  No token (--IdentityProvider.token is empty): anyone who can reach this address can use the server.\n"
+        if not token
+        else ""
+    )
     print(
         f"\nRaise demo: JupyterLab on the demo store at {home}\n"
-        f"  Open  http://{host}:{port}/{path}?token={token}\n"
+        f"  Open  {url}\n"
+        f"{unguarded}"
         f"  ({notebook or 'JupyterLab'} with the Raise sidebar; Ctrl-C stops the server)\n",
         flush=True,
     )
     os.execv(sys.executable, command)
     return 0  # pragma: no cover - execv does not return
+
+
+def _token_file() -> str | None:
+    """The token in ``$JUPYTER_TOKEN_FILE``, which Jupyter reads when ``$JUPYTER_TOKEN`` is not set."""
+    path = os.environ.get("JUPYTER_TOKEN_FILE")
+    return Path(path).read_text() if path else None
 
 
 def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -147,7 +216,10 @@ def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         description=(
             "Seed the demo store (idempotent), then start JupyterLab on it, opened on "
             f"{DEMO_NOTEBOOK} with the Raise sidebar showing, and print the URL with its token. "
-            "Further arguments go to JupyterLab (e.g. --ServerApp.shutdown_no_activity_timeout=3600)."
+            "Further arguments go to JupyterLab (e.g. --ServerApp.shutdown_no_activity_timeout=3600). "
+            "A token given as --IdentityProvider.token=T (or the older --ServerApp.token, --NotebookApp.token) "
+            "is the one the server uses and the URL carries; an empty one (--IdentityProvider.token=) means "
+            "no token. Otherwise $JUPYTER_TOKEN, else a generated one."
         ),
     )
     p.add_argument("--home", help="the demo store's directory (default: $RAISE_HOME, else ./.raise-demo)")

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -162,3 +168,158 @@ def test_raise_demo_seeds_prints_the_url_and_starts_jupyterlab_on_the_workspace(
     assert FeatureStore(DEMO_PROJECT).feature("user-signals/engagement_score").derived_from == (
         "ctr * LN(1 + session_minutes)"
     )
+
+
+# -- the token `raise demo` prints is the token JupyterLab uses (issue 16 item 11) -----------------
+
+TOKEN_ARGUMENTS = [
+    # (arguments after `raise demo ...`, the token Jupyter uses, the arguments left for JupyterLab)
+    ([], None, []),
+    (["--IdentityProvider.token=user-token"], "user-token", []),
+    (["--IdentityProvider.token", "user-token"], "user-token", []),
+    (["--ServerApp.token=user-token"], "user-token", []),
+    (["--ServerApp.token", "user-token"], "user-token", []),
+    (["--NotebookApp.token=user-token"], "user-token", []),
+    (["--NotebookApp.token", "user-token"], "user-token", []),
+    (["--PasswordIdentityProvider.token=user-token"], "user-token", []),  # Jupyter Server's default provider
+    (["--IdentityProvider.token='user-token'"], "user-token", []),  # traitlets drops one pair of quotes
+    (["--IdentityProvider.token="], "", []),  # no token
+    (["--ServerApp.token="], "", []),
+    (["--IdentityProvider.token=a=b&c"], "a=b&c", []),
+    (["--ServerApp.token=old", "--IdentityProvider.token=new"], "new", []),  # Jupyter: the provider's wins
+    (["--IdentityProvider.token=new", "--ServerApp.token=old"], "new", []),
+    (["--NotebookApp.token=nb", "--ServerApp.token=server"], "server", []),
+    (["--IdentityProvider.token=first", "--IdentityProvider.token=last"], "last", []),
+    (
+        ["--ServerApp.shutdown_no_activity_timeout=3600", "--ServerApp.token", "t", "--collaborative"],
+        "t",
+        ["--ServerApp.shutdown_no_activity_timeout=3600", "--collaborative"],
+    ),
+    (
+        ["--ServerApp.token_file=x", "--IdentityProvider.tokenize=y"],
+        None,
+        ["--ServerApp.token_file=x", "--IdentityProvider.tokenize=y"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("arguments", "token", "rest"), TOKEN_ARGUMENTS)
+def test_the_token_among_jupyterlabs_arguments(arguments: list[str], token: str | None, rest: list[str]) -> None:
+    from raise_.cli import split_token_arguments
+
+    assert split_token_arguments(arguments) == (token, rest)
+
+
+@pytest.mark.parametrize("arguments", [["--IdentityProvider.token"], ["--ServerApp.token", "--no-browser"]])
+def test_a_token_option_without_a_value_is_refused(arguments: list[str]) -> None:
+    from raise_.cli import split_token_arguments
+
+    with pytest.raises(ValueError, match=r"needs a value: --\w+\.token=TOKEN"):
+        split_token_arguments(arguments)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[str, list[str], dict[str, str]]:
+    """``raise demo --no-seed ... EXTRA`` up to the moment it becomes JupyterLab: what it printed,
+    the command it runs, and the environment JupyterLab inherits."""
+    from raise_ import cli
+
+    execs: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: execs.append((argv, dict(os.environ))))
+    monkeypatch.setenv("JUPYTER_TOKEN", "from-the-environment")
+    monkeypatch.delenv("JUPYTER_TOKEN_FILE", raising=False)
+    monkeypatch.setenv("RAISE_HOME", str(tmp_path / "home"))  # _demo sets it: restored afterwards
+    port = str(_free_port())
+    args = ["demo", "--no-seed", "--notebook-dir", str(tmp_path), "--no-browser", "--port", port]
+    assert cli.main([*args, *extra]) == 0
+    ((argv, env),) = execs
+    return capsys.readouterr().out, argv, env
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--IdentityProvider.token=user-token"],
+        ["--IdentityProvider.token", "user-token"],
+        ["--ServerApp.token=user-token"],
+        ["--ServerApp.token", "user-token"],
+        ["--NotebookApp.token=user-token"],
+        ["--NotebookApp.token", "user-token"],
+    ],
+    ids=lambda extra: " ".join(extra),
+)
+def test_raise_demo_prints_the_token_given_to_jupyterlab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    out, argv, env = _run_demo(tmp_path, monkeypatch, capsys, *extra)
+
+    assert "/lab/workspaces/raise-demo?token=user-token\n" in out, out
+    # Jupyter's one source of the token is the environment: no option left to contradict it (or show it in ps)
+    assert env["JUPYTER_TOKEN"] == "user-token"
+    assert not [a for a in argv if ".token" in a] and "user-token" not in argv
+
+
+def test_raise_demo_with_an_empty_token_prints_a_url_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, argv, env = _run_demo(tmp_path, monkeypatch, capsys, "--IdentityProvider.token=")
+
+    (line,) = [line for line in out.splitlines() if "Open  " in line]
+    assert line.endswith("/lab/workspaces/raise-demo") and "token=" not in line
+    assert "No token (--IdentityProvider.token is empty): anyone who can reach this address" in out
+    assert argv[-1] == "--IdentityProvider.token=" and "JUPYTER_TOKEN" not in env
+
+
+def test_raise_demo_without_a_token_option_keeps_jupyter_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _, env = _run_demo(tmp_path, monkeypatch, capsys)
+
+    assert "/lab/workspaces/raise-demo?token=from-the-environment\n" in out
+    assert env["JUPYTER_TOKEN"] == "from-the-environment"
+
+
+@pytest.mark.parametrize("extra", [["--ServerApp.token", "user-token"], ["--IdentityProvider.token="]], ids=str)
+def test_the_printed_url_opens_the_jupyterlab_raise_demo_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    """The command ``raise demo`` would become, run for real: the printed token is the server's."""
+    out, argv, env = _run_demo(tmp_path, monkeypatch, capsys, *extra)
+    (url,) = [line.split("Open  ", 1)[1] for line in out.splitlines() if "Open  " in line]
+    port = int(url.split(":")[2].split("/")[0])
+    env |= {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    log = (tmp_path / "lab.log").open("w")
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    token = parse_qs(urlsplit(url).query).get("token", [""])[0]
+
+    def status(with_token: str) -> int:
+        query = f"?token={with_token}" if with_token else ""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status{query}", timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                code = status(token)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
+                time.sleep(0.25)
+        assert code == 200, (tmp_path / "lab.log").read_text()
+        if token:
+            assert status("from-the-environment") == 403  # what the old demo printed is not the server's
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
