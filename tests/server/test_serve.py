@@ -236,8 +236,14 @@ def served_handlers(tmp_path: Path, base_url: str = "/", *extra: str) -> list[tu
     ("base_url", "extra"),
     [
         ("/", ()),
-        # Services and handlers a deployment's config or command line asks for are not registered either.
-        ("/team/store/", ("--ServerApp.default_services=['api','contents','files','nbconvert','view']",)),
+        # Services a deployment's config or command line adds are not registered either.
+        (
+            "/team/store/",
+            (
+                "--ServerApp.extra_services=['jupyter_server.files.handlers','jupyter_server.nbconvert.handlers',"
+                "'jupyter_server.view.handlers','jupyter_server.services.contents.handlers']",
+            ),
+        ),
     ],
     ids=["default", "base-url-and-services-asked-for"],
 )
