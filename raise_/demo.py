@@ -10,6 +10,9 @@
 - ``user-revenue``: spend per user, restricted by an ACL to the ``finance@acme`` group (and its
   creator, who administers it): other acme members are refused.
 
+Both organizations open themselves to their members with an explicit ACL (``*@acme`` reads and
+writes), as access is denied by default (PRD §8.4).
+
 ``partner/catalog/products/item-quality`` belongs to a second organization, ``partner`` (made by
 ``pat@partner``), which grants acme read access to ``quality_score`` but not ``return_rate``.
 
@@ -227,7 +230,8 @@ def _seed_restricted(fs: FeatureStore) -> None:
         tags=["finance", "restricted"],
         if_exists="skip",
     )
-    acl = ACL(readers=[f"{FINANCE_GROUP}@acme"])
+    # inherit=False: acme's own ACL opens everything else to its members, not this group.
+    acl = ACL(readers=[f"{FINANCE_GROUP}@acme"], inherit=False)
     if revenue.get_acl() != acl:
         revenue.set_acl(acl)
     revenue.create_features(
@@ -240,10 +244,20 @@ def _seed_restricted(fs: FeatureStore) -> None:
     _write_once(revenue, _revenue_rows())
 
 
+def open_to_members(fs: FeatureStore) -> None:
+    """Access is denied by default (PRD §8.4): an organization opens itself to its members
+    explicitly, as a team does on day one: every member reads and writes, its creator administers."""
+    org = fs.organization()
+    acl = ACL(readers=[f"*@{org.name}"], writers=[f"*@{org.name}"])
+    if org.get_acl() != acl:
+        org.set_acl(acl)
+
+
 def _seed_partner() -> None:
     """The partner organization's item quality, part of it shared with acme through a grant."""
     with _acting_as(PARTNER_USER):
         partner = FeatureStore(PARTNER_PROJECT)
+        open_to_members(partner)
         quality = partner.create_feature_group(
             "item-quality",
             entity_keys=["item_id"],
@@ -280,7 +294,7 @@ def _seed_cross_org(fs: FeatureStore) -> None:
 def seed_demo_store() -> str:
     """Create (or complete) the demo store at ``$RAISE_HOME``; returns a summary of what it holds."""
     fs = FeatureStore(DEMO_PROJECT)
-    fs.organization().path  # noqa: B018 - opening the store created it; this proves it
+    open_to_members(fs)
     _seed_recommendation(fs)
     _seed_restricted(fs)
     _seed_partner()

@@ -5,9 +5,11 @@ project → domain → organization, until an ACL with ``inherit=False`` cuts it
 level is an admin of that level (and, through the cascade, of what lies below it). A resource
 keeps its own creator as admin even under ``inherit=False``, so nobody locks themselves out.
 
-Inside an organization, a chain without any ACL is open: every member reads and writes, and the
-creators administer. Once an ACL applies, only the principals it names (identities, named
-groups of the organization, or ``*`` for every member) have the levels it gives.
+Access is denied by default (PRD §8.4): only the principals the effective ACL names (identities,
+named groups of the organization, or ``*@org`` for every member) and the creators up the chain
+have the levels it gives. A chain without any ACL is its creators' alone; an organization opens
+itself to its members explicitly, with ``org.set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))``
+(migration 0008 wrote that ACL for every organization that existed before this rule).
 
 Across organizations nothing is visible except through a live grant (not expired, not revoked)
 from the resource's organization to the caller's, on the feature's group, covering the feature
@@ -90,7 +92,7 @@ class EffectiveACL:
     readers: frozenset[str]
     writers: frozenset[str]
     admins: frozenset[str]
-    restricted: bool  # False when no ACL applies anywhere in the chain
+    restricted: bool  # False when no ACL applies anywhere in the chain (then only the creators have access)
 
     def principals(self, level: str) -> frozenset[str]:
         if level == "admin":
@@ -319,8 +321,6 @@ class AccessContext:
         acl = self.effective(chain)
         if not identity.member_of(self.org):
             return any(identity.matches(p) for p in acl.principals(level))
-        if not acl.restricted and level != "admin":
-            return True
         return any(self._matches(p, identity) for p in acl.principals(level))
 
     def _matches(self, principal: str, identity: Identity) -> bool:

@@ -157,7 +157,7 @@ class ACLChainEntry:
 class EffectiveACLRecord:
     """The ACL that decides access to a resource: its own merged with its parents' (PRD §8.3),
     including the creators of each level as admins. ``restricted=False``: no ACL applies, so
-    every member of the organization reads and writes."""
+    only those creators have access (deny by default, PRD §8.4)."""
 
     readers: list[str]
     writers: list[str]

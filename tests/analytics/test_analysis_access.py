@@ -37,6 +37,7 @@ ROWS = [
 
 @pytest.fixture
 def group(fs: FeatureStore) -> FeatureGroup:
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     g = fs.create_feature_group("user-signals", entity_keys=["user_id"], event_time="event_time")
     g.create_feature("clicks", "int64")
     g.create_feature("revenue", "float64")

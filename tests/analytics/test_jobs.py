@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from raise_ import Aggregation, Correlation, FeatureStore, Freshness, StatTest
+from raise_ import ACL, Aggregation, Correlation, FeatureStore, Freshness, StatTest
 from raise_.analytics import AnalysisJob
 from raise_.catalog.models import AnalysisJobModel
 from raise_.client.group import FeatureGroup
@@ -211,6 +211,7 @@ def test_another_user_cannot_see_or_cancel_my_job(
 ) -> None:
     mine = group.analyze_async(Aggregation(feature="clicks", metrics=["sum"]))
     mine.wait(timeout=60)
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     monkeypatch.setenv("RAISE_USER", "bob@acme")  # bob may read the group, but the job is alice's
     assert group.analyze(Aggregation(feature="clicks", metrics=["sum"])).metrics is not None
     for attempt in (lambda: fs.analysis_job(mine.id), mine.cancel, mine.refresh, mine.result):

@@ -26,6 +26,7 @@ def generation(engine: sa.Engine) -> int:
 
 @pytest.fixture
 def store(fs: FeatureStore) -> FeatureStore:
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     group = fs.create_feature_group("user-signals", entity_keys=["user_id"])
     group.create_feature("clicks", "int64")
     return fs
@@ -64,9 +65,9 @@ def test_an_acl_set_by_another_process_applies_at_once(
 ) -> None:
     svc = service(store)
     monkeypatch.setenv("RAISE_USER", "bob@acme")
-    svc.authorize("read", Target.path(GROUP, "clicks"), "read")  # open organization: bob reads, and it is cached
+    svc.authorize("read", Target.path(GROUP, "clicks"), "read")  # acme is open to members: bob reads, cached
     monkeypatch.setenv("RAISE_USER", "alice@acme")
-    other_process.catalog.set_acl(GROUP, ACL(readers=["carol@acme"]), "clicks")
+    other_process.catalog.set_acl(GROUP, ACL(readers=["carol@acme"], inherit=False), "clicks")
     monkeypatch.setenv("RAISE_USER", "bob@acme")
     with pytest.raises(PermissionDeniedError):
         svc.authorize("read", Target.path(GROUP, "clicks"), "read")
@@ -90,7 +91,7 @@ def test_a_hand_written_change_moves_the_generation(store: FeatureStore, catalog
                 sa.bindparam("rid", type_=sa.Uuid()),
                 sa.bindparam("r", type_=sa.JSON()),
             ),
-            {"id": uuid.uuid4(), "rid": group_id, "r": ["carol@acme"], "inh": True},
+            {"id": uuid.uuid4(), "rid": group_id, "r": ["carol@acme"], "inh": False},
         )
     assert generation(catalog_engine) > before
     with pytest.raises(PermissionDeniedError), pytest.MonkeyPatch.context() as mp:

@@ -10,7 +10,10 @@ Who (all but alice, who created everything):
 
 How: ``inherited``: the ACL is on the project and cascades to the group; ``overridden``: the
 project's ACL names ``nobody@acme`` admin, and the group's own ACL (``inherit=False``) names the
-others, so the project's ACL must not reach the group.
+others, so the project's ACL must not reach the group. And the defaults (PRD §8.4, issue 16):
+``no ACL``: no ACL anywhere, so no member but the creator has any access (deny by default), and
+grants still give what they give; ``open org``: the organization opened itself to its members with
+``ACL(readers=["*@acme"], writers=["*@acme"])``, so every member reads and writes, none administers.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ PRINCIPALS: dict[str, tuple[str, set[str]]] = {
     "other org, grant": ("gina@globex", {"read"}),
     "other org, expired grant": ("eve@initech", set()),
 }
-VARIANTS = ("inherited", "overridden")
+VARIANTS = ("inherited", "overridden", "no ACL", "open org")
 
 ENTITIES = pd.DataFrame({"user_id": [1, 2], "event_time": pd.to_datetime(["2026-01-05", "2026-01-05"], utc=True)})
 ROWS = pd.DataFrame(
@@ -89,10 +92,17 @@ PROJECT_LEVEL = {"create_feature_group"}
 
 def expected(role: str, variant: str, operation: str, level: str) -> bool:
     _, levels = PRINCIPALS[role]
+    member = not role.startswith("other org")
+    if member and variant == "no ACL":
+        levels = set()  # named nowhere: denied, whatever the role's name says
+    elif member and variant == "open org":
+        levels = {"read", "write"}  # *@acme reads and writes; admin stays the creators'
     if operation in PROJECT_LEVEL:
+        if not member:
+            return False  # grants cover groups, never the project above them
         if variant == "overridden":
             return role == "no access"  # the project's own admin
-        return level in levels and not role.startswith("other org")
+        return level in levels
     return level in levels
 
 
@@ -105,7 +115,9 @@ def build(fs: FeatureStore, variant: str, catalog_engine: sa.Engine) -> tuple[st
     people = ACL(readers=["rita@acme"], writers=["will@acme"], admins=["adam@acme"])
     if variant == "inherited":
         fs.project().set_acl(people)
-    else:
+    elif variant == "open org":
+        fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
+    elif variant == "overridden":
         fs.project().set_acl(ACL(admins=["nobody@acme"]))
         g.set_acl(ACL(readers=people.readers, writers=people.writers, admins=people.admins, inherit=False))
     g.grant_external_access(org="globex", features=["*"], permission="read")
@@ -152,4 +164,4 @@ def test_matrix_size() -> None:
         f"\npermission matrix: {len(OPERATIONS)} operations × {len(PRINCIPALS)} callers × "
         f"{len(VARIANTS)} ACL placements = {cases} cases per backend"
     )
-    assert cases == 2 * 7 * len(OPERATIONS) and len(OPERATIONS) >= 25
+    assert cases == 4 * 7 * len(OPERATIONS) and len(OPERATIONS) >= 25

@@ -18,6 +18,7 @@ ROWS = [
 
 @pytest.fixture
 def store(fs: FeatureStore) -> FeatureStore:
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     group = fs.create_feature_group("user-signals", entity_keys=["user_id"])
     group.create_feature("clicks", "int64")
     group.create_feature("revenue_30d", "float64")

@@ -10,6 +10,7 @@ from raise_ import ACL, FeatureStore
 
 @pytest.fixture
 def graph(fs: FeatureStore) -> FeatureStore:
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     profile = fs.create_feature_group("profile", entity_keys=["user_id"])
     profile.create_feature("income", "float64")
     profile.set_acl(ACL(readers=["carol@acme"], inherit=False))

@@ -11,6 +11,7 @@ from raise_.errors import PermissionDeniedError
 
 @pytest.fixture
 def restricted(fs: FeatureStore) -> FeatureStore:
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     group = fs.create_feature_group("user-signals", entity_keys=["user_id"])
     group.create_feature("income", "float64")
     group.feature("income").set_acl(ACL(readers=["carol@acme"], inherit=False))

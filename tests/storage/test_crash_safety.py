@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from raise_ import FeatureStore
+from raise_ import ACL, FeatureStore
 from raise_.engine import Engine
 
 WRITER = textwrap.dedent(
@@ -44,6 +44,7 @@ def test_sigkill_during_writes_leaves_only_whole_commits(
 ) -> None:
     home = tmp_path / "home"
     fs = FeatureStore("acme/ml/rec", home=home, catalog_url=catalog_url)
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # the writer below is a member
     g = fs.create_feature_group("g", entity_keys=["user_id"], event_time="event_time")
     g.create_feature("value", dtype="float64")
     Engine.close_all()  # release DuckDB's file lock for the writer process

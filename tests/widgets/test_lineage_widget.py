@@ -92,6 +92,7 @@ def test_clicking_a_node_shows_its_details(graph: FeatureStore) -> None:
 
 
 def test_restricted_nodes_are_greyed_placeholders(graph: FeatureStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    graph.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     signals = graph.feature_group("user-signals")
     graph.feature_group("profile").set_acl(ACL(readers=["carol@acme"], inherit=False))
     signals.feature("secret").set_acl(ACL(readers=["carol@acme"], inherit=False))
