@@ -34,7 +34,9 @@ class FeatureStore(Analyzes):
 
     ``FeatureStore("acme/mlplatform/recommendation")`` or ``FeatureStore(org=..., domain=...,
     project=...)``. Levels that do not exist yet are created, owned by the current user
-    (``RAISE_USER``, else the OS user). Without a path, ``RAISE_PROJECT`` or
+    (``RAISE_USER``, else the OS user), who alone has access to them until an ACL names others
+    (deny by default, PRD §8.4): a team opens its organization to its members once with
+    ``fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))``. Without a path, ``RAISE_PROJECT`` or
     ``default/default/default`` is used. ``home`` and ``catalog_url`` override ``RAISE_HOME`` and
     ``RAISE_CATALOG_URL``.
     """
