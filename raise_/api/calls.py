@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import json
 import logging
+import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +23,8 @@ from urllib.parse import quote, urlencode
 
 import pyarrow as pa
 
-from raise_.api.codec import ARROW_STREAM, JSON, IpcBody, from_wire, ipc_to_table, to_wire
-from raise_.api.errors import InternalServerError, MethodNotAllowedError, RouteNotFoundError
+from raise_.api.codec import ARROW_STREAM, JSON, IpcBody, IpcStreamError, from_wire, ipc_to_table, to_wire
+from raise_.api.errors import InternalServerError, InvalidBodyError, MethodNotAllowedError, RouteNotFoundError
 from raise_.api.forwarded_warnings import ForwardedWarning, call_capturing
 from raise_.api.routes import ROUTES, Route, Router
 from raise_.errors import InvalidArgumentError, RaiseError
@@ -112,11 +114,38 @@ def _query_text(wire: Any) -> str:
     return json.dumps(wire, separators=(",", ":"))
 
 
-def _query_value(text: str) -> Any:
+def _query_value(name: str, text: str) -> Any:
+    _check_json_depth(text.encode(), f"the query parameter {name!r}")
     try:
         return json.loads(text)
     except ValueError:
         return text
+
+
+# JSON the server reads is decoded recursively: by json's C decoder, then by the codec (about 3
+# Python frames a level), so a body nested 100,000 deep ended as a RecursionError (500). Raise's
+# own requests nest at most about 8 levels (a tagged record in a list in an argument), data rows
+# sent as JSON a few more for list and struct values: 64 leaves room for those and keeps decoding
+# far below Python's 1,000 frames.
+MAX_JSON_DEPTH: Final = 64
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)  # to its end: unterminated too
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP: Final = tuple(1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256))
+
+
+def _check_json_depth(data: bytes, what: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH`, before anything recursive reads it
+    (in C-speed passes: strings removed, brackets kept, their running depth)."""
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return  # cannot nest deeper than it has brackets
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidArgumentError(
+            f"The JSON of {what} nests {depth} levels deep; the server reads at most {MAX_JSON_DEPTH}. "
+            "Send arguments and rows as flat as the method's types are (Arrow IPC for nested feature data).",
+            {"depth": depth, "limit": MAX_JSON_DEPTH},
+        )
 
 
 # -- the client's half ------------------------------------------------------------------------------
@@ -235,13 +264,13 @@ def decode_arguments(
             continue
         if name not in binding.query_params:
             raise _unknown(binding, name, binding.query_params)
-        kwargs[name] = from_wire(_query_value(values[-1]), binding.hint(name))
+        kwargs[name] = from_wire(_query_value(name, values[-1]), binding.hint(name))
     arrow = binding.route.arrow_body
     if arrow is not None:
         if not body:
             raise InvalidArgumentError(f"{binding.name}: send {arrow} as the request body (Arrow IPC or JSON).", {})
         if content_type.startswith(ARROW_STREAM):
-            kwargs[arrow] = ipc_to_table(body)
+            kwargs[arrow] = _arrow_body(binding, arrow, body)
         else:
             kwargs[arrow] = from_wire(_loads(body))
     elif binding.body_params and body:
@@ -266,7 +295,19 @@ def _unknown(binding: Binding, name: str, known: Sequence[str]) -> InvalidArgume
     )
 
 
+def _arrow_body(binding: Binding, arrow: str, body: bytes) -> pa.Table:
+    try:
+        return ipc_to_table(body, check=True)
+    except IpcStreamError as exc:
+        raise InvalidBodyError(
+            f"{binding.name}: the request body ({len(body)} bytes) was refused: {exc}. Send {arrow} as one "
+            "complete Arrow IPC stream (pyarrow.ipc.new_stream, closed) and nothing after it; nothing was written.",
+            {"argument": arrow, "size_bytes": len(body)},
+        ) from exc
+
+
 def _loads(body: bytes) -> Any:
+    _check_json_depth(body, "the request body")
     try:
         return json.loads(body)
     except ValueError as exc:

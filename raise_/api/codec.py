@@ -37,6 +37,7 @@ __all__ = [
     "ARROW_STREAM",
     "JSON",
     "IpcBody",
+    "IpcStreamError",
     "from_wire",
     "ipc_to_table",
     "register_type",
@@ -432,9 +433,49 @@ class _PieceSink:
         return tuple(self._parts)
 
 
-def ipc_to_table(data: bytes | memoryview) -> pa.Table:
-    with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
-        return reader.read_all()
+_END_OF_STREAM: Final = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # Arrow's EOS marker (the format since 0.15)
+
+
+class IpcStreamError(ValueError):
+    """Bytes that are not exactly one whole Arrow IPC stream."""
+
+
+def ipc_to_table(data: bytes | memoryview, *, check: bool = False) -> pa.Table:
+    """The table of one Arrow IPC stream that fills ``data`` exactly, end-of-stream marker included.
+
+    Refused with :class:`IpcStreamError`: bytes that are no stream, a stream cut short (even at a
+    batch boundary, which Arrow's own reader takes for the end and so would lose the rest), and
+    bytes after the marker. ``check`` also validates every buffer (offsets within their data, valid
+    UTF-8): Arrow's reader takes them as they come, and data from a client must not point outside
+    its own buffers (about 0.1 s for 200 MB).
+    """
+    buffer = pa.py_buffer(data)
+    source = pa.BufferReader(buffer)
+    try:
+        reader = pa.ipc.open_stream(source)
+        batches = []
+        end = source.tell()
+        while True:
+            try:
+                batches.append(reader.read_next_batch())
+            except StopIteration:
+                break
+            end = source.tell()
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+        if check:
+            table.validate(full=True)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise IpcStreamError(f"it is not a valid Arrow IPC stream ({exc})") from exc
+    tail = buffer[end:].to_pybytes() if buffer.size - end <= len(_END_OF_STREAM) else b""
+    if tail == _END_OF_STREAM:
+        return table
+    if buffer[end : end + len(_END_OF_STREAM)].to_pybytes() == _END_OF_STREAM:
+        extra = buffer.size - end - len(_END_OF_STREAM)
+        raise IpcStreamError(f"{extra} bytes follow the end of its Arrow IPC stream")
+    raise IpcStreamError(
+        f"its Arrow IPC stream stops after {len(batches)} record batch(es) without the end-of-stream marker: "
+        "it was cut short"
+    )
 
 
 # -- types that are not dataclasses ---------------------------------------------------------------

@@ -11,10 +11,13 @@ from raise_.errors import RaiseError
 __all__ = [
     "AuthenticationError",
     "InternalServerError",
+    "InvalidBodyError",
     "MethodNotAllowedError",
+    "PayloadTooLargeError",
     "RateLimitedError",
     "RouteNotFoundError",
     "ServerUnavailableError",
+    "UriTooLongError",
 ]
 
 
@@ -55,3 +58,27 @@ class RateLimitedError(RaiseError):
 
     code = "RATE_LIMITED"
     http_status = 429
+
+
+class InvalidBodyError(RaiseError):
+    """A request body that is not what its ``Content-Type`` says: an Arrow IPC stream that is
+    malformed, cut short or followed by other bytes. Nothing was written."""
+
+    code = "INVALID_BODY"
+    http_status = 400
+
+
+class PayloadTooLargeError(RaiseError):
+    """A request body over the server's limit (``ServerApp.max_body_size``); ``details`` has
+    ``limit_bytes`` and, where the request declared it, ``size_bytes``. Nothing was written."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+
+
+class UriTooLongError(RaiseError):
+    """A request URL (path and query string) longer than the server reads; ``details`` has
+    ``limit_bytes`` and ``size_bytes``."""
+
+    code = "URI_TOO_LONG"
+    http_status = 414

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from raise_.api.calls import Binding, bindings, decode_response, encode_request
 from raise_.api.codec import JSON, IpcBody, from_wire
-from raise_.api.errors import AuthenticationError, ServerUnavailableError
+from raise_.api.errors import AuthenticationError, PayloadTooLargeError, ServerUnavailableError, UriTooLongError
 from raise_.api.forwarded_warnings import HEADER, decode_header, reemit
 from raise_.api.protocol import Backend
 from raise_.api.routes import API_PREFIX
@@ -34,6 +34,7 @@ __all__ = ["RemoteBackend", "user_agent"]
 
 # A reused keep-alive connection the server closed meanwhile fails like this before anything was sent.
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.CannotSendRequest)
+_LARGE_BODY = 16 * 1024 * 1024  # a connection dropped while sending this much may be a size limit
 
 
 class RemoteBackend:
@@ -123,7 +124,7 @@ class RemoteBackend:
             except _STALE as exc:
                 self._drop_connection()
                 if fresh or attempt == 2:
-                    raise self._unreachable(exc) from exc
+                    raise self._unreachable(exc, _nbytes(body)) from exc
                 continue  # the server closed an idle connection: once more on a new one
             except TimeoutError as exc:
                 self._drop_connection()
@@ -132,7 +133,7 @@ class RemoteBackend:
                 ) from exc
             except OSError as exc:
                 self._drop_connection()
-                raise self._unreachable(exc) from exc
+                raise self._unreachable(exc, _nbytes(body)) from exc
             except BaseException:  # KeyboardInterrupt mid-response: the connection is unusable
                 self._drop_connection()
                 raise
@@ -141,7 +142,15 @@ class RemoteBackend:
             return response.status, data, response.getheader("Content-Type") or "", response.getheader(HEADER)
         raise AssertionError("unreachable")
 
-    def _unreachable(self, exc: BaseException) -> ServerUnavailableError:
+    def _unreachable(self, exc: BaseException, sent: int = 0) -> ServerUnavailableError:
+        if sent >= _LARGE_BODY:  # the server answers its own limit with a 413; a proxy may just hang up
+            return ServerUnavailableError(
+                f"The connection to {self.url} was closed while sending a {_mib(sent)} request body "
+                f"({type(exc).__name__}: {exc}). A server or proxy in between may limit the size of uploads: "
+                "write the data in smaller parts, or raise the limit (--ServerApp.max_body_size=BYTES on the "
+                "Jupyter server, client_max_body_size on an nginx proxy).",
+                {"url": self.url, "size_bytes": sent},
+            )
         return ServerUnavailableError(
             f"Cannot reach the Raise server at {self.url} ({type(exc).__name__}: {exc}); is the Jupyter server "
             "running? Unset RAISE_URL to use a store in this process instead.",
@@ -155,9 +164,9 @@ class RemoteBackend:
         reemit(decode_header(warned), method_stacklevel=2)  # 1: _call, 2: the backend method
         if status == 200:
             return decode_response(binding, body, content_type)
-        raise self._error(status, body, content_type)
+        raise self._error(status, body, content_type, request.path, _nbytes(request.body))
 
-    def _error(self, status: int, body: bytes, content_type: str) -> RaiseError:
+    def _error(self, status: int, body: bytes, content_type: str, path: str = "", sent: int = 0) -> RaiseError:
         payload: Any = None
         if content_type.startswith(JSON):
             try:
@@ -173,6 +182,19 @@ class RemoteBackend:
         else:  # not a Raise reply: a proxy, another server, Jupyter's own pages
             message = payload.get("message") if isinstance(payload, dict) else None
         text = message or http.client.responses.get(status, "error")
+        if status == 413:  # not the Raise server's own answer (that is a coded body): a proxy's
+            return PayloadTooLargeError(
+                f"The server at {self.url} refused a {_mib(sent)} request body as too large (413: {text}). "
+                "Write the data in smaller parts, or raise the limit of the proxy in front of the Raise server "
+                "(client_max_body_size for nginx) and of the server itself (--ServerApp.max_body_size=BYTES).",
+                {"status": status, "url": self.url, "size_bytes": sent},
+            )
+        if status == 414:
+            return UriTooLongError(
+                f"The server at {self.url} refused a URL of {len(path)} characters as too long (414: {text}). "
+                "Shorten the query string: a shorter filter, fewer features per call.",
+                {"status": status, "url": self.url, "size_bytes": len(path)},
+            )
         if status in (401, 403):
             return AuthenticationError(
                 f"The Jupyter server at {self.url} refused the request ({status}: {text}); check RAISE_TOKEN.",
@@ -182,6 +204,14 @@ class RemoteBackend:
             f"The server at {self.url} answered {status} ({text}) instead of a Raise reply.",
             {"status": status, "url": self.url},
         )
+
+
+def _nbytes(body: bytes | IpcBody | None) -> int:
+    return 0 if body is None else body.nbytes if isinstance(body, IpcBody) else len(body)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n}-byte"
 
 
 def user_agent() -> str:

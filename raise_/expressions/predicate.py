@@ -14,11 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot
-from sqlglot import exp
+from sqlglot import Token, exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
 from raise_.errors import InvalidExpressionError
+from raise_.expressions.nesting import MAX_NESTING, nesting
+from raise_.expressions.syntax import position_of
 
 __all__ = ["CompiledPredicate", "compile_predicate"]
 
@@ -76,12 +78,33 @@ def _literal_value(node: exp.Literal) -> Any:
         return float(text)
 
 
+def _check_nesting(text: str, tokens: list[Token]) -> None:
+    found = nesting(tokens)
+    if found.first_too_deep is not None:
+        at = position_of(text, found.first_too_deep.start)
+        raise InvalidExpressionError(
+            f"The filter nests {found.depth} levels deep (each bracket, NOT or unary minus opens one); at most "
+            f"{MAX_NESTING} are allowed ({at.describe()} is the first level too many). Remove redundant brackets, "
+            "or write a list of alternatives as IN (...) and a list of conditions joined by AND/OR without nesting.",
+            {
+                "reason": "NESTING_TOO_DEEP",
+                "depth": found.depth,
+                "limit": MAX_NESTING,
+                "line": at.line,
+                "column": at.column,
+            },
+        )
+
+
 def compile_predicate(text: object, columns: Mapping[str, str], *, prefix: str = "f") -> CompiledPredicate:
     """Check ``text`` as a predicate over ``columns`` (user name → SQL column name)."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidExpressionError('filter must be a non-empty SQL predicate, e.g. "clicks > 10".', {})
+    dialect = Dialect.get_or_raise("duckdb")
     try:
-        statements = sqlglot.parse(text, dialect="duckdb")
+        tokens = dialect.tokenize(text)
+        _check_nesting(text, tokens)  # before the parser's recursion meets it
+        statements = dialect.parser().parse(tokens, text)
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         raise InvalidExpressionError(

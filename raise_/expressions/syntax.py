@@ -24,6 +24,8 @@ from sqlglot import Token, TokenType, exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ParseError, TokenError
 
+from raise_.expressions.nesting import MAX_NESTING, MAX_TREE_DEPTH, nesting, tree_depth
+
 __all__ = ["ExpressionSyntaxError", "ParsedExpression", "Position", "parse_expression", "position_of"]
 
 _NS = r"[A-Za-z0-9][A-Za-z0-9_-]*"
@@ -56,10 +58,13 @@ class Position:
 
 
 class ExpressionSyntaxError(Exception):
-    def __init__(self, message: str, position: Position | None) -> None:
+    """Text that is not one expression; ``code`` is the validation issue it becomes."""
+
+    def __init__(self, message: str, position: Position | None, code: str = "SYNTAX_ERROR") -> None:
         super().__init__(message)
         self.message = message
         self.position = position
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,7 @@ def parse_expression(text: str) -> ParsedExpression:
     dialect = _RaiseDialect()
     try:
         tokens = dialect.tokenize(rewritten)
+        _check_nesting(parsed, tokens)  # before the parser's recursion meets it
         statements = dialect.parser().parse(tokens, rewritten)
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
@@ -247,8 +253,31 @@ def parse_expression(text: str) -> ParsedExpression:
                 "Syntax error: an argument is missing before this ','.",
                 position_of(text, parsed.original_offset(token.start)),
             )
+    depth = tree_depth(tree)
+    if depth > MAX_TREE_DEPTH:
+        raise ExpressionSyntaxError(
+            f"The expression is {depth} operations deep; at most {MAX_TREE_DEPTH} are allowed. Split it: "
+            "define parts of it (a partial sum, an inner CASE) as derived features of their own and refer to them.",
+            None,
+            _TOO_DEEP,
+        )
     _locate_keywords(tree, tokens)
     return ParsedExpression(text, tree, rewritten, shifts)
+
+
+_TOO_DEEP: Final = "NESTING_TOO_DEEP"
+
+
+def _check_nesting(parsed: ParsedExpression, tokens: list[Token]) -> None:
+    found = nesting(tokens)
+    if found.first_too_deep is not None:
+        raise ExpressionSyntaxError(
+            f"The expression nests {found.depth} levels deep (each bracket, CASE, NOT or unary minus opens one); "
+            f"at most {MAX_NESTING} are allowed. Remove redundant brackets, or define an inner part as a derived "
+            "feature of its own and refer to it.",
+            position_of(parsed.text, parsed.original_offset(found.first_too_deep.start)),
+            _TOO_DEEP,
+        )
 
 
 # Nodes sqlglot builds from a bare keyword carry no position; take it from their tokens.

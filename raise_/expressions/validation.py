@@ -61,7 +61,7 @@ def validate_expression(
     try:
         parsed = parse_expression(text)
     except ExpressionSyntaxError as exc:
-        issue = Issue("SYNTAX_ERROR", exc.message, "error", exc.position)
+        issue = Issue(exc.code, exc.message, "error", exc.position)
         return ValidationResult(False, None, [], [issue], [], level), None
     analysis = analyze(parsed, resolver)
     issues = list(analysis.issues)

@@ -32,7 +32,7 @@ from raise_.engine import Engine
 from raise_.governance import current_user
 from raise_.service import DataService
 from raise_jupyter.server_ext import kernel_access
-from raise_jupyter.server_ext.handlers import handlers
+from raise_jupyter.server_ext.handlers import HEADER_ROOM, handlers
 from raise_jupyter.server_ext.identity import ACTOR_SOURCES, actor_of_request, request_actor, resolve_actor_source
 from raise_jupyter.server_ext.metrics import RequestMetrics, store_sizes
 from raise_jupyter.server_ext.rate_limit import TIERS, RateLimiter, limit_for
@@ -207,6 +207,7 @@ class RaiseExtension(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """On the running event loop, once the server listens (its port is known)."""
+        _make_header_room(serverapp)
         if self.kernel_env:
             env = self.kernel_environment()
             if env:
@@ -233,3 +234,19 @@ class RaiseExtension(ExtensionApp):
         self.executor.shutdown(wait=False, cancel_futures=True)  # calls not started yet never start
         self.use_store(self.home, self.catalog_url)  # closes the store
         self.log.info("Raise: stopped (scheduler and store closed)")
+
+
+def _make_header_room(serverapp: Any) -> None:
+    """Let request headers reach :data:`~.handlers.HEADER_ROOM` on the server's connections.
+
+    Tornado closes a connection whose headers pass its bound (64 KiB) without answering, so a
+    URL just over it looked like a server that went away; with the room, the Raise handlers
+    answer a URL over :data:`~.handlers.MAX_URL_BYTES` with a coded 414. Jupyter builds the
+    HTTP server without a setting for it; each new connection reads the server's parameters.
+    """
+    try:
+        params = serverapp.http_server.conn_params
+    except AttributeError:  # no HTTP server of its own (a test harness serves the app)
+        return
+    if (params.max_header_size or 0) < HEADER_ROOM:
+        params.max_header_size = HEADER_ROOM

@@ -7,8 +7,13 @@ thread pool, never on the event loop, inside a copy of the request's context tha
 actor and the client's address and user agent (for the audit log). :class:`HealthHandler` and
 :class:`ReadyHandler` answer liveness and readiness, :class:`MetricsHandler` Prometheus scrapes.
 
-Every request passes :meth:`RaiseHandler.prepare` (authentication, then the caller's rate limit)
-and :meth:`RaiseHandler.on_finish` (request count and latency per route).
+Every request passes :meth:`RaiseHandler.prepare` (the URL's length, authentication, then the
+caller's rate limit) and :meth:`RaiseHandler.on_finish` (request count and latency per route).
+
+Request bodies are read by :class:`ApiHandler` itself, as they arrive, so a body over
+``ServerApp.max_body_size`` gets a coded 413 instead of the connection reset tornado answers it
+with; a refusal decided before the body is read (413, 414, 429) is sent once the body has been
+read and dropped, because a client sends the whole body before it reads any answer.
 """
 
 from __future__ import annotations
@@ -17,21 +22,23 @@ import asyncio
 import contextvars
 import json
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
 import raise_jupyter
 from raise_.api.calls import error_reply, handle, router
 from raise_.api.codec import JSON, IpcBody
-from raise_.api.errors import RateLimitedError
+from raise_.api.errors import PayloadTooLargeError, RateLimitedError, UriTooLongError
 from raise_.api.forwarded_warnings import HEADER, encode_header
 from raise_.api.request_context import REQUEST, RequestContext
 from raise_.api.routes import API_PREFIX
+from raise_.errors import RaiseError
 from raise_jupyter.server_ext.identity import REQUEST_ACTOR, actor_of_request
 from raise_jupyter.server_ext.kernel_access import OwnerAuthorizer
 from raise_jupyter.server_ext.metrics import CONTENT_TYPE, UNMATCHED
@@ -39,10 +46,30 @@ from raise_jupyter.server_ext.metrics import CONTENT_TYPE, UNMATCHED
 if TYPE_CHECKING:
     from raise_jupyter.server_ext.app import RaiseExtension
 
-__all__ = ["ApiHandler", "HealthHandler", "MetricsHandler", "RaiseHandler", "ReadyHandler", "handlers"]
+__all__ = [
+    "HEADER_ROOM",
+    "MAX_URL_BYTES",
+    "ApiHandler",
+    "HealthHandler",
+    "MetricsHandler",
+    "RaiseHandler",
+    "ReadyHandler",
+    "handlers",
+]
 
 _CODES = {401: "UNAUTHENTICATED", 404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 _SEND_IN_PLACE = 64 * 1024  # Arrow bodies from this size on are sent from their buffers, not copied
+# The longest URL a Raise route answers: tornado's own default bound on a request's whole header
+# block, so every URL that worked before still does. Tornado closes a connection whose headers
+# pass its bound without a word; the extension raises that bound to HEADER_ROOM (app.py) so a
+# longer URL reaches the handler and gets a coded 414.
+MAX_URL_BYTES: Final = 64 * 1024
+HEADER_ROOM: Final = 1024 * 1024
+_NO_BOUND: Final = 2**62  # the connection's own body bound, for a body counted here instead
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n} bytes"
 
 
 class RaiseHandler(APIHandler):
@@ -73,6 +100,18 @@ class RaiseHandler(APIHandler):
     async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
         self.extension.metrics.in_flight.inc()
         self._in_flight = True
+        url_bytes = len(self.request.uri or "")
+        if url_bytes > MAX_URL_BYTES:  # answered at once: such a request is not read any further
+            RaiseHandler.refuse(
+                self,
+                UriTooLongError(
+                    f"The request's URL is {_size(url_bytes)}; this Raise server reads at most "
+                    f"{_size(MAX_URL_BYTES)}. Shorten what travels in the query string (a long filter, "
+                    "a long list of features): split the call, or name fewer features per call.",
+                    {"size_bytes": url_bytes, "limit_bytes": MAX_URL_BYTES},
+                ),
+            )
+            return
         await super().prepare()  # authenticates: self.current_user is known from here on
         if self._finished or not self.rate_limited or self.current_user is None:
             return  # an unauthenticated request is refused by @web.authenticated, not limited
@@ -81,17 +120,21 @@ class RaiseHandler(APIHandler):
             actor = self.extension.actor_of(self.current_user)
             wait = limiter.take(actor)
             if wait > 0:
-                self._refuse(actor, limiter.limit_of(actor), limiter.retry_after(wait))
+                retry_after = limiter.retry_after(wait)
+                limit = limiter.limit_of(actor)
+                error = RateLimitedError(
+                    f"Rate limit reached: {actor} may send {limit} requests per minute to this server; "
+                    f"retry in {retry_after} s.",
+                    {"actor": actor, "limit_per_minute": limit, "retry_after_seconds": retry_after},
+                )
+                self.refuse(error, {"Retry-After": str(retry_after)})
 
-    def _refuse(self, actor: str, limit: int | None, retry_after: int) -> None:
-        error = RateLimitedError(
-            f"Rate limit reached: {actor} may send {limit} requests per minute to this server; "
-            f"retry in {retry_after} s.",
-            {"actor": actor, "limit_per_minute": limit, "retry_after_seconds": retry_after},
-        )
+    def refuse(self, error: RaiseError, headers: dict[str, str] | None = None) -> None:
+        """Answer with ``error``'s PRD §20.4 body, before the request is served."""
         reply = error_reply(error)
         self.set_status(reply.status)
-        self.set_header("Retry-After", str(retry_after))
+        for name, value in (headers or {}).items():
+            self.set_header(name, value)
         self.finish(reply.body, set_content_type=reply.content_type)
 
     def on_finish(self) -> None:
@@ -123,8 +166,68 @@ class RaiseHandler(APIHandler):
         self.finish(json.dumps({"error": {"code": code, "message": message, "details": {}}}), set_content_type=JSON)
 
 
+@web.stream_request_body
 class ApiHandler(RaiseHandler):
-    """Every route of :data:`raise_.api.routes.ROUTES`."""
+    """Every route of :data:`raise_.api.routes.ROUTES`.
+
+    The body arrives through :meth:`data_received`, counted against ``ServerApp.max_body_size``.
+    """
+
+    def initialize(self, extension: RaiseExtension) -> None:
+        super().initialize(extension)
+        self._chunks: list[bytes] = []
+        self._received = 0
+        self._refusal: tuple[RaiseError, dict[str, str] | None] | None = None
+
+    @property
+    def body_limit(self) -> int:
+        app = self.extension.serverapp
+        limit = getattr(app, "max_body_size", None) if app is not None else None
+        return int(limit) if limit else 100 * 1024 * 1024  # tornado's default
+
+    def refuse(self, error: RaiseError, headers: dict[str, str] | None = None) -> None:
+        # Answered once the body has been read (and dropped): finishing now would close the
+        # connection under a client that is still sending, and it would never see the answer.
+        self._refusal = (error, headers)
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self._finished or self.current_user is None:
+            return  # tornado's own bound stays for a caller that is not authenticated
+        declared = self.request.headers.get("Content-Length")
+        size = int(declared) if declared is not None and declared.strip().isdigit() else None
+        connection = self.request.connection
+        bound = connection.set_max_body_size if isinstance(connection, HTTP1Connection) else lambda _: None
+        if size is not None and size > self.body_limit:
+            self._too_large(size)
+            bound(size)  # let it be read, then answer
+        elif "chunked" in self.request.headers.get("Transfer-Encoding", "").lower():
+            bound(_NO_BOUND)  # no declared length: counted in data_received
+
+    def _too_large(self, size: int | None) -> None:
+        limit = self.body_limit
+        sent = (
+            f"The request body is {_size(size)}" if size is not None else "The request body (sent in chunks) is larger"
+        )
+        self.refuse(
+            PayloadTooLargeError(
+                f"{sent}; this Raise server accepts at most {_size(limit)} in one request. Write the data in "
+                "smaller parts (each write is a commit of its own), or restart the server with a larger "
+                "limit: --ServerApp.max_body_size=BYTES (or c.ServerApp.max_body_size in its config). "
+                "Nothing was written.",
+                {"limit_bytes": limit} | ({"size_bytes": size} if size is not None else {}),
+            )
+        )
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._refusal is not None:
+            return
+        if self._received > self.body_limit:  # a chunked body, which declared no length
+            self._chunks = []
+            self._too_large(None)
+            return
+        self._chunks.append(chunk)
 
     def route_of_request(self) -> str:
         match = router().match(self.request.method or "GET", self._api_path())
@@ -161,6 +264,12 @@ class ApiHandler(RaiseHandler):
         await self._dispatch()
 
     async def _dispatch(self) -> None:
+        if self._refusal is not None:
+            error, headers = self._refusal
+            RaiseHandler.refuse(self, error, headers)
+            return
+        request_body = b"".join(self._chunks)
+        self._chunks = []
         path = self._api_path()
         query = {k: [v.decode("utf-8", "replace") for v in vs] for k, vs in self.request.query_arguments.items()}
         content_type = self.request.headers.get("Content-Type", "")
@@ -176,7 +285,7 @@ class ApiHandler(RaiseHandler):
             self.request.method or "GET",
             path,
             query,
-            self.request.body,
+            request_body,
             content_type,
         )
         self.route_name = reply.binding.name if reply.binding is not None else None
