@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from raise_ import ExpressionWarning, FeatureStore
+from raise_ import ACL, ExpressionWarning, FeatureStore
 from raise_.catalog.models import ACLModel, ExternalGrantModel, OrganizationModel
 from raise_.client.group import FeatureGroup
 from raise_.errors import (
@@ -486,10 +486,15 @@ def test_acl_on_the_upstream(
 def test_acl_is_checked_for_the_current_user(
     fs: FeatureStore, group: FeatureGroup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     other = fs.create_feature_group("other", entity_keys=["user_id"])
     other.create_feature("x", "int64")
     with fs._backend.db.transaction() as s:
-        s.add(ACLModel(resource_type="feature_group", resource_id=uuid.UUID(other.id), readers=["bob@acme"]))
+        s.add(
+            ACLModel(
+                resource_type="feature_group", resource_id=uuid.UUID(other.id), readers=["bob@acme"], inherit=False
+            )
+        )
     monkeypatch.setenv("RAISE_USER", "carol@acme")
     assert [e.code for e in group.validate_feature("y", "int64", derived_from="other.x").errors] == [
         "PERMISSION_DENIED"
