@@ -38,6 +38,7 @@ from raise_.catalog.models import (
 )
 from raise_.catalog.namespace_service import group_path_parts, has_all_tags
 from raise_.catalog.naming import (
+    check_new_feature_name,
     format_version,
     parse_version,
     physical_column_name,
@@ -169,8 +170,9 @@ class FeatureService(AccessService):
         d = normalize_definition({"name": name, "dtype": dtype, "derived_from": derived_from, "version": version})
         org, domain, project, group = group_path_parts(group_path)
         with self.db.reader() as s:
+            g = find_group(s, org, domain, project, group)  # the group must exist
+            check_new_feature_name(d.name, g.model.entity_keys, g.model.event_time_column)
             if d.derived_from is None:
-                find_group(s, org, domain, project, group)  # the group must exist
                 return ValidationResult(True, d.feature_type, [], [], [], level)
             try:
                 # One query loads the group and every version of its features; those also give
@@ -615,6 +617,7 @@ class _BatchCreator:
         return self.versions[name][-1].number + 1
 
     def _create(self, d: FeatureDefinition, number: int, refs: list[_VersionRef]) -> FeatureRecord:
+        check_new_feature_name(d.name, self.g.model.entity_keys, self.g.model.event_time_column)
         version = format_version(number)
         column = physical_column_name(d.name, version)
         if column in self.physical:

@@ -29,8 +29,14 @@ from raise_.catalog.lookup import (
     organization_record,
     project_record,
 )
-from raise_.catalog.models import DomainModel, FeatureGroupModel, OrganizationModel, ProjectModel
-from raise_.catalog.naming import physical_table_name, validate_feature_name, validate_namespace_name, validate_tags
+from raise_.catalog.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
+from raise_.catalog.naming import (
+    check_group_columns,
+    physical_table_name,
+    validate_column_name,
+    validate_namespace_name,
+    validate_tags,
+)
 from raise_.catalog.paths import parse_project_path
 from raise_.catalog.records import DomainRecord, FeatureGroupRecord, OrganizationRecord, ProjectRecord
 from raise_.errors import (
@@ -461,6 +467,8 @@ class NamespaceService(AccessService):
                     f"Group {group!r} already has event-time column {row.event_time_column!r}.", {"group": group}
                 )
             if row.entity_keys is None or row.event_time_column is None:
+                features = s.scalars(select(FeatureModel.name).where(FeatureModel.group_id == row.id).distinct())
+                check_group_columns(features, keys, event_time)
                 row.entity_keys, row.event_time_column = keys, event_time
                 self._audit_level(s, "UPDATE_SCHEMA", "feature_group", row, g.path, None)
             s.flush()
@@ -492,12 +500,7 @@ class NamespaceService(AccessService):
 
 
 def _column_name(what: str, name: str) -> str:
-    try:
-        return validate_feature_name(name)
-    except RaiseError as exc:
-        raise InvalidArgumentError(
-            f"Invalid {what} column {name!r}: {exc.message.split(': ', 1)[-1]}", {what: name}
-        ) from exc
+    return validate_column_name(what, name)
 
 
 def _entity_keys(keys: object) -> list[str] | None:

@@ -32,7 +32,7 @@ from raise_.expressions.analysis import Analysis, analyze
 from raise_.expressions.compiler import CompileContext, Parameters, compile_expression
 from raise_.expressions.model import Reference
 from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
-from raise_.storage.layout import FeatureColumn, GroupLayout
+from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
 from raise_.storage.offline_store import quote
 
 __all__ = ["Node", "Plan", "build_plan"]
@@ -186,7 +186,7 @@ def group_relation(plan: Plan, layout: GroupLayout, base_sql: str, stored: dict[
     q = quote
     keys = list(layout.entity_keys or [])
     nodes = plan.group_nodes(layout.path)
-    cols = [q(k) for k in keys] + [q(layout.event_time), q("_commit")]
+    cols = [q(k) for k in keys] + [q(layout.event_time), q(COMMIT_COLUMN)]
     for n in nodes:
         if n.derived:
             continue

@@ -16,15 +16,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from raise_.catalog.naming import ROW_COLUMN, check_group_columns, is_reserved_column, validate_column_name
 from raise_.errors import InvalidArgumentError, InvalidDataError, RaiseError
-from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
+from raise_.storage.layout import FeatureColumn, GroupLayout
 from raise_.types import BlobRef, String
 
 __all__ = ["ROW_COLUMN", "PreparedWrite", "prepare_write", "to_arrow", "utc_timestamps"]
 
-ROW_COLUMN = "__raise_row"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-_RESERVED = {COMMIT_COLUMN, ROW_COLUMN, "_superseded_by"}
 
 
 TargetType = Callable[[str], pa.DataType | None]
@@ -327,9 +326,12 @@ def prepare_write(
             "(rename or drop the duplicates).",
             {"column": duplicated[0], "columns": duplicated},
         )
-    reserved = [n for n in names if n in _RESERVED]
+    reserved = [n for n in names if is_reserved_column(n)]
     if reserved:
-        raise InvalidDataError(f"Column name {reserved[0]!r} is reserved by Raise.", {"column": reserved[0]})
+        raise InvalidDataError(
+            f"Column name {reserved[0]!r} is reserved by Raise (it adds such columns itself); rename the column.",
+            {"column": reserved[0]},
+        )
     event_time = layout.event_time
     feature_names = [n for n in names if n != event_time and n not in (layout.entity_keys or [])]
     inferred = layout.entity_keys is None
@@ -353,6 +355,11 @@ def prepare_write(
                 f"{', '.join(repr(k) for k in keys)}.",
                 {"column": missing[0], "entity_keys": keys},
             )
+    if inferred or layout.group.event_time is None:
+        # This write fixes the group's keys and event time: checked here, before anything is stored.
+        for key in keys if inferred else []:
+            validate_column_name("entity key", key)
+        check_group_columns([v.name for v in layout.versions], keys, event_time)
     if table.num_rows == 0:
         raise InvalidDataError("The data has no rows; nothing to write.", {"rows": 0})
 

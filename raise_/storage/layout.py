@@ -12,16 +12,20 @@ from typing import Any
 import pyarrow as pa
 
 from raise_.catalog.lookup import suggest
+from raise_.catalog.naming import COMMIT_COLUMN, DEFAULT_EVENT_TIME, SUPERSEDED_COLUMN
 from raise_.catalog.paths import split_version
 from raise_.catalog.records import FeatureGroupRecord, FeatureRecord
 from raise_.errors import FeatureNotFoundError, InvalidArgumentError
 from raise_.types import FeatureType, parse_dtype
 
-__all__ = ["DEFAULT_EVENT_TIME", "FeatureColumn", "GroupLayout", "storage_arrow_type"]
-
-DEFAULT_EVENT_TIME = "event_time"
-COMMIT_COLUMN = "_commit"
-SUPERSEDED_COLUMN = "_superseded_by"
+__all__ = [
+    "COMMIT_COLUMN",
+    "DEFAULT_EVENT_TIME",
+    "SUPERSEDED_COLUMN",
+    "FeatureColumn",
+    "GroupLayout",
+    "storage_arrow_type",
+]
 
 
 def storage_arrow_type(t: pa.DataType) -> pa.DataType:

@@ -14,16 +14,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from raise_.catalog.naming import ENTITY_TIME_COLUMN, ROW_COLUMN
 from raise_.errors import InvalidArgumentError, InvalidDataError
 from raise_.storage.derived import Node, Plan, probe_layers
-from raise_.storage.ingest import ROW_COLUMN, utc_timestamps
+from raise_.storage.ingest import utc_timestamps
 from raise_.storage.offline_store import OfflineStore, quote
 from raise_.storage.reader import joined_relations
 
 __all__ = ["training_set"]
 
 _ENTITIES = "_raise_entities"
-_ENTITY_TIME = "__raise_entity_time"
+_ENTITY_TIME = ENTITY_TIME_COLUMN
 
 
 def _entity_times(entity: pa.Table, column: str) -> pa.ChunkedArray:

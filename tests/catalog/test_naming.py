@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from raise_.catalog.naming import (
+    check_not_reserved,
+    is_reserved_column,
     physical_column_name,
     physical_table_name,
     validate_feature_name,
@@ -98,3 +100,36 @@ def test_tags_are_deduplicated_in_order() -> None:
 def test_invalid_tags(tags: object) -> None:
     with pytest.raises(InvalidArgumentError):
         validate_tags(tags)
+
+
+def _internal_column_names() -> list[str]:
+    """Every column name the storage layer adds to its outputs or its working queries, as the
+    modules that use them name them (and the first of the plan's ``_n<i>``/``_t<i>`` aliases)."""
+    from raise_.storage import ingest, layout, training
+
+    return [layout.COMMIT_COLUMN, layout.SUPERSEDED_COLUMN, ingest.ROW_COLUMN, training._ENTITY_TIME, "_n0", "_t0"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reserved"),
+    [
+        *((name, True) for name in _internal_column_names()),
+        ("_COMMIT", True),  # DuckDB compares names ignoring case
+        ("_n12", True),
+        ("_T3", True),
+        ("__anything", True),
+        ("commit", False),
+        ("_commits", False),
+        ("_next", False),
+        ("n0", False),
+        ("_private", False),
+    ],
+)
+def test_the_columns_raise_adds_are_reserved(name: str, reserved: bool) -> None:
+    assert is_reserved_column(name) is reserved
+    if reserved:
+        with pytest.raises(InvalidNameError, match="reserved") as info:
+            check_not_reserved("feature", name)
+        assert (info.value.code, info.value.details["name"]) == ("INVALID_NAME", name)
+    else:
+        assert check_not_reserved("feature", name) == name
