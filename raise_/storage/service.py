@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,15 @@ from raise_.catalog.naming import validate_namespace_name
 from raise_.catalog.paths import parse_feature_path, parse_project_path
 from raise_.catalog.service import CatalogService
 from raise_.durations import parse_duration
-from raise_.errors import InvalidArgumentError, SnapshotExistsError, SnapshotNotFoundError
+from raise_.errors import (
+    CrossOrgAccessError,
+    InvalidArgumentError,
+    LineageBreakWarning,
+    PermissionDeniedError,
+    RaiseError,
+    SnapshotExistsError,
+    SnapshotNotFoundError,
+)
 from raise_.expressions import compile_predicate
 from raise_.governance import audit
 from raise_.governance.access import Level
@@ -196,11 +205,46 @@ class StorageService(CatalogService):
 
     def _features(self, layout: GroupLayout, features: list[str] | None) -> list[tuple[str, FeatureColumn]]:
         """The features a read returns: those asked for (each one the caller must be allowed to
-        read), or by default every stored feature the caller may read."""
+        read), or by default every feature the caller may read (see :meth:`_default_features`)."""
         if features is None:
-            every = [(f.name, f) for f in layout.latest() if f.derived_from is None]
-            denied = set(self.features_denied(layout.path, [(f.name, f.version) for _, f in every]))
-            return [(n, f) for n, f in every if (f.name, f.version) not in denied]
+            return self._default_features(layout)[0]
+        return self._requested_features(layout, features)
+
+    def _default_features(
+        self, layout: GroupLayout
+    ) -> tuple[list[tuple[str, FeatureColumn]], tuple[Plan, list[Node]] | None]:
+        """Every live feature of the group the caller may read, stored and derived, in the order
+        ``list_features()`` gives them; and, when there are derived ones, the plan that reads them
+        all. A feature the caller may not read is left out, as is a derived one with an input the
+        caller may not read (an ACL, a revoked grant); one that cannot be computed (its upstream
+        deleted) is left out with a warning. Asking for any of them by name raises the error."""
+        every = layout.latest()
+        denied = set(self.features_denied(layout.path, [(f.name, f.version) for f in every]))
+        chosen = [(f.name, f) for f in every if (f.name, f.version) not in denied]
+        if all(f.derived_from is None for _, f in chosen):
+            return chosen, None
+        try:  # the common case: every derived feature can be computed, planned once
+            return chosen, self._plan(layout, [(layout, f) for _, f in chosen])
+        except RaiseError:
+            pass
+        kept: list[tuple[str, FeatureColumn]] = []
+        for name, f in chosen:
+            if f.derived_from is not None:
+                try:
+                    self._plan(layout, [(layout, f)])
+                except (PermissionDeniedError, CrossOrgAccessError):
+                    continue
+                except RaiseError as exc:
+                    warnings.warn(
+                        f"{f.label} is left out of the read of {layout.group.name!r}: {exc.message}",
+                        LineageBreakWarning,
+                        stacklevel=5,
+                    )
+                    continue
+            kept.append((name, f))
+        return kept, None
+
+    def _requested_features(self, layout: GroupLayout, features: list[str]) -> list[tuple[str, FeatureColumn]]:
         if isinstance(features, str) or not isinstance(features, list | tuple):
             raise InvalidArgumentError("features must be a list of feature names, e.g. ['clicks'].", {})
         chosen = [(name, layout.resolve(name)) for name in features]
@@ -274,7 +318,9 @@ class StorageService(CatalogService):
         history: bool = False,
     ) -> pa.Table:
         layout = self.layout(group_path)
-        chosen = self._features(layout, features)
+        chosen, planned = (
+            self._default_features(layout) if features is None else (self._requested_features(layout, features), None)
+        )
         if snapshot is not None and as_of_commit is not None:
             raise InvalidArgumentError("Give as_of_commit or snapshot, not both.", {})
         commit = _commit_id(as_of_commit, "as_of_commit") if as_of_commit is not None else None
@@ -298,7 +344,7 @@ class StorageService(CatalogService):
         if not self.store.table_exists(layout.table):
             return empty_result(layout, req, {})
         self._check_not_compacted(layout, commit)
-        plan, nodes = self._plan(layout, [(layout, f) for _, f in chosen])
+        plan, nodes = planned or self._plan(layout, [(layout, f) for _, f in chosen])
         result = read_group(
             self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         )
@@ -312,11 +358,13 @@ class StorageService(CatalogService):
     def changes(self, group_path: str, since_commit: int, features: list[str] | None = None) -> pa.Table:
         """The visible rows written by commits after ``since_commit``, with their ``_commit``."""
         layout = self.layout(group_path)
-        chosen = self._features(layout, features)
+        chosen, planned = (
+            self._default_features(layout) if features is None else (self._requested_features(layout, features), None)
+        )
         req = ReadRequest(chosen, since_commit=_commit_id(since_commit, "since_commit"))
         if not self.store.table_exists(layout.table):
             return empty_result(layout, req, {}).append_column(COMMIT_COLUMN, pa.array([], type=pa.int64()))
-        plan, nodes = self._plan(layout, [(layout, f) for _, f in chosen])
+        plan, nodes = planned or self._plan(layout, [(layout, f) for _, f in chosen])
         result = read_group(
             self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         )

@@ -171,9 +171,9 @@ def referenced_groups(tree: exp.Query | exp.Expression) -> dict[str, set[str] | 
 
 
 def _read(group: FeatureGroup, columns: set[str] | None) -> pa.Table:
-    names = [f.name for f in group.list_features()]
-    if columns is not None:
-        names = [n for n in names if n in columns]
+    if columns is None:  # SELECT *: the group's default read, derived features included
+        return group.read().to_arrow()
+    names = [f.name for f in group.list_features() if f.name in columns]
     # features=[] would mean "the default columns": ask for the current ones by name instead.
     return group.read(features=names).to_arrow() if names else _keys_only(group)
 

@@ -275,12 +275,31 @@ def test_another_project_is_named_by_its_path(ip: Any, fs: FeatureStore, data: d
 def test_reading_a_group_goes_through_access_checks(
     ip: Any, data: dict[str, pd.DataFrame], fs: FeatureStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))  # acme opens itself to its members
     fs.feature_group("profiles").set_acl(ACL(readers=["carol@acme"], inherit=False))
     monkeypatch.setenv("RAISE_USER", "bob@acme")
 
     with pytest.raises(UsageError, match=r"^\[PERMISSION_DENIED\] "):
         sql(ip, "SELECT * FROM profiles")
     assert len(sql(ip, 'SELECT * FROM "user-signals"')) == USERS
+
+
+def test_select_star_is_the_default_read_of_what_the_caller_may_read(
+    ip: Any, data: dict[str, pd.DataFrame], fs: FeatureStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signals = fs.feature_group("user-signals")
+    signals.feature("impressions").set_acl(ACL(readers=["carol@acme"], inherit=False))
+    signals.set_acl(ACL(readers=["*@acme"], admins=["alice@acme"]))  # every member reads the group
+    monkeypatch.setenv("RAISE_USER", "bob@acme")
+
+    # impressions is not bob's to read, nor is ctr, computed from it: SELECT * leaves both out
+    result = sql(ip, 'SELECT * FROM "user-signals" ORDER BY user_id')
+    assert list(result.columns) == ["user_id", "event_time", "clicks"]
+    pd.testing.assert_frame_equal(
+        _plain(result), data["signals"][["user_id", "event_time", "clicks"]], check_dtype=False
+    )
+    with pytest.raises(UsageError, match=r"^\[PERMISSION_DENIED\] "):  # named, it is refused
+        sql(ip, 'SELECT user_id, ctr FROM "user-signals"')
 
 
 def test_each_group_read_is_audited_as_a_read_by_the_caller(
@@ -327,7 +346,7 @@ def _state(fs: FeatureStore) -> dict[str, Any]:
         name: (
             [f.qualified_name for f in g.list_features()],
             [c.commit_id for c in g.commits()],
-            g.read().to_pandas().to_dict("records"),
+            g.read().to_arrow().to_pylist(),  # nulls as None (a NaN is not equal to itself)
         )
         for name, g in sorted(groups.items())
     }
