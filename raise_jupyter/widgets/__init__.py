@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from raise_jupyter.widgets.catalog import CatalogBrowser
 from raise_jupyter.widgets.form import FeatureForm
-from raise_jupyter.widgets.layout import LayeredLayout, layered_layout
+from raise_.lineage.layout import LayeredLayout, layered_layout
 from raise_jupyter.widgets.lineage import LineageGraphWidget
 
 __all__ = ["CatalogBrowser", "FeatureForm", "LayeredLayout", "LineageGraphWidget", "layered_layout"]

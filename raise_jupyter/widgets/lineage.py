@@ -1,6 +1,6 @@
 """The lineage graph widget: a feature's upstream and downstream as a layered DAG drawn in SVG.
 
-Python computes everything the drawing needs (:mod:`raise_jupyter.widgets.layout` places the nodes and
+Python computes everything the drawing needs (:mod:`raise_.lineage.layout` places the nodes and
 routes the edges); the ES module only draws the ``graph`` trait and reports clicks by setting ``selected``,
 to which Python answers with the node's ``details``.
 """
@@ -15,7 +15,7 @@ from raise_.client.feature import Feature
 from raise_.client.lineage import Lineage
 from raise_.lineage import LineageGraph, LineageNode
 from raise_jupyter.widgets.base import STATIC, RaiseWidget
-from raise_jupyter.widgets.layout import layered_layout
+from raise_.lineage.layout import layered_layout
 
 __all__ = ["LineageGraphWidget", "lineage_payload"]
 

@@ -1,4 +1,4 @@
-// Lineage graph: draws the layout computed in Python (raise_jupyter/widgets/layout.py) as SVG.
+// Lineage graph: draws the layout computed in Python (raise_/lineage/layout.py) as SVG.
 // Clicking a node sets the `selected` trait; Python answers with `details`, shown under the graph.
 const SVG_NS = "http://www.w3.org/2000/svg";
 const CHAR_WIDTH = 7;

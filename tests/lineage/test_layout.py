@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from raise_jupyter.widgets.layout import (
+from raise_.lineage.layout import (
     LayeredLayout,
     LayoutError,
     assign_layers,
