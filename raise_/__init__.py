@@ -42,6 +42,11 @@ from raise_.expressions import Issue, Reference, ValidationResult
 from raise_.governance.access_service import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
 from raise_.lineage import LineageGraph, LineageNode
 from raise_.models.audit import AuditEntry, AuditQuery
+
+# Every subsystem's catalog tables join the catalog's metadata whenever raise_ is imported, so
+# the migrations, their model check and the test fixtures see all of them.
+from raise_.runs import models as _run_models  # noqa: F401
+from raise_.scheduling import models as _schedule_models  # noqa: F401
 from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
 from raise_.types import (
     Array,

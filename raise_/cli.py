@@ -1,4 +1,5 @@
-"""The ``raise`` command: ``raise info``, ``raise seed-demo``, ``raise demo`` and ``raise serve``.
+"""The ``raise`` command: ``raise info``, ``raise seed-demo``, ``raise demo``, ``raise serve``,
+``raise worker`` and ``raise run``.
 
 ``raise demo`` (what ``make demo`` runs) seeds the demo store, then replaces itself with JupyterLab
 on it, opened on ``notebooks/00_quickstart.ipynb`` with the Raise sidebar showing, after printing
@@ -7,6 +8,9 @@ the URL to open (with its token); it needs the jupyter extra.
 ``raise serve`` starts a Jupyter server that is only a Raise store (the ``raise_jupyter``
 extension, token auth, no kernels or files) for a team to share through ``RAISE_URL``; it needs
 the server extra (``pip install 'raise-featurestore[server]'``).
+
+``raise worker`` runs the scheduler of an embedded store until SIGINT/SIGTERM; ``raise run RUN_ID``
+executes one pending run (what the subprocess launcher, an Airflow task or a pod runs).
 """
 
 from __future__ import annotations
@@ -291,6 +295,30 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=_serve)
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from raise_.scheduling.worker import worker_command
+
+    return worker_command(poll_seconds=args.poll)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from raise_.runs.entry import run_command
+
+    return run_command(args.run_id)
+
+
+def _runs_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    w = sub.add_parser(
+        "worker",
+        help="run the scheduler of an embedded store (alert checks, schedules) until Ctrl-C or SIGTERM",
+    )
+    w.add_argument("--poll", type=float, default=5.0, help="seconds between looks for due items (default 5)")
+    w.set_defaults(func=_worker)
+    r = sub.add_parser("run", help="execute one pending run (what launchers start)")
+    r.add_argument("run_id", help="the run's id")
+    r.set_defaults(func=_run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="raise", description="Raise feature store")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -300,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _demo_parser(sub)
     _serve_parser(sub)
+    _runs_parsers(sub)
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("serve", "demo"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

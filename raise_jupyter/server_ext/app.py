@@ -12,7 +12,9 @@ Jupyter application (``jupyter_server_config.py`` or the command line)::
 
 Besides the routes it runs the scheduler of periodic work (:mod:`.scheduler`), counts requests
 for ``/metrics`` (:mod:`.metrics`) and gives the kernels it starts the way back to it
-(:mod:`.kernel_access`).
+(:mod:`.kernel_access`). One of its periodic tasks, ``store-schedules``, ticks the store's own
+scheduler (:mod:`raise_.scheduling`: due items in the catalog, audit alert checks, ...) every
+``schedule_seconds`` on the open store.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Enum, Integer, TraitError, Unicode, Union
+from traitlets import Bool, Dict, Enum, Float, Integer, TraitError, Unicode, Union
 
 from raise_.api import forwarded_warnings
 from raise_.config import Settings
 from raise_.engine import Engine
 from raise_.governance import current_user
+from raise_.scheduling import Scheduler as StoreScheduler
+from raise_.scheduling import store_scheduler
 from raise_.service import DataService
 from raise_jupyter.server_ext import kernel_access
 from raise_jupyter.server_ext.handlers import HEADER_ROOM, handlers
@@ -109,6 +113,14 @@ class RaiseExtension(ExtensionApp):
         help="RAISE_URL for kernels. Default: this server on loopback with its base URL (http://127.0.0.1:8888/).",
     )
     scheduler_workers = Integer(4, config=True, help="Threads that run the scheduler's periodic tasks.")
+    schedule_seconds = Float(
+        5.0,
+        config=True,
+        help=(
+            "Seconds between looks for due items of the store's schedules (audit alert checks, ...), "
+            "once the store is open; 0: this server runs none (a raise worker or another server does)."
+        ),
+    )
 
     def initialize_settings(self) -> None:
         forwarded_warnings.install()
@@ -120,6 +132,7 @@ class RaiseExtension(ExtensionApp):
         self.rate_limiter = self._rate_limiter()
         self.metrics = RequestMetrics()
         self.scheduler = Scheduler(max_workers=self.scheduler_workers, log=self.log)
+        self._store_scheduler: tuple[Engine, StoreScheduler] | None = None
         self.kernel_token = kernel_access.new_kernel_token()
         owner = kernel_access.server_owner(self.actor_source_in_use, current_user())
         self.identity = kernel_access.KernelTokenIdentity(provider, self.kernel_token, owner)
@@ -173,8 +186,30 @@ class RaiseExtension(ExtensionApp):
         with self._engine_lock:
             engine, self._engine = self._engine, None
             self.home, self.catalog_url = home, catalog_url
+            scheduled, self._store_scheduler = self._store_scheduler, None
+        if scheduled is not None:
+            _stop_store_scheduler(scheduled[1])
         if engine is not None:
             engine.close()
+
+    def tick_store_schedules(self) -> None:
+        """Run the open store's due items (the ``store-schedules`` periodic task). A store nobody
+        opened yet is left closed: opening it belongs to its first request."""
+        with self._engine_lock:
+            engine = self._engine
+            if engine is None:
+                return
+            if self._store_scheduler is None or self._store_scheduler[0] is not engine:
+                scheduler = store_scheduler(
+                    engine.db,
+                    actor=request_actor,
+                    services=lambda: engine.catalog,
+                    home=engine.settings.home,
+                    poll_seconds=self.schedule_seconds,
+                )
+                self._store_scheduler = (engine, scheduler)
+            scheduler = self._store_scheduler[1]
+        scheduler.tick(wait=False)
 
     def check_ready(self) -> dict[str, Any]:
         """Open the store if needed and query its catalog; raises when it cannot."""
@@ -219,6 +254,10 @@ class RaiseExtension(ExtensionApp):
                     "Raise: the server listens on a Unix socket; set RaiseExtension.kernel_url for kernels"
                 )
         self.scheduler.start()
+        if self.schedule_seconds > 0:
+            self.scheduler.register(
+                "store-schedules", self.tick_store_schedules, every=self.schedule_seconds, first_in=0
+            )
 
     async def stop_extension(self) -> None:
         if not hasattr(self, "executor"):  # the server failed before it loaded this extension
@@ -234,6 +273,12 @@ class RaiseExtension(ExtensionApp):
         self.executor.shutdown(wait=False, cancel_futures=True)  # calls not started yet never start
         self.use_store(self.home, self.catalog_url)  # closes the store
         self.log.info("Raise: stopped (scheduler and store closed)")
+
+
+def _stop_store_scheduler(scheduler: StoreScheduler) -> None:
+    scheduler.stop()
+    if scheduler.runs is not None:
+        scheduler.runs.shutdown()
 
 
 def _make_header_room(serverapp: Any) -> None:
