@@ -40,7 +40,7 @@ def _info(_: argparse.Namespace) -> int:
     print(f"RAISE_HOME     {settings.home}")
     print(f"catalog        {engine.db.engine.url.render_as_string(hide_password=True)}")
     print(f"schema         {engine.db.current_revision()}")
-    orgs = engine.catalog.list_organizations()
+    orgs = engine.service.list_organizations()
     print(f"organizations  {', '.join(o.name for o in orgs) or '(none)'}")
     return 0
 

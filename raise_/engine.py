@@ -28,8 +28,13 @@ class Engine:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.db = CatalogDatabase(settings.catalog_url)
         self.db.migrate()
-        # One service object for everything: catalog metadata and feature data.
-        self.catalog = DataService(self.db, actor, settings.offline_store_path, redis_url=settings.redis_url)
+        # The façade of every subsystem's service (raise_.service): what the backends call.
+        self.service = DataService(self.db, actor, settings.offline_store_path, redis_url=settings.redis_url)
+
+    @property
+    def catalog(self) -> DataService:
+        """The old name of :attr:`service` (it was never only the catalog)."""
+        return self.service
 
     @classmethod
     def shared(cls, settings: Settings) -> Engine:
@@ -45,8 +50,8 @@ class Engine:
             for key, engine in list(self._instances.items()):
                 if engine is self:
                     del self._instances[key]
-        self.catalog.shutdown_jobs()
-        self.catalog.close_store()
+        self.service.shutdown_jobs()
+        self.service.close_store()
         self.db.dispose()
 
     @classmethod

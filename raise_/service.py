@@ -1,16 +1,178 @@
-"""The one service object: every subsystem's logic, stacked on the catalog.
+"""The façade the backends call: one object assembled from the subsystems' services (DESIGN §8).
 
-``CatalogService`` (namespaces, features, lineage, access, audit) ← ``StorageService`` (feature
-data) ← ``AnalyticsService`` (analyses, their cache and jobs) ← ``DataService``. The SDK calls
-it in-process; the server's REST routes call it for remote clients (``raise_.api.routes``).
+Each subsystem has a service of its own, built here with the collaborators it uses (the
+:class:`~raise_.context.ServiceContext` of catalog, actor and access checker, and the other
+services it reads through): namespaces and features; lineage on features; storage on namespaces
+and features; analytics on storage. No service inherits another or calls another's private
+members.
+
+:class:`DataService` is what the SDK calls in-process and the REST routes call for remote clients
+(:mod:`raise_.api.routes`): every route's method, by name. The class declares each method once,
+typed and carrying its permission policy, as the method of the service that owns it (``OWNERS``
+says which); an instance binds those names to its services' methods, so a call costs no extra
+frame. A new subsystem adds its service in ``__init__`` and its methods to the table.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+
 from raise_.analytics.service import AnalyticsService
+from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.feature_service import FeatureService
+from raise_.catalog.lineage_service import LineageService
+from raise_.catalog.namespace_service import NamespaceService
+from raise_.context import ServiceContext
+from raise_.governance.access_service import AccessService
+from raise_.governance.audit_service import AuditService
+from raise_.storage.offline_store import OfflineStore
+from raise_.storage.service import StorageService
 
-__all__ = ["DataService"]
+__all__ = ["OWNERS", "DataService"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S")
+
+#: The service attribute of :class:`DataService` that owns each façade method (filled below).
+OWNERS: dict[str, str] = {}
 
 
-class DataService(AnalyticsService):
-    """Everything a backend serves; see the mixins for each subsystem's methods."""
+def _owned_by(owner: str, method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """``method`` of the service ``owner``, as a method of the façade: same signature and policy
+    (``functools.wraps``), typed for mypy; instances replace it with the bound method itself."""
+    name = method.__name__
+    OWNERS[name] = owner
+
+    def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return cast(R, getattr(getattr(self, owner), name)(*args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    return call
+
+
+class DataService:
+    """Everything a backend serves, from the services it is assembled from."""
+
+    def __init__(
+        self,
+        db: CatalogDatabase,
+        actor: Callable[[], str],
+        offline_store_path: Path,
+        redis_url: str | None = None,
+    ) -> None:
+        self.db = db
+        self.actor = actor
+        self.context = ServiceContext.open(db, actor)
+        self.access: AccessService = self.context.access
+        self.audit = AuditService(self.context)
+        self.namespaces = NamespaceService(self.context)
+        self.features = FeatureService(self.context)
+        self.lineage = LineageService(self.context, self.features)
+        self.storage = StorageService(self.context, self.namespaces, self.features, offline_store_path)
+        self.analytics = AnalyticsService(self.context, self.storage, self.namespaces, self.features, redis_url)
+        for name, owner in OWNERS.items():  # the owner's bound method: no extra frame per call
+            setattr(self, name, getattr(getattr(self, owner), name))
+
+    @property
+    def store(self) -> OfflineStore:
+        return self.storage.store
+
+    @property
+    def access_cache(self) -> Any:
+        return self.access.access_cache
+
+    # -- access (the checker every service is given, and ACLs, groups, aliases, grants) -------------
+    authorize = _owned_by("access", AccessService.authorize)
+    can = _owned_by("access", AccessService.can)
+    readable_children = _owned_by("access", AccessService.readable_children)
+    readable_features = _owned_by("access", AccessService.readable_features)
+    readable_feature_ids = _owned_by("access", AccessService.readable_feature_ids)
+    features_denied = _owned_by("access", AccessService.features_denied)
+    set_acl = _owned_by("access", AccessService.set_acl)
+    get_acl = _owned_by("access", AccessService.get_acl)
+    get_effective_acl = _owned_by("access", AccessService.get_effective_acl)
+    get_acl_chain = _owned_by("access", AccessService.get_acl_chain)
+    set_principal_group = _owned_by("access", AccessService.set_principal_group)
+    delete_principal_group = _owned_by("access", AccessService.delete_principal_group)
+    list_principal_groups = _owned_by("access", AccessService.list_principal_groups)
+    add_org_alias = _owned_by("access", AccessService.add_org_alias)
+    list_org_aliases = _owned_by("access", AccessService.list_org_aliases)
+    grant_external_access = _owned_by("access", AccessService.grant_external_access)
+    list_external_grants = _owned_by("access", AccessService.list_external_grants)
+    revoke_external_access = _owned_by("access", AccessService.revoke_external_access)
+
+    # -- audit --------------------------------------------------------------------------------------
+    audit_query = _owned_by("audit", AuditService.audit_query)
+    audit_count = _owned_by("audit", AuditService.audit_count)
+    audit_stream_bounds = _owned_by("audit", AuditService.audit_stream_bounds)
+    audit_stream_batch = _owned_by("audit", AuditService.audit_stream_batch)
+    audit_export = _owned_by("audit", AuditService.audit_export)
+    audit_verify = _owned_by("audit", AuditService.audit_verify)
+    audit_purge = _owned_by("audit", AuditService.audit_purge)
+    get_audit_config = _owned_by("audit", AuditService.get_audit_config)
+    set_audit_config = _owned_by("audit", AuditService.set_audit_config)
+    create_audit_alert = _owned_by("audit", AuditService.create_audit_alert)
+    list_audit_alerts = _owned_by("audit", AuditService.list_audit_alerts)
+    get_audit_alert = _owned_by("audit", AuditService.get_audit_alert)
+    delete_audit_alert = _owned_by("audit", AuditService.delete_audit_alert)
+    check_audit_alerts = _owned_by("audit", AuditService.check_audit_alerts)
+    audit_alert_matches = _owned_by("audit", AuditService.audit_alert_matches)
+
+    # -- namespaces ---------------------------------------------------------------------------------
+    create_organization = _owned_by("namespaces", NamespaceService.create_organization)
+    get_organization = _owned_by("namespaces", NamespaceService.get_organization)
+    list_organizations = _owned_by("namespaces", NamespaceService.list_organizations)
+    create_domain = _owned_by("namespaces", NamespaceService.create_domain)
+    get_domain = _owned_by("namespaces", NamespaceService.get_domain)
+    list_domains = _owned_by("namespaces", NamespaceService.list_domains)
+    create_project = _owned_by("namespaces", NamespaceService.create_project)
+    get_project = _owned_by("namespaces", NamespaceService.get_project)
+    list_projects = _owned_by("namespaces", NamespaceService.list_projects)
+    ensure_project = _owned_by("namespaces", NamespaceService.ensure_project)
+    create_feature_group = _owned_by("namespaces", NamespaceService.create_feature_group)
+    fix_group_schema = _owned_by("namespaces", NamespaceService.fix_group_schema)
+    get_feature_group = _owned_by("namespaces", NamespaceService.get_feature_group)
+    list_feature_groups = _owned_by("namespaces", NamespaceService.list_feature_groups)
+
+    # -- features -----------------------------------------------------------------------------------
+    create_features = _owned_by("features", FeatureService.create_features)
+    validate_feature = _owned_by("features", FeatureService.validate_feature)
+    get_feature = _owned_by("features", FeatureService.get_feature)
+    list_features = _owned_by("features", FeatureService.list_features)
+    all_features = _owned_by("features", FeatureService.all_features)
+    list_versions = _owned_by("features", FeatureService.list_versions)
+    update_feature = _owned_by("features", FeatureService.update_feature)
+    delete_feature = _owned_by("features", FeatureService.delete_feature)
+    deprecate_feature = _owned_by("features", FeatureService.deprecate_feature)
+    search_features = _owned_by("features", FeatureService.search_features)
+
+    # -- lineage ------------------------------------------------------------------------------------
+    get_lineage = _owned_by("lineage", LineageService.get_lineage)
+    lineage_closure = _owned_by("lineage", LineageService.lineage_closure)
+    impact = _owned_by("lineage", LineageService.impact)
+
+    # -- storage ------------------------------------------------------------------------------------
+    layout = _owned_by("storage", StorageService.layout)
+    write = _owned_by("storage", StorageService.write)
+    read = _owned_by("storage", StorageService.read)
+    changes = _owned_by("storage", StorageService.changes)
+    commits = _owned_by("storage", StorageService.commits)
+    create_snapshot = _owned_by("storage", StorageService.create_snapshot)
+    list_snapshots = _owned_by("storage", StorageService.list_snapshots)
+    compact = _owned_by("storage", StorageService.compact)
+    get_training_data = _owned_by("storage", StorageService.get_training_data)
+    close_store = _owned_by("storage", StorageService.close_store)
+
+    # -- analytics ----------------------------------------------------------------------------------
+    analyze = _owned_by("analytics", AnalyticsService.analyze)
+    analyze_async = _owned_by("analytics", AnalyticsService.analyze_async)
+    get_analysis_job = _owned_by("analytics", AnalyticsService.get_analysis_job)
+    list_analysis_jobs = _owned_by("analytics", AnalyticsService.list_analysis_jobs)
+    cancel_analysis_job = _owned_by("analytics", AnalyticsService.cancel_analysis_job)
+    analysis_job_result = _owned_by("analytics", AnalyticsService.analysis_job_result)
+    get_analysis_result = _owned_by("analytics", AnalyticsService.get_analysis_result)
+    shutdown_jobs = _owned_by("analytics", AnalyticsService.shutdown_jobs)

@@ -16,11 +16,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import select, update
@@ -47,9 +45,11 @@ from raise_.analytics.specs import (
 )
 from raise_.analytics.stat_test import run_stat_test
 from raise_.analytics.version_diff import run_version_diff
-from raise_.catalog.database import CatalogDatabase
+from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.models import AnalysisJobModel, OrganizationModel
+from raise_.catalog.namespace_service import NamespaceService
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, split_version
+from raise_.context import Service, ServiceContext
 from raise_.errors import (
     AnalysisFailedError,
     AnalysisJobNotFoundError,
@@ -98,16 +98,23 @@ class _Prepared:
     planned: tuple[Plan, list[Node]] | None = None  # the read plan of derived features, once made
 
 
-class AnalyticsService(StorageService):
+class AnalyticsService(Service):
+    """Analyses (PRD §11) over the storage service's read path, their stored results and cache,
+    and asynchronous analysis jobs."""
+
     def __init__(
         self,
-        db: CatalogDatabase,
-        actor: Callable[[], str],
-        offline_store_path: Path,
+        context: ServiceContext,
+        storage: StorageService,
+        namespaces: NamespaceService,
+        features: FeatureService,
         redis_url: str | None = None,
         job_workers: int = 2,
     ) -> None:
-        super().__init__(db, actor, offline_store_path)
+        super().__init__(context)
+        self.storage = storage
+        self.namespace_service = namespaces
+        self.feature_service = features
         self._results = ResultStore(RedisResults(redis_url) if redis_url else None)
         self._job_workers = job_workers
         self._jobs: ThreadPoolExecutor | None = None
@@ -155,9 +162,9 @@ class AnalyticsService(StorageService):
         several do: then the names need their group)."""
         wanted = {split_version(n)[0] for n in names}
         holding = []
-        for group in self.list_feature_groups(str(context)):
+        for group in self.namespace_service.list_feature_groups(str(context)):
             path = f"{context}/{group.name}"
-            if wanted <= {f.name for f in self.all_features(path)}:
+            if wanted <= {f.name for f in self.feature_service.all_features(path)}:
                 holding.append(group.name)
         if len(holding) == 1:
             return f"{context}/{holding[0]}"
@@ -173,14 +180,14 @@ class AnalyticsService(StorageService):
         spec = spec_from_dict(spec_data)
         group_path, spec = self._scope(path, spec)
         self.authorize("read", Target.path(group_path), "analyze")
-        layout = self.layout(group_path)
+        layout = self.storage.layout(group_path)
         not_features = {*(layout.entity_keys or []), layout.event_time}
         columns: dict[str, FeatureColumn] = {}
         output: list[str] | None = None
         where = None
         if isinstance(spec, RecordLookup):
             if spec.features is None:
-                chosen = self._features(layout, None)
+                chosen = self.storage.select_features(layout, None)
             else:
                 chosen = [(n, layout.resolve(n)) for n in spec.features if n not in not_features]
             output = [n for n, _ in chosen]
@@ -198,7 +205,7 @@ class AnalyticsService(StorageService):
             for name in spec.features_used():
                 if name not in not_features:
                     columns[name] = layout.resolve(name)
-        self._authorize_features(layout, list(columns.values()), "read", "analyze")
+        self.storage.authorize_features(layout, list(columns.values()), "read", "analyze")
         resolved = sorted(f"{n}={c.name}@{c.version}" for n, c in columns.items())
         return _Prepared(spec, layout, columns, spec_hash(spec, group_path, resolved), where, output)
 
@@ -208,7 +215,7 @@ class AnalyticsService(StorageService):
         expression resolves to and the groups' TTLs are catalog state, not commits."""
         tables = {g.table: g.path for g in groups}
         rows = (
-            self.store.cursor()
+            self.storage.store.cursor()
             .execute(
                 "SELECT table_name, max(commit_id) FROM _raise_commits WHERE list_contains($1, table_name) GROUP BY 1",
                 [list(tables)],
@@ -229,7 +236,7 @@ class AnalyticsService(StorageService):
         ``prepared``, so computing the analysis does not plan it again)."""
         if all(c.derived_from is None for c in prepared.columns.values()):
             return [prepared.layout], None
-        prepared.planned = self._plan(prepared.layout, [(prepared.layout, c) for c in prepared.columns.values()])
+        prepared.planned = self.storage.plan(prepared.layout, [(prepared.layout, c) for c in prepared.columns.values()])
         plan = prepared.planned[0]
         return list(plan.groups.values()), plan
 
@@ -239,17 +246,17 @@ class AnalyticsService(StorageService):
         layout = prepared.layout
         chosen = list(prepared.columns.items())
         dtypes = {name: column.dtype for name, column in chosen}
-        if not self.store.table_exists(layout.table):
+        if not self.storage.store.table_exists(layout.table):
             cols = [f"CAST(NULL AS VARCHAR) AS {quote(k)}" for k in layout.entity_keys or []]
             cols.append(f"CAST(NULL AS TIMESTAMPTZ) AS {quote(layout.event_time)}")
             cols += [f"CAST(NULL AS {c.dtype.duckdb_type()}) AS {quote(n)}" for n, c in chosen]
             sql = f"SELECT {', '.join(cols)} WHERE FALSE"
-            return Frame(self.store, sql, {}, layout.event_time, list(layout.entity_keys or []), dtypes), None
-        plan, nodes = prepared.planned or self._plan(layout, [(layout, c) for _, c in chosen])
+            return Frame(self.storage.store, sql, {}, layout.event_time, list(layout.entity_keys or []), dtypes), None
+        plan, nodes = prepared.planned or self.storage.plan(layout, [(layout, c) for _, c in chosen])
         req = ReadRequest(chosen, history=True)
         outputs = [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
-        sql, params = read_relation(self.store, layout, req, plan, outputs)
-        frame = Frame(self.store, sql, params, layout.event_time, list(layout.entity_keys or []), dtypes)
+        sql, params = read_relation(self.storage.store, layout, req, plan, outputs)
+        frame = Frame(self.storage.store, sql, params, layout.event_time, list(layout.entity_keys or []), dtypes)
         return frame, plan
 
     def _compute(self, prepared: _Prepared, frame: Frame) -> dict[str, Any]:
@@ -278,7 +285,7 @@ class AnalyticsService(StorageService):
         return found
 
     def _schema_of(self, layout: GroupLayout, name: str, version: str) -> dict[str, Any]:
-        record = self.get_feature(layout.path, name, version)
+        record = self.feature_service.get_feature(layout.path, name, version)
         dtype = layout.resolve(f"{name}@{version}").dtype
         return {
             "dtype": record.dtype,
@@ -324,7 +331,7 @@ class AnalyticsService(StorageService):
             # a reused result is still a read of every group behind it: audit them as a computation would
             record, plan = hit, upstream
         asked = {"analysis": prepared.spec.to_dict(), "freshness": policy.to_text()}
-        self._audit_data(
+        self.storage.audit_data(
             layout,
             "QUERY",
             list(prepared.columns.values()),
@@ -349,14 +356,14 @@ class AnalyticsService(StorageService):
         # The caller must be allowed to read exactly what the result was computed from: the feature
         # versions it read then (a lookup without features= read what its author could read).
         self.authorize("read", Target.path(record.scope), "read the analysis results of")
-        layout = self.layout(record.scope)
+        layout = self.storage.layout(record.scope)
         columns = [layout.resolve(label) for label in read]
-        self._authorize_features(layout, columns, "read", "read")
+        self.storage.authorize_features(layout, columns, "read", "read")
         prepared = self._prepare(record.scope, record.spec)
         # Stale: newer commits since, or the spec now names other feature versions.
         current = self._data_version(prepared, *self._upstream_groups(prepared))
         # Fetching a stored result reads its data (a lookup's records, a group's metrics): audited.
-        self._audit_data(
+        self.storage.audit_data(
             layout,
             "QUERY",
             columns,
@@ -445,7 +452,7 @@ class AnalyticsService(StorageService):
                 row = s.get(AnalysisJobModel, uuid.UUID(job_id))
                 assert row is not None
                 scope, spec, freshness = row.scope_path, dict(row.analysis_spec), row.freshness
-            with self.store.own_cursor() as cursor:  # a cancel interrupts this job's queries only
+            with self.storage.store.own_cursor() as cursor:  # a cancel interrupts this job's queries only
                 self._job_cursors[job_id] = cursor
                 if job_id in self._cancelling:
                     raise InterruptedError

@@ -10,11 +10,9 @@ from raise_.catalog.records import (
     OrganizationRecord,
     ProjectRecord,
 )
-from raise_.catalog.service import CatalogService
 
 __all__ = [
     "CatalogDatabase",
-    "CatalogService",
     "DomainRecord",
     "FeatureGroupRecord",
     "FeatureRecord",

@@ -9,14 +9,12 @@ is not archived. A new version inherits description, tags and owner unless given
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Final
 
 from sqlalchemy import and_, bindparam, case, column, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.definitions import (
     FeatureDefinition,
     normalize_definition,
@@ -24,7 +22,7 @@ from raise_.catalog.definitions import (
 )
 from raise_.catalog.derivation import lineage_edges, raise_if_invalid, validate_definition, warn
 from raise_.catalog.expression_resolver import CatalogResolver
-from raise_.catalog.lineage_service import relink_dependents
+from raise_.catalog.lineage_service import flag_dependents, relink_dependents
 from raise_.catalog.lineage_store import replace_edges
 from raise_.catalog.lookup import GroupRow, feature_record, find_group, find_project, suggest
 from raise_.catalog.models import (
@@ -48,6 +46,7 @@ from raise_.catalog.naming import (
 from raise_.catalog.paths import parse_project_path
 from raise_.catalog.records import FeatureRecord
 from raise_.catalog.search_index import MIN_INDEXED_TERM, fts_phrase
+from raise_.context import Service
 from raise_.errors import (
     FeatureExistsError,
     FeatureNotFoundError,
@@ -60,7 +59,6 @@ from raise_.errors import (
 from raise_.expressions.model import FeatureInfo, GroupInfo, ValidationResult
 from raise_.expressions.validation import check_level, validate_expression
 from raise_.governance import audit
-from raise_.governance.access_service import AccessService
 from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.types import parse_dtype
 
@@ -111,10 +109,8 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-class FeatureService(AccessService):
-    def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
-        self.db = db
-        self.actor = actor
+class FeatureService(Service):
+    """Feature definitions and their versions, validation and search."""
 
     def _audit_feature(self, s: Session, action: str, row: FeatureModel, g: GroupRow, **details: Any) -> None:
         audit.record(
@@ -247,7 +243,7 @@ class FeatureService(AccessService):
         version). ``status=None`` hides archived features; ``status="archived"`` lists only those.
         """
         out = self.all_features(group_path, tags=tags, status=status, all_versions=all_versions)
-        return self.readable_features(group_path, out)
+        return self.access.readable_features(group_path, out)
 
     @internal
     def all_features(
@@ -360,7 +356,7 @@ class FeatureService(AccessService):
                 row.status = "archived"
                 self._audit_feature(s, "DELETE", row, g)
                 s.flush()
-                self._flag_dependents(s, row, g.path, "DELETE")  # type: ignore[attr-defined]
+                flag_dependents(s, row, g.path, "DELETE", self.actor())
                 relink_dependents(s, g.model.id, self.actor(), [row.name])
             s.flush()
             return feature_record(row, g)
@@ -380,7 +376,7 @@ class FeatureService(AccessService):
             row.deprecation_message = message
             self._audit_feature(s, "DEPRECATE", row, g, message=message)
             s.flush()
-            self._flag_dependents(s, row, g.path, "DEPRECATE")  # type: ignore[attr-defined]
+            flag_dependents(s, row, g.path, "DEPRECATE", self.actor())
             return feature_record(row, g)
 
     # -- search --------------------------------------------------------------------------------
@@ -414,7 +410,7 @@ class FeatureService(AccessService):
         with self.db.reader() as s:
             project_row = find_project(s, pp.org, pp.domain, pp.project)
             names = s.scalars(select(FeatureGroupModel.name).where(FeatureGroupModel.project_id == project_row.id))
-            visible = sorted(self.readable_children(project, list(names)))
+            visible = sorted(self.access.readable_children(project, list(names)))
             stmt = (
                 select(FeatureModel, FeatureGroupModel)
                 .join(FeatureGroupModel, FeatureModel.group_id == FeatureGroupModel.id)
@@ -463,7 +459,7 @@ class FeatureService(AccessService):
         by_group: dict[str, list[FeatureRecord]] = {}
         for r in out:
             by_group.setdefault(f"{r.org}/{r.domain}/{r.project}/{r.group}", []).append(r)
-        kept = {id(r) for path, rs in by_group.items() for r in self.readable_features(path, rs)}
+        kept = {id(r) for path, rs in by_group.items() for r in self.access.readable_features(path, rs)}
         return [r for r in out if id(r) in kept]
 
     @staticmethod

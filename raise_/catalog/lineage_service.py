@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.derivation import lineage_edges
 from raise_.catalog.expression_resolver import CatalogResolver
 from raise_.catalog.lineage_store import (
@@ -27,15 +26,18 @@ from raise_.catalog.lineage_store import (
     replace_edges,
 )
 from raise_.catalog.models import FeatureLineageModel, FeatureModel
+from raise_.context import Service, ServiceContext
 from raise_.errors import LineageBreakWarning
 from raise_.expressions.analysis import analyze
 from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
 from raise_.governance import audit
-from raise_.governance.access_service import AccessService
 from raise_.governance.guard import Target, guarded
 from raise_.lineage import LineageEdge, LineageGraph, LineageNode
 
-__all__ = ["ImpactReport", "LineageService", "relink_dependents"]
+if TYPE_CHECKING:
+    from raise_.catalog.feature_service import FeatureService
+
+__all__ = ["ImpactReport", "LineageService", "flag_dependents", "relink_dependents"]
 
 
 @dataclass(frozen=True)
@@ -165,22 +167,53 @@ def relink_dependents(session: Session, group_id: uuid.UUID, user: str, names: I
     return changed
 
 
-class LineageService(AccessService):
-    db: CatalogDatabase
-    actor: Callable[[], str]
+def flag_dependents(s: Session, row: FeatureModel, group_path: str, action: str, actor: str) -> None:
+    """After deleting or deprecating ``row``: audit LINEAGE_BREAK on each dependent, and warn."""
+    dependents = all_downstream_ids(s, row.id)
+    if not dependents:
+        return
+    names = []
+    # In path order, so the entries of one change come out the same way every time.
+    for f, gp in sorted(node_rows(s, dependents), key=lambda r: (r[1], r[0].name, r[0].version_number)):
+        names.append(f"{gp}/{f.name}@{f.version}")
+        audit.record(
+            s,
+            actor=actor,
+            action="LINEAGE_BREAK",
+            resource_type="feature",
+            resource_id=f.id,
+            resource_path=f"{gp}/{f.name}@{f.version}",
+            org_id=None,
+            details={"upstream": f"{group_path}/{row.name}@{row.version}", "upstream_change": action},
+        )
+    what = "deleted" if action == "DELETE" else "deprecated"
+    warnings.warn(
+        f"{row.name}@{row.version} was {what}; {len(names)} derived feature(s) depend on it: "
+        f"{', '.join(sorted(names)[:10])}{' ...' if len(names) > 10 else ''}",
+        LineageBreakWarning,
+        stacklevel=4,
+    )
+
+
+class LineageService(Service):
+    """Lineage graphs, closures and impact reports, checked node by node."""
+
+    def __init__(self, context: ServiceContext, features: FeatureService) -> None:
+        super().__init__(context)
+        self.feature_service = features
 
     def _visible_nodes(self, s: Session, ids: Iterable[uuid.UUID]) -> list[LineageNode]:
         """The nodes of ``ids``; those the caller may not read only as restricted placeholders
         (a lineage shows where others' features are, never what they are)."""
         rows = node_rows(s, ids)
-        readable = self.readable_feature_ids(s, ((gp, f.id, f.created_by, f.name) for f, gp in rows))
+        readable = self.access.readable_feature_ids(s, ((gp, f.id, f.created_by, f.name) for f, gp in rows))
         return [
             _node(f, gp) if str(f.id) in readable else LineageNode.restricted(str(f.id), gp.split("/")[0])
             for f, gp in rows
         ]
 
     def _feature_id(self, s: Session, group_path: str, name: str, version: str | None) -> FeatureModel:
-        record = self.get_feature(group_path, name, version)  # type: ignore[attr-defined]
+        record = self.feature_service.get_feature(group_path, name, version)
         row = s.get(FeatureModel, uuid.UUID(record.id))
         assert row is not None
         return row
@@ -234,31 +267,4 @@ class LineageService(AccessService):
             change_type=change_type,
             directly_affected=sorted(names[str(i)] for i in direct if str(i) in names),
             transitively_affected=sorted(names.values()),
-        )
-
-    def _flag_dependents(self, s: Session, row: FeatureModel, group_path: str, action: str) -> None:
-        """After deleting or deprecating ``row``: audit LINEAGE_BREAK on each dependent, and warn."""
-        dependents = all_downstream_ids(s, row.id)
-        if not dependents:
-            return
-        names = []
-        # In path order, so the entries of one change come out the same way every time.
-        for f, gp in sorted(node_rows(s, dependents), key=lambda r: (r[1], r[0].name, r[0].version_number)):
-            names.append(f"{gp}/{f.name}@{f.version}")
-            audit.record(
-                s,
-                actor=self.actor(),
-                action="LINEAGE_BREAK",
-                resource_type="feature",
-                resource_id=f.id,
-                resource_path=f"{gp}/{f.name}@{f.version}",
-                org_id=None,
-                details={"upstream": f"{group_path}/{row.name}@{row.version}", "upstream_change": action},
-            )
-        what = "deleted" if action == "DELETE" else "deprecated"
-        warnings.warn(
-            f"{row.name}@{row.version} was {what}; {len(names)} derived feature(s) depend on it: "
-            f"{', '.join(sorted(names)[:10])}{' ...' if len(names) > 10 else ''}",
-            LineageBreakWarning,
-            stacklevel=4,
         )

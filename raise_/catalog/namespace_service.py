@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.definitions import IF_EXISTS_MODES
 from raise_.catalog.lookup import (
     GroupRow,
@@ -39,6 +38,7 @@ from raise_.catalog.naming import (
 )
 from raise_.catalog.paths import parse_project_path
 from raise_.catalog.records import DomainRecord, FeatureGroupRecord, OrganizationRecord, ProjectRecord
+from raise_.context import Service
 from raise_.errors import (
     DomainExistsError,
     DomainNotFoundError,
@@ -52,7 +52,6 @@ from raise_.errors import (
     RaiseError,
 )
 from raise_.governance import audit
-from raise_.governance.access_service import AccessService
 from raise_.governance.guard import Target, filtered, guarded
 
 __all__ = ["NamespaceService", "group_path_parts", "has_all_tags"]
@@ -123,10 +122,8 @@ def _apply_metadata(row: Any, description: str | None, owner: str | None, tags: 
     return changed
 
 
-class NamespaceService(AccessService):
-    def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
-        self.db = db
-        self.actor = actor
+class NamespaceService(Service):
+    """Organizations, domains, projects and feature groups."""
 
     def _audit_level(self, session: Session, action: str, kind: str, row: Any, path: str, org_id: Any) -> None:
         audit.record(
@@ -219,7 +216,7 @@ class NamespaceService(AccessService):
         wanted = validate_tags(tags)
         with self.db.reader() as s:
             rows = s.scalars(select(OrganizationModel).order_by(OrganizationModel.name)).all()
-        visible = {r.name for r in rows if self.can("read", Target(r.name))}
+        visible = {r.name for r in rows if self.access.can("read", Target(r.name))}
         return [organization_record(r) for r in rows if r.name in visible and has_all_tags(r.tags, wanted)]
 
     # -- domains -------------------------------------------------------------------------------
@@ -279,7 +276,7 @@ class NamespaceService(AccessService):
             rows = s.scalars(
                 select(DomainModel).where(DomainModel.org_id == org_row.id).order_by(DomainModel.name)
             ).all()
-        visible = self.readable_children(Target(org), [r.name for r in rows])
+        visible = self.access.readable_children(Target(org), [r.name for r in rows])
         return [domain_record(r, org) for r in rows if r.name in visible and has_all_tags(r.tags, wanted)]
 
     # -- projects ------------------------------------------------------------------------------
@@ -340,7 +337,7 @@ class NamespaceService(AccessService):
             rows = s.scalars(
                 select(ProjectModel).where(ProjectModel.domain_id == domain_row.id).order_by(ProjectModel.name)
             ).all()
-        visible = self.readable_children(Target(org, domain), [r.name for r in rows])
+        visible = self.access.readable_children(Target(org, domain), [r.name for r in rows])
         return [project_record(r, org, domain) for r in rows if r.name in visible and has_all_tags(r.tags, wanted)]
 
     @filtered("opening needs read on the project; creating it needs write where it is created")
@@ -491,7 +488,7 @@ class NamespaceService(AccessService):
                 .where(FeatureGroupModel.project_id == project_row.id)
                 .order_by(FeatureGroupModel.name)
             ).all()
-        visible = self.readable_children(Target(pp.org, pp.domain, pp.project), [r.name for r in rows])
+        visible = self.access.readable_children(Target(pp.org, pp.domain, pp.project), [r.name for r in rows])
         return [
             group_record(GroupRow(r, pp.org, pp.domain, pp.project))
             for r in rows

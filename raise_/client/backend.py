@@ -22,4 +22,4 @@ def open_backend(settings: Settings) -> Backend:
         from raise_.client.remote import RemoteBackend
 
         return RemoteBackend.shared(settings.url, settings.token)
-    return Engine.shared(settings).catalog
+    return Engine.shared(settings).service

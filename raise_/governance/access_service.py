@@ -202,8 +202,12 @@ def _target(path: str, feature: str | None = None, version: str | None = None) -
 
 
 class AccessService:
-    db: CatalogDatabase
-    actor: Callable[[], str]
+    """The access checker every service is given (``authorize``, ``can``, the ``readable_*``
+    filters), and the ACL, principal group, alias and grant methods behind the SDK."""
+
+    def __init__(self, db: CatalogDatabase, actor: Callable[[], str]) -> None:
+        self.db = db
+        self.actor = actor
 
     @functools.cached_property
     def access_cache(self) -> AccessCache:

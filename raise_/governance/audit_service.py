@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -32,7 +32,6 @@ from sqlalchemy import ColumnElement, Table, Uuid, and_, bindparam, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.models import (
     AuditAlertMatchModel,
     AuditAlertModel,
@@ -42,6 +41,7 @@ from raise_.catalog.models import (
     utcnow,
 )
 from raise_.catalog.naming import validate_namespace_name
+from raise_.context import Service
 from raise_.errors import (
     AuditAlertExistsError,
     AuditAlertNotFoundError,
@@ -167,9 +167,8 @@ def _strings(value: object, what: str) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in items))
 
 
-class AuditService:
-    db: CatalogDatabase
-    actor: Callable[[], str]
+class AuditService(Service):
+    """Audit queries, export, verification, retention and audit alerts (PRD §10)."""
 
     # -- queries -------------------------------------------------------------------------------
 

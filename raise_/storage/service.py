@@ -1,9 +1,10 @@
 """The storage service: feature values in the offline store, governed by the catalog.
 
-Extends the catalog service; :class:`raise_.service.DataService` stacks the other subsystems on
-it, so one backend object serves every call (the SDK and REST call methods by name with plain
-values and Arrow tables). Writes, reads and training sets are
-recorded for the audit log (WRITE / READ / QUERY with row counts).
+It is given the namespace service (a group's record, fixing its keys on the first write) and the
+feature service (a group's feature versions) through its constructor; :class:`raise_.service.DataService`
+puts it beside the others. Writes, reads and training sets are recorded for the audit log
+(WRITE / READ / QUERY with row counts). ``plan``, ``select_features``, ``authorize_features`` and
+``audit_data`` are the read path other subsystems (analytics) build on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import threading
 import uuid
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +19,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.expression_resolver import CatalogResolver
+from raise_.catalog.feature_service import FeatureService
+from raise_.catalog.namespace_service import NamespaceService
 from raise_.catalog.naming import validate_namespace_name
 from raise_.catalog.paths import parse_feature_path, parse_project_path
-from raise_.catalog.service import CatalogService
+from raise_.context import Service, ServiceContext
 from raise_.durations import parse_duration
 from raise_.errors import (
     CrossOrgAccessError,
@@ -95,9 +96,19 @@ def _commit_id(value: object, what: str) -> int:
     return value
 
 
-class StorageService(CatalogService):
-    def __init__(self, db: CatalogDatabase, actor: Callable[[], str], offline_store_path: Path) -> None:
-        super().__init__(db, actor)
+class StorageService(Service):
+    """Writes, reads, changes, commits, snapshots, compaction and training sets."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        namespaces: NamespaceService,
+        features: FeatureService,
+        offline_store_path: Path,
+    ) -> None:
+        super().__init__(context)
+        self.namespace_service = namespaces
+        self.feature_service = features
         self._store_path = offline_store_path
         self._store: OfflineStore | None = None
         self._store_lock = threading.Lock()
@@ -121,8 +132,8 @@ class StorageService(CatalogService):
 
     @guarded("read", lambda a: Target.path(a["group_path"]), "read")
     def layout(self, group_path: str) -> GroupLayout:
-        group = self.get_feature_group(group_path)
-        versions = self.all_features(group_path, all_versions=True)
+        group = self.namespace_service.get_feature_group(group_path)
+        versions = self.feature_service.all_features(group_path, all_versions=True)
         return GroupLayout(group, tuple(FeatureColumn.from_record(r) for r in versions))
 
     def _key_types(self, layout: GroupLayout) -> dict[str, pa.DataType]:
@@ -132,7 +143,8 @@ class StorageService(CatalogService):
         schema = self.store.query_arrow(f"SELECT {cols} FROM {quote(layout.table)} LIMIT 0").schema
         return {f.name: f.type for f in schema}
 
-    def _audit_data(
+    @internal
+    def audit_data(
         self,
         layout: GroupLayout,
         action: str,
@@ -187,13 +199,13 @@ class StorageService(CatalogService):
         bar = stages(3, f"write {layout.group.name}", len(data) if hasattr(data, "__len__") else 0)
         try:
             prepared = prepare_write(layout, data, now, self._key_types(layout))
-            self._authorize_features(layout, list(prepared.features), "write", "write to")
+            self.authorize_features(layout, list(prepared.features), "write", "write to")
             bar.update()
             commit = apply_write(self.store, layout, prepared, mode, actor=self.actor(), now=now)
             bar.update()
             if prepared.keys_were_inferred or layout.group.event_time is None:
-                self.fix_group_schema(group_path, prepared.keys, prepared.event_time)
-            self._audit_data(
+                self.namespace_service.fix_group_schema(group_path, prepared.keys, prepared.event_time)
+            self.audit_data(
                 layout, "WRITE", prepared.features, commit_id=commit.commit_id, rows=commit.rows, mode=mode
             )
             bar.update()
@@ -203,7 +215,8 @@ class StorageService(CatalogService):
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _features(self, layout: GroupLayout, features: list[str] | None) -> list[tuple[str, FeatureColumn]]:
+    @internal
+    def select_features(self, layout: GroupLayout, features: list[str] | None) -> list[tuple[str, FeatureColumn]]:
         """The features a read returns: those asked for (each one the caller must be allowed to
         read), or by default every feature the caller may read (see :meth:`_default_features`)."""
         if features is None:
@@ -219,19 +232,19 @@ class StorageService(CatalogService):
         caller may not read (an ACL, a revoked grant); one that cannot be computed (its upstream
         deleted) is left out with a warning. Asking for any of them by name raises the error."""
         every = layout.latest()
-        denied = set(self.features_denied(layout.path, [(f.name, f.version) for f in every]))
+        denied = set(self.access.features_denied(layout.path, [(f.name, f.version) for f in every]))
         chosen = [(f.name, f) for f in every if (f.name, f.version) not in denied]
         if all(f.derived_from is None for _, f in chosen):
             return chosen, None
         try:  # the common case: every derived feature can be computed, planned once
-            return chosen, self._plan(layout, [(layout, f) for _, f in chosen])
+            return chosen, self.plan(layout, [(layout, f) for _, f in chosen])
         except RaiseError:
             pass
         kept: list[tuple[str, FeatureColumn]] = []
         for name, f in chosen:
             if f.derived_from is not None:
                 try:
-                    self._plan(layout, [(layout, f)])
+                    self.plan(layout, [(layout, f)])
                 except (PermissionDeniedError, CrossOrgAccessError):
                     continue
                 except RaiseError as exc:
@@ -248,17 +261,19 @@ class StorageService(CatalogService):
         if isinstance(features, str) or not isinstance(features, list | tuple):
             raise InvalidArgumentError("features must be a list of feature names, e.g. ['clicks'].", {})
         chosen = [(name, layout.resolve(name)) for name in features]
-        self._authorize_features(layout, [f for _, f in chosen], "read", "read")
+        self.authorize_features(layout, [f for _, f in chosen], "read", "read")
         return chosen
 
-    def _authorize_features(self, layout: GroupLayout, columns: list[FeatureColumn], level: Level, verb: str) -> None:
+    @internal
+    def authorize_features(self, layout: GroupLayout, columns: list[FeatureColumn], level: Level, verb: str) -> None:
         """PERMISSION_DENIED naming the first of ``columns`` the caller lacks ``level`` on."""
-        denied = self.features_denied(layout.path, [(f.name, f.version) for f in columns], level)
+        denied = self.access.features_denied(layout.path, [(f.name, f.version) for f in columns], level)
         if denied:
             name, version = denied[0]
             self.authorize(level, Target.path(layout.path, name, version), verb)  # raises, with the usual message
 
-    def _plan(
+    @internal
+    def plan(
         self, probe: GroupLayout | None, requested: list[tuple[GroupLayout, FeatureColumn]]
     ) -> tuple[Plan, list[Node]]:
         """Resolve derived features (recursively, across groups) into a query plan."""
@@ -344,14 +359,14 @@ class StorageService(CatalogService):
         if not self.store.table_exists(layout.table):
             return empty_result(layout, req, {})
         self._check_not_compacted(layout, commit)
-        plan, nodes = planned or self._plan(layout, [(layout, f) for _, f in chosen])
+        plan, nodes = planned or self.plan(layout, [(layout, f) for _, f in chosen])
         result = read_group(
             self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         )
         asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "as_of": str(as_of), "commit": commit}
         asked.update(filter=filter, limit=limit, history=bool(history))
         cols = [f for _, f in chosen]
-        self._audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, as_of_commit=commit)
+        self.audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, as_of_commit=commit)
         return result
 
     @guarded("read", lambda a: Target.path(a["group_path"]), "read the changes of")
@@ -364,13 +379,13 @@ class StorageService(CatalogService):
         req = ReadRequest(chosen, since_commit=_commit_id(since_commit, "since_commit"))
         if not self.store.table_exists(layout.table):
             return empty_result(layout, req, {}).append_column(COMMIT_COLUMN, pa.array([], type=pa.int64()))
-        plan, nodes = planned or self._plan(layout, [(layout, f) for _, f in chosen])
+        plan, nodes = planned or self.plan(layout, [(layout, f) for _, f in chosen])
         result = read_group(
             self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         )
         asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "since_commit": since_commit}
         cols = [f for _, f in chosen]
-        self._audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, since_commit=since_commit)
+        self.audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, since_commit=since_commit)
         return result
 
     # -- commits and snapshots -----------------------------------------------------------------
@@ -532,7 +547,7 @@ class StorageService(CatalogService):
                 # Output columns are feature names; a name asked for from two groups keeps its path.
                 names.append(label if plain.count(label.split("@")[0]) == 1 else _ref)
         refs_in_order = [ref for refs in by_group.values() for ref, _ in refs]
-        plan, nodes = self._plan(None, requested)
+        plan, nodes = self.plan(None, requested)
         outputs = list(zip(names, nodes, strict=True))
         bar = stages(2, "training set", entity.num_rows)
         try:
@@ -543,11 +558,11 @@ class StorageService(CatalogService):
             asked = {"features": list(features), "event_time_column": event_time_column, "entity": entity.column_names}
             for layout in layouts.values():
                 cols = [c for g, c in requested if g is layout]
-                self._audit_data(layout, "QUERY", cols, asked, rows=result.num_rows, kind="training_set")
+                self.audit_data(layout, "QUERY", cols, asked, rows=result.num_rows, kind="training_set")
             upstream = [g for p, g in plan.groups.items() if p not in layouts]
             for layout in upstream:  # read only for derived features: one entry each, no duplicates
                 cols = [n.column for n in plan.nodes.values() if n.layout.path == layout.path]
-                self._audit_data(layout, "QUERY", cols, asked, rows=result.num_rows, kind="training_set", upstream=True)
+                self.audit_data(layout, "QUERY", cols, asked, rows=result.num_rows, kind="training_set", upstream=True)
             bar.update()
         finally:
             bar.close()

@@ -179,7 +179,7 @@ class RaiseExtension(ExtensionApp):
                 engine = self._engine
                 if engine is None:
                     engine = self._engine = Engine(self.store_settings(), actor=request_actor)
-        return engine.catalog
+        return engine.service
 
     def use_store(self, home: str | None = None, catalog_url: str | None = None) -> None:
         """Close the open store; the next request opens the one at ``home`` / ``catalog_url``."""
