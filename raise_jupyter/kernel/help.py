@@ -46,7 +46,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "derive",
-        "%%raise derive GROUP/FEATURE DTYPE [--description TEXT] [--tags a,b] [--validation LEVEL]",
+        "%%raise derive GROUP/FEATURE DTYPE [--description TEXT] [--tags a,b] [--validation LEVEL] "
+        "[--if-exists error|skip|update]",
         "Validate the body as derived_from, create the feature, show its inferred type and lineage.",
         "%%raise derive user-signals/ctr float64\nclick_count / NULLIF(impression_count, 0)",
         True,

@@ -216,6 +216,7 @@ class RaiseMagics(Magics):
         parser.add_argument("--description")
         parser.add_argument("--tags", help="comma-separated")
         parser.add_argument("--validation", default="standard", choices=("strict", "standard", "permissive"))
+        parser.add_argument("--if-exists", dest="if_exists", default="error", choices=("error", "skip", "update"))
         options = parser.parse_args(args)
         expression = (cell or "").strip()
         if not expression:
@@ -239,6 +240,7 @@ class RaiseMagics(Magics):
             tags=tags,
             version=version,
             validation=options.validation,
+            if_exists=options.if_exists,
         )
         return DerivedFeature(feature, validation, feature.get_lineage())
 

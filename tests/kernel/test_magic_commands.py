@@ -184,6 +184,17 @@ def test_features_if_exists_skip_returns_what_is_there(ip: Any, fs: FeatureStore
     assert usage_error(ip, "features user-signals", FEATURES_YAML).startswith("[FEATURE_EXISTS] ")
 
 
+def test_derive_if_exists_skip_makes_the_cell_safe_to_run_again(ip: Any, fs: FeatureStore, signals: Any) -> None:
+    signals.create_features_from_schema({"clicks": "int64", "views": "int64"})
+    line, body = "derive user-signals/ctr float64 --if-exists skip", "clicks / NULLIF(views, 0)"
+    first = ip.run_cell_magic("raise", line, body)
+    again = ip.run_cell_magic("raise", line, body)
+
+    assert again.feature.id == first.feature.id and repr(again) == repr(first)
+    assert [f.name for f in signals.list_features(all_versions=True)].count("ctr") == 1
+    assert usage_error(ip, "derive user-signals/ctr float64", body).startswith("[FEATURE_EXISTS] ")
+
+
 BAD_FEATURE_BODIES = [
     ("features: [\n - name: x\n", "[INVALID_FILE] The cell body is not valid YAML: "),
     ("just text", "[INVALID_FILE] The cell body must be features.yaml"),

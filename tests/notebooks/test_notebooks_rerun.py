@@ -28,7 +28,6 @@ NOTEBOOKS = tuple(sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")
 FRESH_STORE_EVERY_RUN = {"04_cross_org_access", "05_audit_logging"}
 #: Still not re-runnable, and why (each needs more than a notebook edit); strict, so a fix shows up.
 KNOWN_NOT_RERUNNABLE = {
-    "02_derived_features": "%%raise derive has no --if-exists (raise_jupyter/kernel/magics.py): FEATURE_EXISTS",
     "06_analytics": "section 7 delivers 29 November into the group, so a second run's analyses see 29 days",
 }
 RAISE_VARIABLES = (
