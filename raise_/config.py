@@ -18,6 +18,9 @@ class Settings:
 
     ``RAISE_REDIS_URL`` (``redis://localhost:6379/0``) shares analysis results between processes.
 
+    ``RAISE_OFFLINE_STORE`` names the offline store implementation (``duckdb``, the default; the
+    names are :data:`raise_.storage.offline.OFFLINE_STORES`).
+
     ``RAISE_URL`` (the URL of a Jupyter server hosting the store, base URL included) with
     ``RAISE_TOKEN`` (a Jupyter API token, or the kernel token the server gives the kernels it
     starts) sends every call to that server instead of opening the store in this process. A
@@ -30,6 +33,7 @@ class Settings:
     url: str | None = None
     token: str | None = field(default=None, repr=False)
     redis_url: str | None = None  # RAISE_REDIS_URL: a shared cache of analysis results
+    offline_store: str = "duckdb"  # RAISE_OFFLINE_STORE: which implementation holds feature values
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None, catalog_url: str | None = None) -> Settings:
@@ -39,7 +43,10 @@ class Settings:
         server = None if explicit else (os.environ.get("RAISE_URL", "").strip() or None)
         token = (os.environ.get("RAISE_TOKEN", "").strip() or None) if server else None
         redis_url = os.environ.get("RAISE_REDIS_URL", "").strip() or None
-        return cls(home=home_path, catalog_url=url, url=server, token=token, redis_url=redis_url)
+        offline = os.environ.get("RAISE_OFFLINE_STORE", "").strip() or "duckdb"
+        return cls(
+            home=home_path, catalog_url=url, url=server, token=token, redis_url=redis_url, offline_store=offline
+        )
 
     @property
     def offline_store_path(self) -> Path:

@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from raise_.durations import parse_duration
 from raise_.errors import InvalidAnalysisError
-from raise_.storage.offline_store import OfflineStore, quote
+from raise_.storage.offline_store import quote
+from raise_.storage.sql_engine import SqlEngine
 from raise_.types import Bool, FeatureType
 from raise_.types.dtypes import IntegerType
 
@@ -31,7 +32,7 @@ __all__ = ["Frame", "plain", "plain_rows", "sort_key"]
 
 @dataclass
 class Frame:
-    store: OfflineStore
+    store: SqlEngine
     sql: str  # the visible rows: entity keys, event time and each feature by its name
     params: dict[str, Any]
     event_time: str

@@ -17,7 +17,7 @@ from raise_.errors import RaiseError
 from raise_.expressions.model import ValidationResult
 from raise_.governance.access_service import ExternalGrant
 from raise_.storage.dataset import Dataset
-from raise_.storage.service import CommitRecord, SnapshotRecord, WriteResult
+from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
 from raise_.types import FeatureType
 
 if TYPE_CHECKING:

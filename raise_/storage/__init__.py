@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from raise_.storage.dataset import Dataset
-from raise_.storage.service import CommitRecord, SnapshotRecord, StorageService, WriteResult
+from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
+from raise_.storage.service import StorageService
 
 __all__ = ["CommitRecord", "Dataset", "SnapshotRecord", "StorageService", "WriteResult"]

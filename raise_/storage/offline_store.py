@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["OfflineStore", "quote"]
+__all__ = ["DuckDBFile", "OfflineStore", "quote"]
 
 _BOOKKEEPING = (
     "CREATE SEQUENCE IF NOT EXISTS _raise_commit_seq START 1",
@@ -54,7 +54,7 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-class OfflineStore:
+class DuckDBFile:
     """A DuckDB database file with one connection; each thread works on its own cursor."""
 
     def __init__(self, path: str | Path) -> None:
@@ -168,3 +168,8 @@ class OfflineStore:
 
     def close(self) -> None:
         self._conn.close()
+
+
+#: The old name of :class:`DuckDBFile`, from before the offline store seam
+#: (:class:`raise_.storage.offline.OfflineStore` is the protocol now).
+OfflineStore = DuckDBFile

@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from raise_.storage.derived import Node, Plan, group_relation, probe_layers
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, FeatureColumn, GroupLayout
-from raise_.storage.offline_store import OfflineStore, quote
+from raise_.storage.offline_store import quote
+from raise_.storage.sql_engine import SqlEngine
 
 __all__ = ["ReadRequest", "empty_result", "joined_relations", "read_group", "read_relation", "visible_rows_sql"]
 
@@ -65,7 +66,7 @@ def empty_result(layout: GroupLayout, req: ReadRequest, key_types: dict[str, pa.
 
 
 def joined_relations(
-    store: OfflineStore,
+    store: SqlEngine,
     plan: Plan,
     probe_time: str,
     probe_key: Callable[[str], str],
@@ -105,7 +106,7 @@ def joined_relations(
 
 
 def read_group(
-    store: OfflineStore,
+    store: SqlEngine,
     layout: GroupLayout,
     req: ReadRequest,
     plan: Plan,
@@ -121,7 +122,7 @@ def read_group(
 
 
 def read_relation(
-    store: OfflineStore,
+    store: SqlEngine,
     layout: GroupLayout,
     req: ReadRequest,
     plan: Plan,

@@ -9,12 +9,9 @@ puts it beside the others. Writes, reads and training sets are recorded for the 
 
 from __future__ import annotations
 
-import threading
 import uuid
 import warnings
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -42,39 +39,13 @@ from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.progress import stages
 from raise_.storage.derived import Node, Plan, build_plan
 from raise_.storage.ingest import prepare_write, to_arrow
-from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, FeatureColumn, GroupLayout
-from raise_.storage.offline_store import OfflineStore, quote
-from raise_.storage.reader import ReadRequest, empty_result, read_group
-from raise_.storage.training import training_set
-from raise_.storage.writer import WRITE_MODES, apply_write
+from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
+from raise_.storage.offline import OfflineStore, SqlEngine
+from raise_.storage.reader import ReadRequest, empty_result
+from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
+from raise_.storage.writer import WRITE_MODES
 
 __all__ = ["CommitRecord", "SnapshotRecord", "StorageService", "WriteResult"]
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    commit_id: int
-    rows_written: int
-    mode: str
-    group: str
-
-
-@dataclass(frozen=True)
-class CommitRecord:
-    commit_id: int
-    kind: str
-    rows: int
-    actor: str | None
-    committed_at: datetime
-
-
-@dataclass(frozen=True)
-class SnapshotRecord:
-    name: str
-    commit_id: int
-    description: str | None
-    created_by: str | None
-    created_at: datetime
 
 
 def _utc(value: object, what: str) -> datetime:
@@ -104,29 +75,21 @@ class StorageService(Service):
         context: ServiceContext,
         namespaces: NamespaceService,
         features: FeatureService,
-        offline_store_path: Path,
+        offline: OfflineStore,
     ) -> None:
         super().__init__(context)
         self.namespace_service = namespaces
         self.feature_service = features
-        self._store_path = offline_store_path
-        self._store: OfflineStore | None = None
-        self._store_lock = threading.Lock()
+        self.offline = offline
 
     @property
-    def store(self) -> OfflineStore:
-        """Opened on first use, so catalog-only work never takes DuckDB's file lock."""
-        if self._store is None:
-            with self._store_lock:
-                if self._store is None:
-                    self._store = OfflineStore(self._store_path)
-        return self._store
+    def store(self) -> SqlEngine:
+        """The offline store's SQL engine (analyses and ``fs.sql`` run their queries on it)."""
+        return self.offline.sql
 
     @internal
     def close_store(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.offline.close()
 
     # -- layouts -------------------------------------------------------------------------------
 
@@ -135,13 +98,6 @@ class StorageService(Service):
         group = self.namespace_service.get_feature_group(group_path)
         versions = self.feature_service.all_features(group_path, all_versions=True)
         return GroupLayout(group, tuple(FeatureColumn.from_record(r) for r in versions))
-
-    def _key_types(self, layout: GroupLayout) -> dict[str, pa.DataType]:
-        if not layout.entity_keys or not self.store.table_exists(layout.table):
-            return {}
-        cols = ", ".join(quote(k) for k in layout.entity_keys)
-        schema = self.store.query_arrow(f"SELECT {cols} FROM {quote(layout.table)} LIMIT 0").schema
-        return {f.name: f.type for f in schema}
 
     @internal
     def audit_data(
@@ -198,16 +154,14 @@ class StorageService(Service):
         now = datetime.now(UTC)
         bar = stages(3, f"write {layout.group.name}", len(data) if hasattr(data, "__len__") else 0)
         try:
-            prepared = prepare_write(layout, data, now, self._key_types(layout))
+            prepared = prepare_write(layout, data, now, self.offline.key_types(layout))
             self.authorize_features(layout, list(prepared.features), "write", "write to")
             bar.update()
-            commit = apply_write(self.store, layout, prepared, mode, actor=self.actor(), now=now)
+            commit = self.offline.commit(layout, prepared, mode, actor=self.actor(), now=now)
             bar.update()
             if prepared.keys_were_inferred or layout.group.event_time is None:
                 self.namespace_service.fix_group_schema(group_path, prepared.keys, prepared.event_time)
-            self.audit_data(
-                layout, "WRITE", prepared.features, commit_id=commit.commit_id, rows=commit.rows, mode=mode
-            )
+            self.audit_data(layout, "WRITE", prepared.features, commit_id=commit.commit_id, rows=commit.rows, mode=mode)
             bar.update()
         finally:
             bar.close()
@@ -300,24 +254,15 @@ class StorageService(Service):
             return build_plan(probe, requested, layout_of, resolver_of)
 
     def _snapshot_commit(self, layout: GroupLayout, name: str) -> int:
-        rows = (
-            self.store.cursor()
-            .execute("SELECT commit_id FROM _raise_snapshots WHERE table_name = $1 AND name = $2", [layout.table, name])
-            .fetchall()
-        )
-        if not rows:
-            names = [
-                r[0]
-                for r in self.store.cursor()
-                .execute("SELECT name FROM _raise_snapshots WHERE table_name = $1 ORDER BY name", [layout.table])
-                .fetchall()
-            ]
+        commit = self.offline.snapshot_commit(layout, name)
+        if commit is None:
+            names = sorted(s.name for s in self.offline.snapshots(layout))
             raise SnapshotNotFoundError(
                 f"Group {layout.group.name!r} has no snapshot {name!r}"
                 + (f"; it has {', '.join(names)}." if names else "."),
                 {"group": layout.group.name, "snapshot": name},
             )
-        return int(rows[0][0])
+        return commit
 
     @guarded("read", lambda a: Target.path(a["group_path"]), "read")
     def read(
@@ -356,13 +301,11 @@ class StorageService(Service):
             names[layout.event_time] = layout.event_time
             pred = compile_predicate(filter, names)
             req.where_sql, req.where_params = pred.sql, pred.params
-        if not self.store.table_exists(layout.table):
+        if not self.offline.has_data(layout):
             return empty_result(layout, req, {})
         self._check_not_compacted(layout, commit)
         plan, nodes = planned or self.plan(layout, [(layout, f) for _, f in chosen])
-        result = read_group(
-            self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
-        )
+        result = self.offline.scan(layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)])
         asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "as_of": str(as_of), "commit": commit}
         asked.update(filter=filter, limit=limit, history=bool(history))
         cols = [f for _, f in chosen]
@@ -377,12 +320,10 @@ class StorageService(Service):
             self._default_features(layout) if features is None else (self._requested_features(layout, features), None)
         )
         req = ReadRequest(chosen, since_commit=_commit_id(since_commit, "since_commit"))
-        if not self.store.table_exists(layout.table):
+        if not self.offline.has_data(layout):
             return empty_result(layout, req, {}).append_column(COMMIT_COLUMN, pa.array([], type=pa.int64()))
         plan, nodes = planned or self.plan(layout, [(layout, f) for _, f in chosen])
-        result = read_group(
-            self.store, layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
-        )
+        result = self.offline.scan(layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)])
         asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "since_commit": since_commit}
         cols = [f for _, f in chosen]
         self.audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, since_commit=since_commit)
@@ -392,61 +333,30 @@ class StorageService(Service):
 
     @guarded("read", lambda a: Target.path(a["group_path"]), "read the commits of")
     def commits(self, group_path: str) -> list[CommitRecord]:
-        return self._commits(self.layout(group_path))
-
-    def _commits(self, layout: GroupLayout) -> list[CommitRecord]:
-        rows = self.store.query_arrow(
-            "SELECT commit_id, kind, rows, actor, committed_at FROM _raise_commits WHERE table_name = $table "
-            "ORDER BY commit_id",
-            {"table": layout.table},
-        ).to_pylist()
-        return [
-            CommitRecord(r["commit_id"], r["kind"], r["rows"], r["actor"], _utc(r["committed_at"], "committed_at"))
-            for r in rows
-        ]
+        return self.offline.commits(self.layout(group_path))
 
     @guarded("write", lambda a: Target.path(a["group_path"]), "snapshot")
     def create_snapshot(self, group_path: str, name: str, description: str | None = None) -> SnapshotRecord:
         validate_namespace_name("snapshot", name)
         layout = self.layout(group_path)
-        history = self._commits(layout)
+        history = self.offline.commits(layout)
         if not history:
             raise InvalidArgumentError(
                 f"Group {layout.group.name!r} has no commits yet; write data before taking a snapshot.", {}
             )
-        existing = (
-            self.store.cursor()
-            .execute("SELECT count(*) FROM _raise_snapshots WHERE table_name = $1 AND name = $2", [layout.table, name])
-            .fetchall()[0][0]
-        )
-        if existing:
+        now = datetime.now(UTC)
+        snapshot = SnapshotRecord(name, history[-1].commit_id, description, self.actor(), now)
+        if not self.offline.add_snapshot(layout, snapshot):
             raise SnapshotExistsError(
                 f"Snapshot {name!r} of group {layout.group.name!r} already exists; snapshots are immutable, "
                 "choose another name.",
                 {"group": layout.group.name, "snapshot": name},
             )
-        now = datetime.now(UTC)
-        commit = history[-1].commit_id
-        self.store.cursor().execute(
-            "INSERT INTO _raise_snapshots VALUES ($1, $2, $3, $4, $5, $6)",
-            [layout.table, name, commit, description, self.actor(), now],
-        )
-        return SnapshotRecord(name, commit, description, self.actor(), now)
+        return snapshot
 
     @guarded("read", lambda a: Target.path(a["group_path"]), "list the snapshots of")
     def list_snapshots(self, group_path: str) -> list[SnapshotRecord]:
-        return self._snapshots(self.layout(group_path))
-
-    def _snapshots(self, layout: GroupLayout) -> list[SnapshotRecord]:
-        rows = self.store.query_arrow(
-            "SELECT name, commit_id, description, created_by, created_at FROM _raise_snapshots "
-            "WHERE table_name = $table ORDER BY commit_id, name",
-            {"table": layout.table},
-        ).to_pylist()
-        return [
-            SnapshotRecord(r["name"], r["commit_id"], r["description"], r["created_by"], _utc(r["created_at"], "at"))
-            for r in rows
-        ]
+        return self.offline.snapshots(self.layout(group_path))
 
     # -- compaction ----------------------------------------------------------------------------
 
@@ -459,54 +369,20 @@ class StorageService(Service):
         its rows may be gone.
         """
         layout = self.layout(group_path)
-        if not self.store.table_exists(layout.table):
-            return 0
         zero = older_than == 0 or older_than == timedelta(0)  # 0: every superseded version may go
         seconds = 0 if zero else parse_duration(older_than, "older_than")
-        cutoff = datetime.now(UTC) - timedelta(seconds=seconds)
-        q = quote
-        with self.store.write_lock, self.store.transaction() as cur:
-            horizon_rows = cur.execute(
-                "SELECT max(commit_id) FROM _raise_commits WHERE table_name = $1 AND committed_at < $2",
-                [layout.table, cutoff],
-            ).fetchall()
-            horizon = horizon_rows[0][0]
-            if horizon is None:
-                return 0
-            needed = (
-                "EXISTS (SELECT 1 FROM _raise_snapshots s WHERE s.table_name = $table "
-                f"AND h.{q(COMMIT_COLUMN)} <= s.commit_id AND s.commit_id < h.{q(SUPERSEDED_COLUMN)})"
-            )
-            params = {"table": layout.table, "horizon": int(horizon)}
-            count = cur.sql(
-                f"SELECT count(*) FROM {q(layout.history_table)} h WHERE h.{q(SUPERSEDED_COLUMN)} <= $horizon "
-                f"AND NOT {needed}",
-                params=params,
-            ).fetchall()[0][0]
-            cur.execute(
-                f"DELETE FROM {q(layout.history_table)} h WHERE h.{q(SUPERSEDED_COLUMN)} <= $horizon AND NOT {needed}",
-                params,
-            )
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS _raise_compactions (table_name VARCHAR PRIMARY KEY, horizon BIGINT)"
-            )
-            cur.execute("INSERT OR REPLACE INTO _raise_compactions VALUES ($1, $2)", [layout.table, int(horizon)])
-        return int(count)
+        return self.offline.compact(layout, datetime.now(UTC) - timedelta(seconds=seconds))
 
     def _check_not_compacted(self, layout: GroupLayout, commit: int | None) -> None:
-        if commit is None or not self.store.table_exists("_raise_compactions"):
+        if commit is None:
             return
-        rows = (
-            self.store.cursor()
-            .execute("SELECT horizon FROM _raise_compactions WHERE table_name = $1", [layout.table])
-            .fetchall()
-        )
-        snapshots = {s.commit_id for s in self._snapshots(layout)}
-        if rows and commit < rows[0][0] and commit not in snapshots:
+        horizon = self.offline.compaction_horizon(layout)
+        snapshots = {s.commit_id for s in self.offline.snapshots(layout)} if horizon is not None else set()
+        if horizon is not None and commit < horizon and commit not in snapshots:
             raise InvalidArgumentError(
-                f"History of group {layout.group.name!r} before commit {rows[0][0]} was compacted; "
+                f"History of group {layout.group.name!r} before commit {horizon} was compacted; "
                 f"commit {commit} can no longer be read (snapshots are kept).",
-                {"as_of_commit": commit, "compacted_before": rows[0][0]},
+                {"as_of_commit": commit, "compacted_before": horizon},
             )
 
     # -- training sets -------------------------------------------------------------------------
@@ -551,7 +427,7 @@ class StorageService(Service):
         outputs = list(zip(names, nodes, strict=True))
         bar = stages(2, "training set", entity.num_rows)
         try:
-            result = training_set(self.store, entity, event_time_column, plan, outputs)
+            result = self.offline.as_of_join(entity, event_time_column, plan, outputs)
             out_of = dict(zip(refs_in_order, names, strict=True))
             result = result.select([*entity.column_names, *(out_of[ref] for ref in features)])
             bar.update()

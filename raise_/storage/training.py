@@ -18,7 +18,7 @@ from raise_.catalog.naming import ENTITY_TIME_COLUMN, ROW_COLUMN
 from raise_.errors import InvalidArgumentError, InvalidDataError
 from raise_.storage.derived import Node, Plan, probe_layers
 from raise_.storage.ingest import utc_timestamps
-from raise_.storage.offline_store import OfflineStore, quote
+from raise_.storage.offline_store import DuckDBFile, quote
 from raise_.storage.reader import joined_relations
 
 __all__ = ["training_set"]
@@ -37,7 +37,7 @@ def _entity_times(entity: pa.Table, column: str) -> pa.ChunkedArray:
 
 
 def training_set(
-    store: OfflineStore,
+    store: DuckDBFile,
     entity: pa.Table,
     event_time_column: str,
     plan: Plan,

@@ -11,7 +11,6 @@ leaves the previous commit intact, because DuckDB makes the transaction all-or-n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -20,7 +19,8 @@ import pyarrow as pa
 
 from raise_.storage.ingest import ROW_COLUMN, PreparedWrite
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, GroupLayout
-from raise_.storage.offline_store import OfflineStore, quote
+from raise_.storage.offline_store import DuckDBFile, quote
+from raise_.storage.records import CommitInfo
 
 __all__ = ["WRITE_MODES", "CommitInfo", "apply_write"]
 
@@ -30,13 +30,7 @@ _NUMBERED = "_raise_incoming_numbered"
 _STAGED = "_raise_staged"
 
 
-@dataclass(frozen=True)
-class CommitInfo:
-    commit_id: int
-    rows: int
-
-
-def _ensure_tables(store: OfflineStore, cur: duckdb.DuckDBPyConnection, layout: GroupLayout, w: PreparedWrite) -> None:
+def _ensure_tables(store: DuckDBFile, cur: duckdb.DuckDBPyConnection, layout: GroupLayout, w: PreparedWrite) -> None:
     """Create the group's tables on its first write (keys typed as DuckDB reads the data) and add
     the columns of features written for the first time."""
     q = quote
@@ -58,7 +52,7 @@ def _ensure_tables(store: OfflineStore, cur: duckdb.DuckDBPyConnection, layout: 
 
 
 def apply_write(
-    store: OfflineStore,
+    store: DuckDBFile,
     layout: GroupLayout,
     w: PreparedWrite,
     mode: str,

@@ -21,7 +21,7 @@ from raise_.expressions.syntax import Position
 from raise_.governance.access_service import ACL, ACLChainEntry, ExternalGrant
 from raise_.lineage.graph import LineageEdge, LineageGraph, LineageNode
 from raise_.models.audit import AuditAlertRecord, AuditEntries, AuditEntry, AuditQuery, VerifyReport
-from raise_.storage.service import WriteResult
+from raise_.storage.records import WriteResult
 from raise_.types import Embedding, parse_dtype
 
 NOW = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)

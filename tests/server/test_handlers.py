@@ -18,7 +18,7 @@ from raise_.catalog.records import DomainRecord, FeatureGroupRecord, FeatureReco
 from raise_.errors import RaiseError
 from raise_.governance.access_service import ACL
 from raise_.service import DataService
-from raise_.storage.service import WriteResult
+from raise_.storage.records import WriteResult
 
 GROUP = "acme/ml/rec/user-signals"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
