@@ -114,6 +114,7 @@ export interface IFeature {
   created_by: string | null;
   created_at: string;
   updated_at: string;
+  statistics: string[]; // the summary metrics that fit `dtype`, in the order the detail shows them
 }
 
 export interface ILineageNode {

@@ -1,6 +1,6 @@
 /**
- * A feature's summary statistics: which aggregation metrics fit its dtype, and how the detail
- * writes their values. The numbers themselves come from the analytics route
+ * A feature's summary statistics: the aggregation metrics the server says fit its dtype, and how
+ * the detail writes their values. The numbers themselves come from the analytics route
  * (`analyze` in api.ts's ROUTES, docs/analytics.md), through `RaiseClient.analyze`.
  */
 import { IAggregationSpec, IAnalysisRecord, ICommit, IFeature } from './api';
@@ -14,9 +14,6 @@ export type StatMetric =
   | 'max'
   | 'avg'
   | 'stddev';
-
-/** How the detail summarises a dtype: numbers, flags and text, times, or anything else. */
-export type DtypeClass = 'number' | 'category' | 'time' | 'other';
 
 export const STAT_LABELS: Record<StatMetric, string> = {
   count: 'Count',
@@ -39,44 +36,20 @@ export const STAT_TITLES: Record<StatMetric, string> = {
 };
 
 /**
- * The class of a dtype string (raise_/types/parser.py): `int32`, `int64`, `float16`... are numbers
- * (an embedding `float32[64]` or an array `int64[]` is not); `bool`, `string` and `string[N]` are
- * categories; `timestamp` a time; `bytes`, arrays, embeddings, structs and `blob_ref<...>` other.
+ * The metrics the detail shows for a feature, in its order: those the server says fit the
+ * feature's dtype (`statistics` of the feature record, `raise_/types/statistics.py`), less any
+ * this sidebar cannot label (a newer server may know more).
  */
-export function dtypeClass(dtype: string): DtypeClass {
-  const t = dtype.trim().toLowerCase();
-  if (/^u?int\d*$/.test(t) || /^float\d*$/.test(t) || t === 'double') {
-    return 'number';
-  }
-  if (t === 'bool' || t === 'string' || /^string\[\s*\d+\s*\]$/.test(t)) {
-    return 'category';
-  }
-  if (t === 'timestamp') {
-    return 'time';
-  }
-  return 'other';
-}
-
-/** The metrics the aggregation computes for a feature of this dtype. */
-export function statisticsMetrics(dtype: string): StatMetric[] {
-  switch (dtypeClass(dtype)) {
-    case 'number':
-      return ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count'];
-    case 'category':
-      return ['count', 'null_rate', 'distinct_count'];
-    case 'time':
-      return ['count', 'null_rate', 'min', 'max', 'distinct_count'];
-    case 'other':
-      return ['count', 'null_rate'];
-  }
+export function statisticsMetrics(feature: Pick<IFeature, 'statistics'>): StatMetric[] {
+  return (feature.statistics ?? []).filter((m): m is StatMetric => Object.prototype.hasOwnProperty.call(STAT_LABELS, m));
 }
 
 /** The aggregation spec of a feature version's statistics (`name@version`, so results cache per version). */
-export function statisticsSpec(feature: Pick<IFeature, 'name' | 'version' | 'dtype'>): IAggregationSpec {
+export function statisticsSpec(feature: Pick<IFeature, 'name' | 'version' | 'statistics'>): IAggregationSpec {
   return {
     type: 'aggregation',
     feature: `${feature.name}@${feature.version}`,
-    metrics: statisticsMetrics(feature.dtype)
+    metrics: statisticsMetrics(feature)
   };
 }
 

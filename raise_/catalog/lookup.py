@@ -34,6 +34,7 @@ from raise_.errors import (
     ProjectNotFoundError,
 )
 from raise_.hints import suggest
+from raise_.types.statistics import summary_statistics
 
 __all__ = [
     "GroupRow",
@@ -250,4 +251,5 @@ def feature_record(m: FeatureFields | FeatureModel, g: GroupRow) -> FeatureRecor
         created_by=m.created_by,
         created_at=m.created_at,
         updated_at=m.updated_at,
+        statistics=list(summary_statistics(m.dtype)),
     )

@@ -136,6 +136,8 @@ class FeatureRecord(_Record):
     created_at: datetime
     updated_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The summary statistics that fit ``dtype`` (``raise_.types.statistics``), for a feature's detail.
+    statistics: list[str] = field(default_factory=list)
 
     @property
     def group_path(self) -> str:

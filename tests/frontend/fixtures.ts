@@ -21,13 +21,26 @@ export const GROUP = 'acme/mlplatform/recommendation/user-signals';
 
 let ids = 0;
 
+/** The summary statistics the server lists for a dtype (`raise_/types/statistics.py`), as a feature record carries them. */
+export const SERVER_STATISTICS: Record<string, string[]> = {
+  int64: ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count'],
+  float32: ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count'],
+  float64: ['count', 'null_rate', 'min', 'max', 'avg', 'stddev', 'distinct_count'],
+  string: ['count', 'null_rate', 'distinct_count'],
+  'string[2]': ['count', 'null_rate', 'distinct_count'],
+  bool: ['count', 'null_rate', 'distinct_count'],
+  timestamp: ['count', 'null_rate', 'min', 'max', 'distinct_count']
+};
+
 export function feature(
   groupPath: string,
   name: string,
   extra: Partial<IFeature> = {}
 ): IFeature {
   const [org, domain, project, group] = groupPath.split('/');
+  const dtype = extra.dtype ?? 'int64';
   return {
+    statistics: SERVER_STATISTICS[dtype] ?? ['count', 'null_rate'],
     id: `id-${name}-${extra.version ?? 'v1'}-${++ids}`,
     org,
     domain,
