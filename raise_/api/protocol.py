@@ -486,6 +486,13 @@ class Backend(Protocol):
         event_time_column: str = "event_time",
     ) -> pa.Table: ...
 
+    def sql(
+        self,
+        project_path: str,
+        query: str,
+        params: dict[str, Any] | None = None,
+    ) -> pa.Table: ...
+
     def analyze(
         self,
         path: str,

@@ -267,6 +267,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("create_snapshot", "POST", f"{_G}/snapshots"),
     Route("compact", "POST", f"{_G}/compact"),
     Route("get_training_data", "POST", f"{_P}/training-data", arrow_body="entity_df", arrow_response=True),
+    Route("sql", "POST", f"{_P}/sql", arrow_response=True, doc="one SELECT over feature groups, run in the store"),
     # -- analytics (PRD §11, §20.1); path (a group, or a project for features named by path) is an argument
     Route("analyze", "POST", "/analytics/analyze"),
     Route("analyze_async", "POST", "/analytics/analyze/async"),

@@ -17,7 +17,14 @@ from raise_.catalog.naming import (
 )
 from raise_.errors import InvalidArgumentError
 
-__all__ = ["FeaturePath", "ProjectPath", "parse_feature_path", "parse_project_path", "split_version"]
+__all__ = [
+    "FeaturePath",
+    "ProjectPath",
+    "parse_feature_path",
+    "parse_project_path",
+    "resolve_group_path",
+    "split_version",
+]
 
 
 @dataclass(frozen=True)
@@ -92,3 +99,16 @@ def parse_feature_path(path: object, context: ProjectPath) -> FeaturePath:
     for kind, name in zip(kinds, ns, strict=True):
         validate_namespace_name(kind, name)
     return FeaturePath(ns[0], ns[1], ns[2], ns[3], feature, version)
+
+
+def resolve_group_path(name: object, context: ProjectPath) -> str:
+    """``group``, ``project/group``, ``domain/project/group`` or ``org/domain/project/group`` → the
+    group's full path; the missing levels come from ``context``. Names are checked where the
+    group is looked up, so an unknown one raises the catalog's coded not-found error."""
+    parts = name.split("/") if isinstance(name, str) else []
+    if not 1 <= len(parts) <= 4 or not all(parts):
+        raise InvalidArgumentError(
+            f"{name!r} is not a feature group: write 'group' or '[[org/]domain/]project/group'.", {"group": repr(name)}
+        )
+    levels = [context.org, context.domain, context.project]
+    return "/".join(levels[: 4 - len(parts)] + parts)

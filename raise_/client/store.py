@@ -4,6 +4,7 @@ Hierarchy*, *API Reference → FeatureStore*)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from raise_.analytics.job import AnalysisJob
 from raise_.analytics.result import AnalysisResult
 from raise_.catalog.lineage_service import ImpactReport
-from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path
+from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, resolve_group_path
 from raise_.client.analysis import Analyzes
 from raise_.client.audit import AuditLog
 from raise_.client.backend import Backend, open_backend
@@ -21,6 +22,7 @@ from raise_.client.namespace import Domain, Organization, Project
 from raise_.config import Settings
 from raise_.durations import parse_duration
 from raise_.errors import InvalidArgumentError
+from raise_.query.parameters import plain_value
 from raise_.storage.dataset import Dataset
 from raise_.types import FeatureType
 
@@ -178,7 +180,11 @@ class FeatureStore(Analyzes):
         return FeatureGroup(self._backend, record)
 
     def feature_group(self, name: str) -> FeatureGroup:
-        return FeatureGroup(self._backend, self._backend.get_feature_group(f"{self.path}/{name}"))
+        """A group of this project by name (``"user-signals"``), or of another project by a longer
+        path: ``"project/group"``, ``"domain/project/group"`` or ``"org/domain/project/group"``
+        (missing levels come from this store's). One lookup by path, so a group that another
+        organization shares through a grant is found while the levels above it are not readable."""
+        return FeatureGroup(self._backend, self._backend.get_feature_group(resolve_group_path(name, self._context)))
 
     def list_feature_groups(self, tags: list[str] | None = None) -> list[FeatureGroup]:
         return [FeatureGroup(self._backend, r) for r in self._backend.list_feature_groups(self.path, tags=tags)]
@@ -248,6 +254,26 @@ class FeatureStore(Analyzes):
         return Dataset(
             self._backend.get_training_data(self.path, entity_df, features, event_time_column=event_time_column)
         )
+
+    # -- SQL over feature groups -----------------------------------------------------------------
+
+    def sql(self, query: str, params: Mapping[str, Any] | None = None) -> Dataset:
+        """Run one SELECT over feature groups, inside the store; returns the rows as a ``Dataset``.
+
+        A group is a table named by its name (``"user-signals"``: quote a name with a hyphen) or a
+        longer path (``"fraud-detection/accounts"``); it holds what ``group.read()`` returns: the
+        latest row per entity, derived features included, only the features you may read. Values
+        are written ``{{name}}`` and bound from ``params`` (never pasted into the SQL)::
+
+            fs.sql('SELECT user_id, ctr FROM "user-signals" WHERE ctr > {{floor}}', params={"floor": 0.1})
+
+        Only the columns the query uses are read, and its filters run in the store, so a selective
+        query over a large group does not copy the group out. Each group read is audited as a READ.
+        """
+        if params is not None and not isinstance(params, Mapping):
+            raise InvalidArgumentError("params must map names to values, e.g. params={'floor': 0.1}.", {})
+        values = {name: plain_value(value) for name, value in (params or {}).items()}
+        return Dataset(self._backend.sql(self.path, query, values or None))
 
     # -- analytics (PRD §11) ---------------------------------------------------------------------
 

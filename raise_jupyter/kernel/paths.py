@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from raise_.catalog.paths import parse_project_path, resolve_group_path
 from raise_.client.group import FeatureGroup
 from raise_.client.store import FeatureStore
 from raise_.errors import (
@@ -19,29 +20,11 @@ __all__ = ["resolve_group", "resolve_or_create_group", "split_feature_target"]
 _MISSING = (OrganizationNotFoundError, DomainNotFoundError, ProjectNotFoundError, FeatureGroupNotFoundError)
 
 
-def _group_path(store: FeatureStore, name: str) -> str:
-    parts = name.split("/")
-    if len(parts) > 4 or not all(parts):
-        raise InvalidArgumentError(
-            f"{name!r} is not a feature group: write 'group' or '[[org/]domain/]project/group'.", {"group": name}
-        )
-    context = [store.org, store.domain_name, store.project_name]
-    return "/".join(context[: 4 - len(parts)] + parts)
-
-
 def resolve_group(store: FeatureStore, name: str) -> FeatureGroup:
-    """``group``, ``project/group``, ``domain/project/group`` or ``org/domain/project/group``.
-
-    The missing levels come from ``store``'s project. Nothing is created: an unknown level raises the
-    SDK's coded not-found error.
-    """
-    path = _group_path(store, name)
-    if "/" not in name:
-        return store.feature_group(name)
-    # One lookup by path, as fs.feature(path) does, rather than a walk down organization → domain →
-    # project: a group another organization shares through a grant is readable while its
-    # organization, domain and project are not.
-    return FeatureGroup(store._backend, store._backend.get_feature_group(path))
+    """``group``, ``project/group``, ``domain/project/group`` or ``org/domain/project/group``
+    (``store.feature_group``): the missing levels come from ``store``'s project. Nothing is
+    created: an unknown level raises the SDK's coded not-found error."""
+    return store.feature_group(name)
 
 
 def resolve_or_create_group(store: FeatureStore, name: str) -> tuple[FeatureGroup, bool]:
@@ -57,7 +40,7 @@ def resolve_or_create_group(store: FeatureStore, name: str) -> tuple[FeatureGrou
         return resolve_group(store, name), False
     except _MISSING:
         pass
-    org, domain, project, group = _group_path(store, name).split("/")
+    org, domain, project, group = resolve_group_path(name, parse_project_path(store.path)).split("/")
     same_project = (org, domain, project) == (store.org, store.domain_name, store.project_name)
     target = store if same_project else store.with_context(org, domain, project)
     try:
