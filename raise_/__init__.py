@@ -39,7 +39,7 @@ from raise_.errors import (
     SchemaChangeError,
 )
 from raise_.expressions import Issue, Reference, ValidationResult
-from raise_.governance.access_service import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
+from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
 from raise_.lineage import LineageGraph, LineageNode
 from raise_.models.audit import AuditEntry, AuditQuery
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from raise_.client.group import FeatureGroup
 from raise_.client.store import FeatureStore
-from raise_.governance.access_service import ACL
+from raise_.governance.records import ACL
 
 __all__ = [
     "DEMO_PROJECT",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from raise_.governance.access_service import ACL, ACLChainEntry, EffectiveACLRecord
+from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord
 
 if TYPE_CHECKING:
     from raise_.client.backend import Backend

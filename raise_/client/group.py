@@ -15,7 +15,7 @@ from raise_.client.analysis import Analyzes
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.errors import RaiseError
 from raise_.expressions.model import ValidationResult
-from raise_.governance.access_service import ExternalGrant
+from raise_.governance.records import ExternalGrant
 from raise_.storage.dataset import Dataset
 from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
 from raise_.types import FeatureType

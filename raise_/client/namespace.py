@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from raise_.catalog.records import DomainRecord, OrganizationRecord, ProjectRecord
 from raise_.client.access import AccessControlled
-from raise_.governance.access_service import PrincipalGroup
+from raise_.governance.records import PrincipalGroup
 
 if TYPE_CHECKING:
     from raise_.client.audit import AuditLog

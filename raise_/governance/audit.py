@@ -28,9 +28,9 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from raise_.api.request_context import current_request
 from raise_.catalog.models import AuditChainModel, AuditLogModel, OrgAliasModel, OrganizationModel, utcnow
 from raise_.governance.identity import default_org
+from raise_.governance.request_context import current_request
 
 __all__ = [
     "CHAIN_HEAD_ID",
@@ -123,7 +123,7 @@ def entry(
     when None, :func:`write` fills it from the first part of ``resource_path``.
 
     ``ip_address`` and ``user_agent`` default to the client of the request a Raise server is
-    serving (:mod:`raise_.api.request_context`); in an embedded store, to no address and the SDK."""
+    serving (:mod:`raise_.governance.request_context`); in an embedded store, to no address and the SDK."""
     request = current_request()
     if request is not None:
         ip_address = ip_address or request.ip_address
