@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from raise_.catalog.models import AuditChainModel, AuditLogModel, OrgAliasModel, OrganizationModel, utcnow
 from raise_.governance.identity import default_org
 from raise_.governance.request_context import current_request
+from raise_.models.audit import HASHED_FIELDS
 
 __all__ = [
     "CHAIN_HEAD_ID",
@@ -54,22 +55,9 @@ _LOG = cast(Table, AuditLogModel.__table__)
 _CHAIN = cast(Table, AuditChainModel.__table__)
 _ORGS = cast(Table, OrganizationModel.__table__)
 _ALIASES = cast(Table, OrgAliasModel.__table__)
-# The fields an entry's hash covers, in a fixed order (its PRD §10.2 fields; ``metadata`` is
-# stored in the column of that name, the attribute ``details``).
-_HASHED: Final = (
-    "id",
-    "timestamp",
-    "org_id",
-    "actor",
-    "actor_org",
-    "action",
-    "resource_type",
-    "resource_id",
-    "resource_path",
-    "metadata",
-    "ip_address",
-    "user_agent",
-)
+# The fields an entry's hash covers: ``metadata`` is stored in the column of that name, the
+# attribute ``details``.
+_HASHED: Final = HASHED_FIELDS
 
 # Compiled once: these run on every audited call.
 _TAKE_HEAD = (

@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_RETENTION_DAYS",
     "ENTRY_FIELDS",
     "EXPORT_FORMATS",
+    "HASHED_FIELDS",
     "AlertMatch",
     "AuditAlertRecord",
     "AuditConfig",
@@ -55,9 +56,9 @@ DEFAULT_RETENTION_DAYS: Final = 365
 #: Where alert notifications can go; delivery itself arrives with the alerting subsystem.
 ALERT_CHANNELS: Final = ("email", "slack", "webhook")
 EXPORT_FORMATS: Final = ("jsonl", "csv", "parquet")
-#: The columns of an entry, in export order.
-ENTRY_FIELDS: Final = (
-    "seq",
+#: The PRD §10.2 fields of an entry, in a fixed order: what its hash covers (the one list both
+#: the audit writer, :mod:`raise_.governance.audit`, and these records use).
+HASHED_FIELDS: Final = (
     "id",
     "timestamp",
     "org_id",
@@ -70,9 +71,9 @@ ENTRY_FIELDS: Final = (
     "metadata",
     "ip_address",
     "user_agent",
-    "prev_hash",
-    "entry_hash",
 )
+#: The columns of an entry, in export order: its number in the chain, its fields, its links.
+ENTRY_FIELDS: Final = ("seq", *HASHED_FIELDS, "prev_hash", "entry_hash")
 
 
 def to_utc(value: object, what: str) -> datetime:
