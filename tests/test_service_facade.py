@@ -20,6 +20,7 @@ from raise_.context import Service
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.guard import POLICY_ATTRIBUTE
+from raise_.query.service import QueryService
 from raise_.service import OWNERS, DataService
 from raise_.storage.service import StorageService
 
@@ -31,6 +32,7 @@ SERVICES = {
     "lineage": LineageService,
     "storage": StorageService,
     "analytics": AnalyticsService,
+    "query": QueryService,
 }
 # The storage read path analytics builds on: public to other services, no door of the façade.
 SERVICE_TO_SERVICE = {"plan", "select_features", "authorize_features", "audit_data"}
