@@ -14,6 +14,9 @@ from typing import ClassVar
 from raise_.catalog import CatalogDatabase
 from raise_.config import Settings
 from raise_.governance import current_user
+from raise_.runs.assembly import store_runs
+from raise_.scheduling.assembly import store_scheduler
+from raise_.scheduling.scheduler import Scheduler
 from raise_.service import DataService
 
 __all__ = ["Engine"]
@@ -28,8 +31,28 @@ class Engine:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.db = CatalogDatabase(settings.catalog_url)
         self.db.migrate()
+        # The store's runs (async analyses, scheduled items, jobs), one per engine; their
+        # handlers reach the store through the façade.
+        self.runs = store_runs(self.db, actor=actor, services=lambda: self.service, home=settings.home)
         # The façade of every subsystem's service (raise_.service): what the backends call.
-        self.service = DataService(self.db, actor, settings.offline_store_path, redis_url=settings.redis_url)
+        self.service = DataService(
+            self.db, actor, settings.offline_store_path, redis_url=settings.redis_url, runs=self.runs
+        )
+        self._actor = actor
+        self._scheduler: Scheduler | None = None
+        self._scheduler_lock = threading.Lock()
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The store's scheduler, running its items as runs of :attr:`runs`; made (and its
+        built-in items ensured) on first use: only the process that owns the store (the server
+        extension, ``raise worker``) ticks it or starts its loop."""
+        with self._scheduler_lock:
+            if self._scheduler is None:
+                self._scheduler = store_scheduler(
+                    self.db, actor=self._actor, services=lambda: self.service, runs=self.runs
+                )
+            return self._scheduler
 
     @property
     def catalog(self) -> DataService:
@@ -50,7 +73,11 @@ class Engine:
             for key, engine in list(self._instances.items()):
                 if engine is self:
                     del self._instances[key]
-        self.service.shutdown_jobs()
+        with self._scheduler_lock:
+            scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.stop()
+        self.runs.shutdown()
         self.service.close_store()
         self.db.dispose()
 

@@ -28,6 +28,8 @@ from raise_.catalog.namespace_service import NamespaceService
 from raise_.context import ServiceContext
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
+from raise_.runs.assembly import store_runs
+from raise_.runs.service import RunService
 from raise_.storage.offline_store import OfflineStore
 from raise_.storage.service import StorageService
 
@@ -63,9 +65,12 @@ class DataService:
         actor: Callable[[], str],
         offline_store_path: Path,
         redis_url: str | None = None,
+        runs: RunService | None = None,
     ) -> None:
         self.db = db
         self.actor = actor
+        # The store's runs (the engine's, shared with its scheduler), or runs of this façade alone.
+        self.runs = runs if runs is not None else store_runs(db, actor=actor, services=lambda: self)
         self.context = ServiceContext.open(db, actor)
         self.access: AccessService = self.context.access
         self.audit = AuditService(self.context)
@@ -73,7 +78,9 @@ class DataService:
         self.features = FeatureService(self.context)
         self.lineage = LineageService(self.context, self.features)
         self.storage = StorageService(self.context, self.namespaces, self.features, offline_store_path)
-        self.analytics = AnalyticsService(self.context, self.storage, self.namespaces, self.features, redis_url)
+        self.analytics = AnalyticsService(
+            self.context, self.storage, self.namespaces, self.features, redis_url, runs=self.runs
+        )
         for name, owner in OWNERS.items():  # the owner's bound method: no extra frame per call
             setattr(self, name, getattr(getattr(self, owner), name))
 
@@ -175,4 +182,3 @@ class DataService:
     cancel_analysis_job = _owned_by("analytics", AnalyticsService.cancel_analysis_job)
     analysis_job_result = _owned_by("analytics", AnalyticsService.analysis_job_result)
     get_analysis_result = _owned_by("analytics", AnalyticsService.get_analysis_result)
-    shutdown_jobs = _owned_by("analytics", AnalyticsService.shutdown_jobs)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from raise_.analytics.freshness import Freshness
 from raise_.analytics.records import AnalysisRecord
 from raise_.api.codec import from_wire, to_wire
-from raise_.catalog.models import AnalysisJobModel, AnalysisResultModel
+from raise_.catalog.models import AnalysisResultModel
+from raise_.runs.models import RunModel
 
 __all__ = ["RedisResults", "ResultStore"]
 
@@ -204,14 +205,23 @@ class ResultStore:
             .order_by(AnalysisResultModel.freshness_at.desc())
             .limit(KEEP_PER_ANALYSIS)
         )
-        of_jobs = select(AnalysisJobModel.result_id).where(AnalysisJobModel.result_id.is_not(None))
-        session.execute(
-            delete(AnalysisResultModel).where(
-                AnalysisResultModel.analysis_spec_hash == spec_hash,
-                AnalysisResultModel.id.not_in(newest),
-                AnalysisResultModel.id.not_in(of_jobs),
+        older = session.scalars(
+            select(AnalysisResultModel.id).where(
+                AnalysisResultModel.analysis_spec_hash == spec_hash, AnalysisResultModel.id.not_in(newest)
             )
+        ).all()
+        if not older:
+            return
+        # A job's result is in its run's JSON (``{"result_id": ...}``), compared as text.
+        of_jobs = RunModel.result["result_id"].as_string()
+        kept = set(
+            session.scalars(
+                select(of_jobs).where(RunModel.kind == "analysis", of_jobs.in_([str(i) for i in older]))
+            ).all()
         )
+        gone = [i for i in older if str(i) not in kept]
+        if gone:
+            session.execute(delete(AnalysisResultModel).where(AnalysisResultModel.id.in_(gone)))
 
     @staticmethod
     def get(session: Session, result_id: str) -> AnalysisResultModel | None:

@@ -1,4 +1,5 @@
-"""The analytics service (PRD §11): analyses of a group's data, their cache and their jobs.
+"""The analytics service (PRD §11): analyses of a group's data, their cache and their jobs
+(asynchronous analyses are runs of the runs core: :mod:`raise_.analytics.jobs`).
 
 An analysis reads the group's visible rows through the same plan as ``read`` (so derived
 features, cross-group and cross-org inputs work as everywhere), runs in DuckDB (SciPy for the
@@ -8,20 +9,14 @@ on the group and on every feature the analysis touches; each analysis is audited
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
-import logging
-import os
-import socket
-import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from raise_.analytics.aggregation import run_aggregation
@@ -30,6 +25,7 @@ from raise_.analytics.correlation import run_correlation
 from raise_.analytics.distribution import run_distribution
 from raise_.analytics.frame import Frame
 from raise_.analytics.freshness import Freshness
+from raise_.analytics.jobs import ANALYSIS_KIND, JOB_STATUSES, job_record
 from raise_.analytics.record_lookup import run_record_lookup
 from raise_.analytics.records import AnalysisJobRecord, AnalysisRecord
 from raise_.analytics.specs import (
@@ -46,7 +42,7 @@ from raise_.analytics.specs import (
 from raise_.analytics.stat_test import run_stat_test
 from raise_.analytics.version_diff import run_version_diff
 from raise_.catalog.feature_service import FeatureService
-from raise_.catalog.models import AnalysisJobModel, OrganizationModel
+from raise_.catalog.models import OrganizationModel
 from raise_.catalog.namespace_service import NamespaceService
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, split_version
 from raise_.context import Service, ServiceContext
@@ -56,10 +52,13 @@ from raise_.errors import (
     AnalysisResultNotFoundError,
     InvalidAnalysisError,
     InvalidArgumentError,
-    RaiseError,
 )
 from raise_.expressions import compile_predicate
-from raise_.governance.guard import Target, filtered, internal
+from raise_.governance.guard import Target, filtered
+from raise_.runs.assembly import ANALYSIS_LAUNCHER
+from raise_.runs.errors import RunNotFoundError
+from raise_.runs.records import RunRecord
+from raise_.runs.service import RunService
 from raise_.storage.derived import Node, Plan
 from raise_.storage.layout import FeatureColumn, GroupLayout
 from raise_.storage.offline_store import quote
@@ -68,21 +67,9 @@ from raise_.storage.service import StorageService
 
 __all__ = ["AnalyticsService"]
 
-log = logging.getLogger(__name__)
-
-JOB_STATUSES: Final = ("pending", "running", "completed", "failed", "cancelled")
-
-
-def _runner() -> str:
-    """This process, as jobs record who runs them (read at each use: a forked child is not its parent)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-# Jobs this process has taken on and not finished, whichever engine runs them: a job of this
-# process that is not here will never finish. Registered before its row is written, so that a
-# listing at that moment does not take it for one left behind.
-_LIVE_JOBS: set[str] = set()
-_ORPHANED_MESSAGE: Final = "The process running this job stopped before it finished; submit it again."
+#: How long cancelling a running job waits for it to end (DuckDB stops at once; numpy/SciPy
+#: stages finish first).
+CANCEL_WAIT_SECONDS: Final = 2.0
 
 
 @dataclass
@@ -100,7 +87,7 @@ class _Prepared:
 
 class AnalyticsService(Service):
     """Analyses (PRD §11) over the storage service's read path, their stored results and cache,
-    and asynchronous analysis jobs."""
+    and asynchronous analysis jobs (runs of the runs service it is given)."""
 
     def __init__(
         self,
@@ -109,19 +96,15 @@ class AnalyticsService(Service):
         namespaces: NamespaceService,
         features: FeatureService,
         redis_url: str | None = None,
-        job_workers: int = 2,
+        *,
+        runs: RunService,
     ) -> None:
         super().__init__(context)
         self.storage = storage
         self.namespace_service = namespaces
         self.feature_service = features
+        self.runs = runs  # the store's runs: asynchronous analyses are runs of kind "analysis"
         self._results = ResultStore(RedisResults(redis_url) if redis_url else None)
-        self._job_workers = job_workers
-        self._jobs: ThreadPoolExecutor | None = None
-        self._jobs_lock = threading.Lock()
-        self._job_futures: dict[str, Future[None]] = {}
-        self._job_cursors: dict[str, Any] = {}
-        self._cancelling: set[str] = set()
 
     # -- resolving a spec ------------------------------------------------------------------------
 
@@ -376,176 +359,39 @@ class AnalyticsService(Service):
         )
         return replace(record, stale=current != record.data_version or prepared.spec_hash != record.spec_hash)
 
-    # -- asynchronous jobs ----------------------------------------------------------------------
-
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._jobs_lock:
-            if self._jobs is None:
-                self._jobs = ThreadPoolExecutor(self._job_workers, thread_name_prefix="raise-analysis")
-            return self._jobs
-
-    @internal
-    def shutdown_jobs(self, wait: bool = False) -> None:
-        with self._jobs_lock:
-            jobs, self._jobs = self._jobs, None
-        if jobs is not None:
-            for job_id in list(self._job_cursors):
-                self._interrupt(job_id)
-            jobs.shutdown(wait=wait, cancel_futures=True)
-            _LIVE_JOBS.difference_update(self._job_futures)
+    # -- asynchronous jobs: runs of kind "analysis" (raise_.analytics.jobs) -----------------------
 
     @filtered("checks read on the group and on every feature the analysis reads, when submitted")
     def analyze_async(self, path: str, spec: dict[str, Any], freshness: str | None = None) -> AnalysisJobRecord:
-        """Queue an analysis; it runs on a worker thread of this process as the caller."""
+        """Queue an analysis: a run of kind ``analysis`` on this process's analysis threads, as
+        the caller."""
         policy = Freshness.parse(freshness)
         prepared = self._prepare(path, spec)  # a bad spec or a denied feature fails now, not later
-        job_id = uuid.uuid4()
-        key = str(job_id)
-        _LIVE_JOBS.add(key)
-        try:
-            self._insert_job(job_id, prepared, policy)
-        except BaseException:
-            _LIVE_JOBS.discard(key)
-            raise
-        context = contextvars.copy_context()  # the caller's identity and request, in the worker
-        future = self._executor().submit(context.run, self._run_job, key)
-        self._job_futures[key] = future
-        if future.done():  # it finished before it was registered
-            self._job_futures.pop(key, None)
-        return self._job_record(key)
-
-    def _insert_job(self, job_id: uuid.UUID, prepared: _Prepared, policy: Freshness) -> None:
-        with self.db.transaction() as s:
-            org_id = self._org_id(s, prepared.layout)
-            s.add(
-                AnalysisJobModel(
-                    id=job_id,
-                    org_id=org_id,
-                    scope_path=prepared.layout.path,
-                    analysis_spec=prepared.spec.to_dict(),
-                    freshness=policy.to_text(),
-                    status="pending",
-                    submitted_by=self.actor(),
-                    runner=_runner(),
-                    created_at=datetime.now(UTC),
-                )
-            )
-
-    def _set_job(self, job_id: str, when: tuple[str, ...], **values: Any) -> bool:
-        """Move a job on, only from the states in ``when`` (a cancel can race a start)."""
-        with self.db.transaction() as s:
-            done = s.execute(
-                update(AnalysisJobModel)
-                .where(AnalysisJobModel.id == uuid.UUID(job_id), AnalysisJobModel.status.in_(when))
-                .values(**values)
-            )
-        return bool(getattr(done, "rowcount", 0))
-
-    def _run_job(self, job_id: str) -> None:
-        if not self._set_job(job_id, ("pending",), status="running", started_at=datetime.now(UTC)):
-            self._job_futures.pop(job_id, None)
-            self._cancelling.discard(job_id)
-            _LIVE_JOBS.discard(job_id)
-            return  # cancelled before it started
-        try:
-            with self.db.reader() as s:
-                row = s.get(AnalysisJobModel, uuid.UUID(job_id))
-                assert row is not None
-                scope, spec, freshness = row.scope_path, dict(row.analysis_spec), row.freshness
-            with self.storage.store.own_cursor() as cursor:  # a cancel interrupts this job's queries only
-                self._job_cursors[job_id] = cursor
-                if job_id in self._cancelling:
-                    raise InterruptedError
-                record = self.analyze(scope, spec, freshness)
-        except BaseException as exc:
-            now = datetime.now(UTC)
-            if job_id in self._cancelling:
-                self._set_job(job_id, ("running",), status="cancelled", completed_at=now)
-            else:
-                code = exc.code if isinstance(exc, RaiseError) else type(exc).__name__
-                message = exc.message if isinstance(exc, RaiseError) else str(exc)
-                if not isinstance(exc, RaiseError):
-                    log.exception("analysis job %s failed", job_id)
-                self._set_job(
-                    job_id, ("running",), status="failed", error_code=code, error_message=message, completed_at=now
-                )
-        else:
-            if job_id in self._cancelling:  # asked to stop while past the interruptible part
-                self._set_job(job_id, ("running",), status="cancelled", completed_at=datetime.now(UTC))
-            else:
-                self._set_job(
-                    job_id,
-                    ("running",),
-                    status="completed",
-                    result_id=uuid.UUID(record.id),
-                    completed_at=datetime.now(UTC),
-                )
-        finally:
-            self._job_cursors.pop(job_id, None)
-            self._job_futures.pop(job_id, None)
-            self._cancelling.discard(job_id)
-            _LIVE_JOBS.discard(job_id)
-
-    def _interrupt(self, job_id: str) -> None:
-        cursor = self._job_cursors.get(job_id)
-        if cursor is not None:
-            try:
-                cursor.interrupt()
-            except Exception:  # the query may have just finished
-                log.debug("interrupting job %s", job_id, exc_info=True)
-
-    def _job_row(self, job_id: str) -> AnalysisJobModel:
-        try:
-            key = uuid.UUID(str(job_id))
-        except ValueError:
-            key = None
         with self.db.reader() as s:
-            row = s.get(AnalysisJobModel, key) if key else None
-            if row is not None:
-                s.expunge(row)
-        if row is None or row.submitted_by != self.actor():
+            org_id = self._org_id(s, prepared.layout)
+        job = {
+            "scope": prepared.layout.path,
+            "analysis": prepared.spec.to_dict(),
+            "freshness": policy.to_text(),
+            "org_id": str(org_id),
+        }
+        return job_record(self.runs.submit(ANALYSIS_KIND, job, launcher=ANALYSIS_LAUNCHER))
+
+    def _job(self, job_id: str) -> RunRecord:
+        """The caller's analysis job (a job of another user is not found)."""
+        try:
+            run = self.runs.get(str(job_id), mine=True)
+        except RunNotFoundError:
+            run = None
+        if run is None or run.kind != ANALYSIS_KIND:
             raise AnalysisJobNotFoundError(
                 f"No analysis job {job_id!r} of yours; fs.list_analysis_jobs() lists your jobs.", {"job_id": job_id}
             )
-        if row.status in ("pending", "running") and self._orphaned(str(row.id), row.runner):
-            self._fail_orphan(str(row.id))
-            return self._job_row(job_id)
-        return row
-
-    def _fail_orphan(self, job_id: str) -> None:
-        self._set_job(
-            job_id,
-            ("pending", "running"),
-            status="failed",
-            error_code="ANALYSIS_FAILED",
-            error_message=_ORPHANED_MESSAGE,
-            completed_at=datetime.now(UTC),
-        )
-
-    @staticmethod
-    def _orphaned(job_id: str, runner: str | None) -> bool:
-        """A job of a process on this machine that is gone (jobs of other machines are theirs)."""
-        if not runner:
-            return False
-        if runner == _runner():
-            return job_id not in _LIVE_JOBS
-        host, _, pid = runner.rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit():
-            return False
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def _job_record(self, job_id: str) -> AnalysisJobRecord:
-        return _job_record_of(self._job_row(job_id))
+        return run
 
     @filtered("a job is visible to the user who submitted it")
     def get_analysis_job(self, job_id: str) -> AnalysisJobRecord:
-        return self._job_record(job_id)
+        return job_record(self._job(job_id))
 
     @filtered("lists only the caller's own jobs")
     def list_analysis_jobs(self, status: str | None = None, limit: int = 50) -> list[AnalysisJobRecord]:
@@ -557,74 +403,28 @@ class AnalyticsService(Service):
             )
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
             raise InvalidArgumentError(f"limit must be a positive whole number, got {limit!r}.", {})
-        mine = AnalysisJobModel.submitted_by == self.actor()
-        with self.db.reader() as s:
-            unfinished = s.execute(
-                select(AnalysisJobModel.id, AnalysisJobModel.runner).where(
-                    mine, AnalysisJobModel.status.in_(("pending", "running"))
-                )
-            ).all()
-        for job_id, runner in unfinished:
-            if self._orphaned(str(job_id), runner):
-                self._fail_orphan(str(job_id))
-        query = select(AnalysisJobModel).where(mine)
-        if status is not None:
-            query = query.where(AnalysisJobModel.status == status)
-        with self.db.reader() as s:
-            rows = s.scalars(query.order_by(AnalysisJobModel.created_at.desc()).limit(limit)).all()
-            return [_job_record_of(r) for r in rows]
+        return [job_record(r) for r in self.runs.list_runs(kind=ANALYSIS_KIND, status=status, limit=limit)]
 
     @filtered("a job can be cancelled by the user who submitted it")
     def cancel_analysis_job(self, job_id: str) -> AnalysisJobRecord:
-        """Cancel a pending or running job (a running query is interrupted); a finished job is
-        left as it is."""
-        row = self._job_row(job_id)
-        key = str(row.id)
-        now = datetime.now(UTC)
-        if row.status == "pending" and self._set_job(key, ("pending",), status="cancelled", completed_at=now):
-            future = self._job_futures.pop(key, None)
-            if future is not None:
-                future.cancel()
-            _LIVE_JOBS.discard(key)
-        if row.status in ("pending", "running"):
-            self._cancelling.add(key)
-            self._interrupt(key)
-            # DuckDB stops at once; numpy/SciPy stages finish first (the job then ends cancelled).
-            deadline = time.monotonic() + 2.0
-            while time.monotonic() < deadline and self._job_row(key).status in ("pending", "running"):
-                self._interrupt(key)
-                time.sleep(0.02)
-        return self._job_record(key)
+        """Cancel a pending or running job (its running query is interrupted; numpy/SciPy work
+        finishes first, then the job ends cancelled); a finished job is left as it is."""
+        run = self._job(job_id)
+        return job_record(self.runs.cancel(run.id, wait=CANCEL_WAIT_SECONDS))
 
     @filtered("a job's result is visible to the user who submitted it, while they may read its features")
     def analysis_job_result(self, job_id: str) -> AnalysisRecord:
-        row = self._job_row(job_id)
-        if row.status != "completed" or row.result_id is None:
-            what = {"pending": "has not started", "running": "is still running"}.get(row.status, f"is {row.status}")
-            detail = f": {row.error_message}" if row.error_message else ""
+        run = self._job(job_id)
+        job = job_record(run)
+        if job.status != "completed" or job.result_id is None:
+            what = {"pending": "has not started", "running": "is still running"}.get(job.status, f"is {job.status}")
+            detail = f": {job.error_message}" if job.error_message else ""
             raise AnalysisFailedError(
                 f"Analysis job {job_id} {what}{detail}."
-                + (" Wait for it with job.wait(timeout=...)." if row.status in ("pending", "running") else ""),
-                {"job_id": str(row.id), "status": row.status, "error_code": row.error_code},
+                + (" Wait for it with job.wait(timeout=...)." if job.status in ("pending", "running") else ""),
+                {"job_id": job.id, "status": job.status, "error_code": job.error_code},
             )
-        record = self.get_analysis_result(str(row.result_id))
+        record = self.get_analysis_result(job.result_id)
         # The job computed its result unless it reused one computed before it started.
-        computed = row.started_at is not None and record.computed_at >= row.started_at
+        computed = run.started_at is not None and record.computed_at >= run.started_at
         return replace(record, from_cache=not computed)
-
-
-def _job_record_of(row: AnalysisJobModel) -> AnalysisJobRecord:
-    return AnalysisJobRecord(
-        id=str(row.id),
-        status=row.status,
-        scope=row.scope_path,
-        spec=dict(row.analysis_spec),
-        freshness=row.freshness,
-        submitted_by=row.submitted_by,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        completed_at=row.completed_at,
-        result_id=str(row.result_id) if row.result_id else None,
-        error_code=row.error_code,
-        error_message=row.error_message,
-    )

@@ -30,6 +30,7 @@ __all__ = ["BUILTIN_KINDS", "ENV_RUN_KINDS", "Handler", "RunKinds", "import_path
 Handler = Callable[[RunRecord, "RunContext"], Mapping[str, Any] | None]
 
 BUILTIN_KINDS: Final[Mapping[str, str]] = {
+    "analysis": "raise_.analytics.jobs:run_analysis",
     "audit-alerts": "raise_.scheduling.audit_alerts:check_all_audit_alerts",
 }
 ENV_RUN_KINDS: Final = "RAISE_RUN_KINDS"

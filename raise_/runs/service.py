@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from raise_.catalog.database import CatalogDatabase
 from raise_.errors import InvalidArgumentError, RaiseError
+from raise_.governance.guard import internal
 from raise_.runs.context import LOG_LIMIT, RunContext
 from raise_.runs.control import RunControl, RunStopped
 from raise_.runs.errors import RunNotFoundError
@@ -91,6 +92,10 @@ def describe_exit(returncode: int) -> str:
 
 
 class RunService:
+    """The runs of one store. It has no doors of its own (every public method is ``@internal``):
+    the services that offer runs to users check who may do what (analytics: a job is its
+    submitter's, ``mine=True``), and ``mine`` limits reads and cancels to the caller's runs."""
+
     def __init__(
         self,
         db: CatalogDatabase,
@@ -118,6 +123,7 @@ class RunService:
 
     # -- creating and launching -------------------------------------------------------------------
 
+    @internal
     def create(
         self,
         kind: str,
@@ -152,6 +158,7 @@ class RunService:
             s.add(row)
         return _record_of(row)
 
+    @internal
     def submit(
         self,
         kind: str,
@@ -177,8 +184,11 @@ class RunService:
             error = RunError("RUN_LAUNCH_FAILED", f"The {launcher} launcher could not start the run: {exc}")
             self._move(run.id, "failed", error=error)
             raise
+        if run.id not in LIVE_RUNS:  # it ended already: nothing left to wait on
+            self._handles.pop(run.id, None)
         return self.get(run.id, mine=False)
 
+    @internal
     def wait(self, run_id: str, timeout: float | None = None, poll: float = 0.05) -> RunRecord:
         """The run once it has ended, or as it is after ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -193,6 +203,7 @@ class RunService:
 
     # -- reading ----------------------------------------------------------------------------------
 
+    @internal
     def get(self, run_id: str, *, mine: bool = True) -> RunRecord:
         """A run; with ``mine`` only one the caller submitted (others are not found). One held by
         a process that is gone is reported failed, and stored so."""
@@ -208,6 +219,7 @@ class RunService:
             return self.get(run_id, mine=mine)
         return _record_of(row)
 
+    @internal
     def list_runs(
         self, *, kind: str | None = None, status: str | None = None, mine: bool = True, limit: int = 50
     ) -> list[RunRecord]:
@@ -228,6 +240,7 @@ class RunService:
             rows = s.scalars(query.order_by(RunModel.created_at.desc()).limit(limit)).all()
             return [_record_of(r) for r in rows]
 
+    @internal
     def fail_orphans(self) -> list[str]:
         """Record as failed every unfinished run whose process is known to be gone."""
         with self.db.reader() as s:
@@ -245,6 +258,7 @@ class RunService:
 
     # -- stopping ---------------------------------------------------------------------------------
 
+    @internal
     def cancel(self, run_id: str, *, wait: float = 2.0, mine: bool = True) -> RunRecord:
         """Cancel a pending or running run; an ended run is returned as it is. A running one is
         asked to stop (its hooks run, a subprocess is terminated); ``wait`` seconds at most are
@@ -253,12 +267,15 @@ class RunService:
         if run.finished:
             return run
         self.request_stop(run.id, "cancelled")
-        if run.status == "pending":
-            self._move(run.id, "cancelled", error=_STOP_ERRORS["cancelled"], only_from=("pending",))
+        if run.status == "pending" and self._move(
+            run.id, "cancelled", error=_STOP_ERRORS["cancelled"], only_from=("pending",)
+        ):
+            return self.get(run.id, mine=False)  # it never started: nothing to wait for
         for launcher in self.launchers.values():
             launcher.stop(run.id, "cancelled")
         return self.wait(run.id, timeout=wait) if wait > 0 else self.get(run.id, mine=False)
 
+    @internal
     def request_stop(self, run_id: str, reason: StopReason) -> bool:
         """Record why an unfinished run must stop (the first reason wins)."""
         with self.db.transaction() as s:
@@ -273,6 +290,7 @@ class RunService:
             )
         return bool(getattr(done, "rowcount", 0))
 
+    @internal
     def stop_requests(self, run_ids: list[str]) -> dict[str, StopReason]:
         """The stop reasons recorded for these runs (a launcher polls this)."""
         if not run_ids:
@@ -287,6 +305,7 @@ class RunService:
 
     # -- executing (launchers, ``raise run``) -----------------------------------------------------
 
+    @internal
     def execute(self, run_id: str, control: RunControl | None = None) -> RunRecord | None:
         """Run a pending run's handler here and record how it ended; None when the run was not
         pending (cancelled before it started, or started elsewhere)."""
@@ -317,6 +336,7 @@ class RunService:
                     self._move(key, stopped, ctx=ctx, error=_STOP_ERRORS[stopped])
             return self.get(key, mine=False)
         finally:
+            self._handles.pop(key, None)  # a launcher's handle of a run that has ended
             LIVE_RUNS.discard(key)
 
     def _stop_reason(self, run_id: str, control: RunControl) -> StopReason | None:
@@ -342,9 +362,11 @@ class RunService:
             ctx.log("".join(traceback.format_exception(exc)).rstrip())
         self._move(run_id, "failed", ctx=ctx, error=error)
 
+    @internal
     def record_exit(self, run_id: str, returncode: int, output: str) -> RunRecord:
         """After a run's process ended: keep what it recorded, or record why it could not."""
         key = _key(run_id)
+        self._handles.pop(str(key), None)
         with self.db.reader() as s:
             row = s.get(RunModel, key)
             if row is None:
@@ -403,6 +425,7 @@ class RunService:
             )
         return bool(getattr(done, "rowcount", 0))
 
+    @internal
     def shutdown(self) -> None:
         for launcher in self.launchers.values():
             launcher.shutdown()

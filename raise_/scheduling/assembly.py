@@ -1,5 +1,5 @@
-"""A store's scheduler with its runs core and built-in items, as the processes that own a store
-(the server extension, ``raise worker``) put them together."""
+"""A store's scheduler with its runs core and built-in items, as the composition root puts them
+together (``Engine.scheduler``, which the server extension and ``raise worker`` run)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from raise_.catalog.database import CatalogDatabase
+from raise_.runs.assembly import store_runs
 from raise_.runs.launchers import Launcher
 from raise_.runs.service import RunService
 from raise_.scheduling import audit_alerts
@@ -37,14 +38,12 @@ def store_scheduler(
     clock: Clock | None = None,
     launchers: Mapping[str, Launcher] | None = None,
     poll_seconds: float = 5.0,
+    runs: RunService | None = None,
 ) -> Scheduler:
-    runs = RunService(
-        db,
-        actor,
-        services=services,
-        launchers=launchers,
-        environment={"RAISE_HOME": str(home)} if home is not None else None,
-    )
+    """The scheduler of a store, running its items as runs of ``runs`` (the store's runs
+    service; a new one with the standard launchers when none is given)."""
+    if runs is None:
+        runs = store_runs(db, actor=actor, services=services, home=home, launchers=launchers)
     scheduler = Scheduler(db, runs=runs, clock=clock, poll_seconds=poll_seconds)
     install_builtin_items(scheduler)
     return scheduler

@@ -3,7 +3,7 @@
 A store served by ``raise serve`` or a Jupyter server has its scheduler there; a store used
 only embedded (scripts, Airflow tasks, CI) has no process that lives on, so ``raise worker``
 is that process: it opens the store, runs due items until SIGINT or SIGTERM, then stops the
-loop (waiting a bounded time for items in progress) and closes the store.
+loop (waiting a bounded time for items in progress) and closes the store (its runs with it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 
 from raise_.config import Settings
 from raise_.governance import current_user
-from raise_.scheduling.assembly import store_scheduler
 
 __all__ = ["worker_command"]
 
@@ -42,13 +41,8 @@ def worker_command(poll_seconds: float = 5.0, out: TextIO = sys.stdout) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     engine = Engine.shared(settings)
     try:
-        scheduler = store_scheduler(
-            engine.db,
-            actor=current_user,
-            services=lambda: engine.catalog,
-            home=settings.home,
-            poll_seconds=poll_seconds,
-        )
+        scheduler = engine.scheduler  # the store's, running items as runs of engine.runs
+        scheduler.poll_seconds = poll_seconds
         scheduler.start()
         where = make_url(settings.catalog_url).render_as_string(hide_password=True)
         print(
@@ -61,8 +55,6 @@ def worker_command(poll_seconds: float = 5.0, out: TextIO = sys.stdout) -> int:
             pass
         print("raise worker: stopping (waiting for items in progress)", file=out, flush=True)
         scheduler.stop()
-        if scheduler.runs is not None:
-            scheduler.runs.shutdown()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

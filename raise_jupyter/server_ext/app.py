@@ -32,8 +32,6 @@ from raise_.api import forwarded_warnings
 from raise_.config import Settings
 from raise_.engine import Engine
 from raise_.governance import current_user
-from raise_.scheduling import Scheduler as StoreScheduler
-from raise_.scheduling import store_scheduler
 from raise_.service import DataService
 from raise_jupyter.server_ext import kernel_access
 from raise_jupyter.server_ext.handlers import HEADER_ROOM, handlers
@@ -132,7 +130,6 @@ class RaiseExtension(ExtensionApp):
         self.rate_limiter = self._rate_limiter()
         self.metrics = RequestMetrics()
         self.scheduler = Scheduler(max_workers=self.scheduler_workers, log=self.log)
-        self._store_scheduler: tuple[Engine, StoreScheduler] | None = None
         self.kernel_token = kernel_access.new_kernel_token()
         owner = kernel_access.server_owner(self.actor_source_in_use, current_user())
         self.identity = kernel_access.KernelTokenIdentity(provider, self.kernel_token, owner)
@@ -186,11 +183,8 @@ class RaiseExtension(ExtensionApp):
         with self._engine_lock:
             engine, self._engine = self._engine, None
             self.home, self.catalog_url = home, catalog_url
-            scheduled, self._store_scheduler = self._store_scheduler, None
-        if scheduled is not None:
-            _stop_store_scheduler(scheduled[1])
         if engine is not None:
-            engine.close()
+            engine.close()  # its scheduler and runs with it
 
     def tick_store_schedules(self) -> None:
         """Run the open store's due items (the ``store-schedules`` periodic task). A store nobody
@@ -199,16 +193,7 @@ class RaiseExtension(ExtensionApp):
             engine = self._engine
             if engine is None:
                 return
-            if self._store_scheduler is None or self._store_scheduler[0] is not engine:
-                scheduler = store_scheduler(
-                    engine.db,
-                    actor=request_actor,
-                    services=lambda: engine.catalog,
-                    home=engine.settings.home,
-                    poll_seconds=self.schedule_seconds,
-                )
-                self._store_scheduler = (engine, scheduler)
-            scheduler = self._store_scheduler[1]
+            scheduler = engine.scheduler  # the store's, made with it (its items run as the server's runs)
         scheduler.tick(wait=False)
 
     def check_ready(self) -> dict[str, Any]:
@@ -273,12 +258,6 @@ class RaiseExtension(ExtensionApp):
         self.executor.shutdown(wait=False, cancel_futures=True)  # calls not started yet never start
         self.use_store(self.home, self.catalog_url)  # closes the store
         self.log.info("Raise: stopped (scheduler and store closed)")
-
-
-def _stop_store_scheduler(scheduler: StoreScheduler) -> None:
-    scheduler.stop()
-    if scheduler.runs is not None:
-        scheduler.runs.shutdown()
 
 
 def _make_header_room(serverapp: Any) -> None:
