@@ -44,9 +44,7 @@ class Settings:
         token = (os.environ.get("RAISE_TOKEN", "").strip() or None) if server else None
         redis_url = os.environ.get("RAISE_REDIS_URL", "").strip() or None
         offline = os.environ.get("RAISE_OFFLINE_STORE", "").strip() or "duckdb"
-        return cls(
-            home=home_path, catalog_url=url, url=server, token=token, redis_url=redis_url, offline_store=offline
-        )
+        return cls(home=home_path, catalog_url=url, url=server, token=token, redis_url=redis_url, offline_store=offline)
 
     @property
     def offline_store_path(self) -> Path:

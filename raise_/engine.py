@@ -36,7 +36,12 @@ class Engine:
         self.runs = store_runs(self.db, actor=actor, services=lambda: self.service, home=settings.home)
         # The façade of every subsystem's service (raise_.service): what the backends call.
         self.service = DataService(
-            self.db, actor, settings.offline_store_path, redis_url=settings.redis_url, runs=self.runs
+            self.db,
+            actor,
+            settings.offline_store_path,
+            redis_url=settings.redis_url,
+            offline_store=settings.offline_store,
+            runs=self.runs,
         )
         self._actor = actor
         self._scheduler: Scheduler | None = None

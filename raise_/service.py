@@ -9,16 +9,15 @@ members.
 :class:`DataService` is what the SDK calls in-process and the REST routes call for remote clients
 (:mod:`raise_.api.routes`): every route's method, by name. The class declares each method once,
 typed and carrying its permission policy, as the method of the service that owns it (``OWNERS``
-says which); an instance binds those names to its services' methods, so a call costs no extra
+says which); on an instance the name is that service's bound method, so a call costs no extra
 frame. A new subsystem adds its service in ``__init__`` and its methods to the table.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from raise_.analytics.service import AnalyticsService
 from raise_.catalog.database import CatalogDatabase
@@ -28,9 +27,10 @@ from raise_.catalog.namespace_service import NamespaceService
 from raise_.context import ServiceContext
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
+from raise_.query.service import QueryService
 from raise_.runs.assembly import store_runs
 from raise_.runs.service import RunService
-from raise_.storage.offline_store import OfflineStore
+from raise_.storage.offline import SqlEngine, open_offline_store
 from raise_.storage.service import StorageService
 
 __all__ = ["OWNERS", "DataService"]
@@ -43,17 +43,31 @@ S = TypeVar("S")
 OWNERS: dict[str, str] = {}
 
 
-def _owned_by(owner: str, method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[Any, P], R]:
-    """``method`` of the service ``owner``, as a method of the façade: same signature and policy
-    (``functools.wraps``), typed for mypy; instances replace it with the bound method itself."""
-    name = method.__name__
-    OWNERS[name] = owner
+class _Owned(Generic[P, R]):
+    """A method of the service ``owner``, as a method of the façade. On the class it is the
+    owner's function itself (same signature and permission policy: the guard test and the route
+    table read them there); on an instance, the owner's bound method, so a call costs no extra
+    frame. A descriptor rather than per-instance attributes, so ``monkeypatch.setattr(DataService,
+    ...)`` reaches every instance as it would a plain method."""
 
-    def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return cast(R, getattr(getattr(self, owner), name)(*args, **kwargs))
+    def __init__(self, owner: str, method: Callable[Concatenate[Any, P], R]) -> None:
+        self.owner = owner
+        self.method = method
+        self.name = method.__name__
+        OWNERS[self.name] = owner
 
-    functools.update_wrapper(call, method)
-    return call
+    @overload
+    def __get__(self, instance: None, cls: type | None = None) -> Callable[Concatenate[Any, P], R]: ...
+    @overload
+    def __get__(self, instance: object, cls: type | None = None) -> Callable[P, R]: ...
+    def __get__(self, instance: object | None, cls: type | None = None) -> Any:
+        if instance is None:
+            return self.method
+        return getattr(getattr(instance, self.owner), self.name)
+
+
+def _owned_by(owner: str, method: Callable[Concatenate[S, P], R]) -> _Owned[P, R]:
+    return _Owned(owner, cast("Callable[Concatenate[Any, P], R]", method))
 
 
 class DataService:
@@ -65,6 +79,7 @@ class DataService:
         actor: Callable[[], str],
         offline_store_path: Path,
         redis_url: str | None = None,
+        offline_store: str = "duckdb",
         runs: RunService | None = None,
     ) -> None:
         self.db = db
@@ -77,15 +92,15 @@ class DataService:
         self.namespaces = NamespaceService(self.context)
         self.features = FeatureService(self.context)
         self.lineage = LineageService(self.context, self.features)
-        self.storage = StorageService(self.context, self.namespaces, self.features, offline_store_path)
+        offline = open_offline_store(offline_store, offline_store_path)  # the seam: chosen by name
+        self.storage = StorageService(self.context, self.namespaces, self.features, offline)
         self.analytics = AnalyticsService(
             self.context, self.storage, self.namespaces, self.features, redis_url, runs=self.runs
         )
-        for name, owner in OWNERS.items():  # the owner's bound method: no extra frame per call
-            setattr(self, name, getattr(getattr(self, owner), name))
+        self.query = QueryService(self.storage, self.access)
 
     @property
-    def store(self) -> OfflineStore:
+    def store(self) -> SqlEngine:
         return self.storage.store
 
     @property
@@ -173,6 +188,9 @@ class DataService:
     compact = _owned_by("storage", StorageService.compact)
     get_training_data = _owned_by("storage", StorageService.get_training_data)
     close_store = _owned_by("storage", StorageService.close_store)
+
+    # -- queries (SQL over feature groups) -----------------------------------------------------------
+    sql = _owned_by("query", QueryService.sql)
 
     # -- analytics ----------------------------------------------------------------------------------
     analyze = _owned_by("analytics", AnalyticsService.analyze)

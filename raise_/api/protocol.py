@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         ProjectRecord,
     )
     from raise_.expressions.model import ValidationResult
-    from raise_.governance.access_service import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
+    from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
     from raise_.lineage.graph import LineageGraph, LineageNode
     from raise_.models.audit import (
         AlertMatch,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         PurgeResult,
         VerifyReport,
     )
-    from raise_.storage.service import CommitRecord, SnapshotRecord, WriteResult
+    from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
 
 __all__ = ["Backend"]
 

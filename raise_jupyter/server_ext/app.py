@@ -166,7 +166,9 @@ class RaiseExtension(ExtensionApp):
     def store_settings(self) -> Settings:
         settings = Settings.from_env(self.home or None, self.catalog_url or None)
         # This server is the store: never remote (but it shares the analysis cache, if there is one).
-        return Settings(settings.home, settings.catalog_url, redis_url=settings.redis_url)
+        return Settings(
+            settings.home, settings.catalog_url, redis_url=settings.redis_url, offline_store=settings.offline_store
+        )
 
     def service(self) -> DataService:
         """The store's service, opened on first use (in a worker thread, never on the event loop)."""

@@ -6,9 +6,9 @@ everything it shows is computed in Python through the SDK, and everything it doe
 
 from __future__ import annotations
 
+from raise_.lineage.layout import LayeredLayout, layered_layout
 from raise_jupyter.widgets.catalog import CatalogBrowser
 from raise_jupyter.widgets.form import FeatureForm
-from raise_.lineage.layout import LayeredLayout, layered_layout
 from raise_jupyter.widgets.lineage import LineageGraphWidget
 
 __all__ = ["CatalogBrowser", "FeatureForm", "LayeredLayout", "LineageGraphWidget", "layered_layout"]

@@ -14,8 +14,8 @@ import traitlets
 from raise_.client.feature import Feature
 from raise_.client.lineage import Lineage
 from raise_.lineage import LineageGraph, LineageNode
-from raise_jupyter.widgets.base import STATIC, RaiseWidget
 from raise_.lineage.layout import layered_layout
+from raise_jupyter.widgets.base import STATIC, RaiseWidget
 
 __all__ = ["LineageGraphWidget", "lineage_payload"]
 
