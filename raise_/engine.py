@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import ClassVar
 
-from raise_.catalog import CatalogDatabase
 from raise_.config import Settings
 from raise_.governance import current_user
+from raise_.metadata.database import CatalogDatabase
 from raise_.runs.assembly import store_runs
 from raise_.scheduling.assembly import store_scheduler
 from raise_.scheduling.scheduler import Scheduler

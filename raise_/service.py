@@ -1,7 +1,7 @@
 """The façade the backends call: one object assembled from the subsystems' services (DESIGN §8).
 
 Each subsystem has a service of its own, built here with the collaborators it uses (the
-:class:`~raise_.context.ServiceContext` of catalog, actor and access checker, and the other
+:class:`~raise_.governance.context.ServiceContext` of catalog, actor and access checker, and the other
 services it reads through): namespaces and features; lineage on features; storage on namespaces
 and features; analytics on storage. No service inherits another or calls another's private
 members.
@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from raise_.analytics.service import AnalyticsService
-from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
-from raise_.context import ServiceContext
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
+from raise_.governance.context import ServiceContext
+from raise_.metadata.database import CatalogDatabase
 from raise_.query.service import QueryService
 from raise_.runs.assembly import store_runs
 from raise_.runs.service import RunService

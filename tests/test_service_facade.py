@@ -16,9 +16,9 @@ from raise_.api.routes import ROUTES
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
-from raise_.context import Service
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
+from raise_.governance.context import Service
 from raise_.governance.guard import POLICY_ATTRIBUTE
 from raise_.query.service import QueryService
 from raise_.service import OWNERS, DataService

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from raise_.analytics.freshness import Freshness
 from raise_.analytics.records import AnalysisRecord
-from raise_.api.codec import from_wire, to_wire
-from raise_.catalog.models import AnalysisResultModel
+from raise_.codec import from_wire, to_wire
+from raise_.metadata.models import AnalysisResultModel
 from raise_.runs.models import RunModel
 
 __all__ = ["RedisResults", "ResultStore"]

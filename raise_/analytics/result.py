@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from raise_.analytics.records import AnalysisRecord
 from raise_.analytics.specs import AnalysisSpec, spec_from_dict
-from raise_.api.codec import to_wire
+from raise_.codec import to_wire
 
 if TYPE_CHECKING:
     import altair

@@ -42,10 +42,8 @@ from raise_.analytics.specs import (
 from raise_.analytics.stat_test import run_stat_test
 from raise_.analytics.version_diff import run_version_diff
 from raise_.catalog.feature_service import FeatureService
-from raise_.catalog.models import OrganizationModel
 from raise_.catalog.namespace_service import NamespaceService
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, split_version
-from raise_.context import Service, ServiceContext
 from raise_.errors import (
     AnalysisFailedError,
     AnalysisJobNotFoundError,
@@ -54,7 +52,9 @@ from raise_.errors import (
     InvalidArgumentError,
 )
 from raise_.expressions import compile_predicate
+from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered
+from raise_.metadata.models import OrganizationModel
 from raise_.runs.assembly import ANALYSIS_LAUNCHER
 from raise_.runs.errors import RunNotFoundError
 from raise_.runs.records import RunRecord

@@ -1,6 +1,6 @@
 """The REST API of a Raise server: one route table (:mod:`raise_.api.routes`) from which the
 server's router and the remote client are both generated, the codec of values on the wire
-(:mod:`raise_.api.codec`) and the framework-free request handling both ends share
+(:mod:`raise_.codec`) and the framework-free request handling both ends share
 (:mod:`raise_.api.calls`). Nothing here imports Jupyter: ``raise_`` runs without it.
 """
 

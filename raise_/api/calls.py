@@ -23,10 +23,10 @@ from urllib.parse import quote, urlencode
 
 import pyarrow as pa
 
-from raise_.api.codec import ARROW_STREAM, JSON, IpcBody, IpcStreamError, from_wire, ipc_to_table, to_wire
 from raise_.api.errors import InternalServerError, InvalidBodyError, MethodNotAllowedError, RouteNotFoundError
 from raise_.api.forwarded_warnings import ForwardedWarning, call_capturing
 from raise_.api.routes import ROUTES, Route, Router
+from raise_.codec import ARROW_STREAM, JSON, IpcBody, IpcStreamError, from_wire, ipc_to_table, to_wire
 from raise_.errors import InvalidArgumentError, RaiseError
 from raise_.service import DataService
 

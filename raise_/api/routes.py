@@ -11,7 +11,7 @@ of the method travels follows from the route, never from per-route code:
 - **JSON body**: every other argument of a ``POST``, ``PUT`` or ``PATCH`` (one JSON object).
 
 An argument the caller did not give is not sent, so the method's own default applies on the server.
-Responses are JSON (the codec of :mod:`raise_.api.codec`) or, with ``arrow_response``, an Arrow IPC
+Responses are JSON (the codec of :mod:`raise_.codec`) or, with ``arrow_response``, an Arrow IPC
 stream.
 
 Path templates

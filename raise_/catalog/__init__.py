@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.catalog.records import (
     DomainRecord,
     FeatureGroupRecord,
@@ -10,6 +9,7 @@ from raise_.catalog.records import (
     OrganizationRecord,
     ProjectRecord,
 )
+from raise_.metadata.database import CatalogDatabase
 
 __all__ = [
     "CatalogDatabase",

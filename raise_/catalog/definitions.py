@@ -18,8 +18,8 @@ from typing import Any, Final, TypeVar
 import pyarrow as pa
 import yaml
 
-from raise_.catalog.naming import parse_version, validate_feature_name, validate_tags
 from raise_.errors import InvalidArgumentError, InvalidDtypeError, InvalidFileError, RaiseError
+from raise_.metadata.naming import parse_version, validate_feature_name, validate_tags
 from raise_.types import FeatureType, parse_dtype
 
 __all__ = [

@@ -15,13 +15,13 @@ from typing import Final
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
-from raise_.catalog.naming import parse_version
 from raise_.expressions.analysis import Resolution
 from raise_.expressions.model import NEW_FEATURE_ID, FeatureInfo, GroupInfo, Reference
 from raise_.expressions.sqltypes import Special
 from raise_.governance.access import GroupACLs, OrgDirectory, live_grant
 from raise_.hints import suggest
+from raise_.metadata.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
+from raise_.metadata.naming import parse_version
 from raise_.types import Timestamp, parse_dtype
 
 __all__ = ["CatalogResolver", "ParsedName", "parse_reference"]

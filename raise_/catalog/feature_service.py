@@ -25,28 +25,10 @@ from raise_.catalog.expression_resolver import CatalogResolver
 from raise_.catalog.lineage_service import flag_dependents, relink_dependents
 from raise_.catalog.lineage_store import replace_edges
 from raise_.catalog.lookup import GroupRow, feature_record, find_group, find_project, suggest
-from raise_.catalog.models import (
-    ACLModel,
-    DomainModel,
-    FeatureGroupModel,
-    FeatureModel,
-    OrganizationModel,
-    ProjectModel,
-    utcnow,
-)
 from raise_.catalog.namespace_service import group_path_parts, has_all_tags
-from raise_.catalog.naming import (
-    check_new_feature_name,
-    format_version,
-    parse_version,
-    physical_column_name,
-    validate_feature_name,
-    validate_tags,
-)
 from raise_.catalog.paths import parse_project_path
 from raise_.catalog.records import FeatureRecord
 from raise_.catalog.search_index import MIN_INDEXED_TERM, fts_phrase
-from raise_.context import Service
 from raise_.errors import (
     FeatureExistsError,
     FeatureNotFoundError,
@@ -59,7 +41,25 @@ from raise_.errors import (
 from raise_.expressions.model import FeatureInfo, GroupInfo, ValidationResult
 from raise_.expressions.validation import check_level, validate_expression
 from raise_.governance import audit
+from raise_.governance.context import Service
 from raise_.governance.guard import Target, filtered, guarded, internal
+from raise_.metadata.models import (
+    ACLModel,
+    DomainModel,
+    FeatureGroupModel,
+    FeatureModel,
+    OrganizationModel,
+    ProjectModel,
+    utcnow,
+)
+from raise_.metadata.naming import (
+    check_new_feature_name,
+    format_version,
+    parse_version,
+    physical_column_name,
+    validate_feature_name,
+    validate_tags,
+)
 from raise_.types import parse_dtype
 
 __all__ = ["STATUSES", "FeatureService"]

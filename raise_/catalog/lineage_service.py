@@ -25,14 +25,14 @@ from raise_.catalog.lineage_store import (
     node_rows,
     replace_edges,
 )
-from raise_.catalog.models import FeatureLineageModel, FeatureModel
-from raise_.context import Service, ServiceContext
 from raise_.errors import LineageBreakWarning
 from raise_.expressions.analysis import analyze
 from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
 from raise_.governance import audit
+from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, guarded
 from raise_.lineage import LineageEdge, LineageGraph, LineageNode
+from raise_.metadata.models import FeatureLineageModel, FeatureModel
 
 if TYPE_CHECKING:
     from raise_.catalog.feature_service import FeatureService

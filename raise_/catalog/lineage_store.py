@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import (
+from raise_.metadata.models import (
     DomainModel,
     FeatureGroupModel,
     FeatureLineageModel,

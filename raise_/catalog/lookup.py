@@ -13,13 +13,6 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import (
-    DomainModel,
-    FeatureGroupModel,
-    FeatureModel,
-    OrganizationModel,
-    ProjectModel,
-)
 from raise_.catalog.records import (
     DomainRecord,
     FeatureGroupRecord,
@@ -34,6 +27,13 @@ from raise_.errors import (
     ProjectNotFoundError,
 )
 from raise_.hints import suggest
+from raise_.metadata.models import (
+    DomainModel,
+    FeatureGroupModel,
+    FeatureModel,
+    OrganizationModel,
+    ProjectModel,
+)
 from raise_.types.statistics import summary_statistics
 
 __all__ = [

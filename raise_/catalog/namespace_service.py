@@ -28,17 +28,8 @@ from raise_.catalog.lookup import (
     organization_record,
     project_record,
 )
-from raise_.catalog.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
-from raise_.catalog.naming import (
-    check_group_columns,
-    physical_table_name,
-    validate_column_name,
-    validate_namespace_name,
-    validate_tags,
-)
 from raise_.catalog.paths import parse_project_path
 from raise_.catalog.records import DomainRecord, FeatureGroupRecord, OrganizationRecord, ProjectRecord
-from raise_.context import Service
 from raise_.errors import (
     DomainExistsError,
     DomainNotFoundError,
@@ -52,7 +43,16 @@ from raise_.errors import (
     RaiseError,
 )
 from raise_.governance import audit
+from raise_.governance.context import Service
 from raise_.governance.guard import Target, filtered, guarded
+from raise_.metadata.models import DomainModel, FeatureGroupModel, FeatureModel, OrganizationModel, ProjectModel
+from raise_.metadata.naming import (
+    check_group_columns,
+    physical_table_name,
+    validate_column_name,
+    validate_namespace_name,
+    validate_tags,
+)
 
 __all__ = ["NamespaceService", "group_path_parts", "has_all_tags"]
 

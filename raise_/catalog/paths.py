@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from raise_.catalog.naming import (
+from raise_.errors import InvalidArgumentError
+from raise_.metadata.naming import (
     parse_version,
     validate_feature_name,
     validate_namespace_name,
 )
-from raise_.errors import InvalidArgumentError
 
 __all__ = [
     "FeaturePath",

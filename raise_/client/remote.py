@@ -23,11 +23,11 @@ from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from raise_.api.calls import Binding, bindings, decode_response, encode_request
-from raise_.api.codec import JSON, IpcBody, from_wire
 from raise_.api.errors import AuthenticationError, PayloadTooLargeError, ServerUnavailableError, UriTooLongError
 from raise_.api.forwarded_warnings import HEADER, decode_header, reemit
 from raise_.api.protocol import Backend
 from raise_.api.routes import API_PREFIX
+from raise_.codec import JSON, IpcBody, from_wire
 from raise_.errors import RaiseError, error_from_dict
 
 __all__ = ["RemoteBackend", "user_agent"]

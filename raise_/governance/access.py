@@ -27,7 +27,9 @@ from typing import Final, Literal
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import (
+from raise_.governance.access_cache import CacheEntries
+from raise_.governance.identity import Identity, parse_identity
+from raise_.metadata.models import (
     ACLModel,
     DomainModel,
     ExternalGrantModel,
@@ -38,8 +40,6 @@ from raise_.catalog.models import (
     PrincipalGroupModel,
     ProjectModel,
 )
-from raise_.governance.access_cache import CacheEntries
-from raise_.governance.identity import Identity, parse_identity
 
 __all__ = [
     "KINDS",

@@ -13,19 +13,6 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from raise_.catalog.database import CatalogDatabase
-from raise_.catalog.models import (
-    ACLModel,
-    DomainModel,
-    ExternalGrantModel,
-    FeatureGroupModel,
-    FeatureModel,
-    OrgAliasModel,
-    OrganizationModel,
-    PrincipalGroupModel,
-    ProjectModel,
-    utcnow,
-)
 from raise_.errors import (
     DomainNotFoundError,
     FeatureGroupNotFoundError,
@@ -62,6 +49,19 @@ from raise_.governance.records import (
     ExternalGrant,
     PrincipalGroup,
     principals_of,
+)
+from raise_.metadata.database import CatalogDatabase
+from raise_.metadata.models import (
+    ACLModel,
+    DomainModel,
+    ExternalGrantModel,
+    FeatureGroupModel,
+    FeatureModel,
+    OrgAliasModel,
+    OrganizationModel,
+    PrincipalGroupModel,
+    ProjectModel,
+    utcnow,
 )
 
 __all__ = ["ACL", "ACLChainEntry", "AccessService", "EffectiveACLRecord", "ExternalGrant", "PrincipalGroup"]

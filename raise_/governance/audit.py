@@ -28,9 +28,9 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import AuditChainModel, AuditLogModel, OrgAliasModel, OrganizationModel, utcnow
 from raise_.governance.identity import default_org
 from raise_.governance.request_context import current_request
+from raise_.metadata.models import AuditChainModel, AuditLogModel, OrgAliasModel, OrganizationModel, utcnow
 from raise_.models.audit import HASHED_FIELDS
 
 __all__ = [

@@ -23,7 +23,7 @@ from typing import Final, cast
 from sqlalchemy import Connection, Table, delete, insert, text
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import AuditChainModel
+from raise_.metadata.models import AuditChainModel
 
 __all__ = ["PURGE_MARKER_ID", "install", "purge_marker", "uninstall"]
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, false, literal, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import AuditLogModel, OrganizationModel
-from raise_.catalog.naming import validate_feature_name, validate_namespace_name
 from raise_.errors import InvalidArgumentError, OrganizationNotFoundError
+from raise_.metadata.models import AuditLogModel, OrganizationModel
+from raise_.metadata.naming import validate_feature_name, validate_namespace_name
 from raise_.models.audit import AuditQuery
 
 __all__ = ["Scope", "glob_variants", "parse_scope", "path_glob", "query_conditions", "scope_conditions"]

@@ -32,16 +32,6 @@ from sqlalchemy import ColumnElement, Table, Uuid, and_, bindparam, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from raise_.catalog.models import (
-    AuditAlertMatchModel,
-    AuditAlertModel,
-    AuditChainModel,
-    AuditLogModel,
-    OrganizationModel,
-    utcnow,
-)
-from raise_.catalog.naming import validate_namespace_name
-from raise_.context import Service
 from raise_.errors import (
     AuditAlertExistsError,
     AuditAlertNotFoundError,
@@ -54,7 +44,17 @@ from raise_.governance.audit_export import check_format, write_export
 from raise_.governance.audit_guard import purge_marker
 from raise_.governance.audit_query import Scope, conditions, org_id_of, parse_scope
 from raise_.governance.audit_verify import ChainWalker, purged_seqs
+from raise_.governance.context import Service
 from raise_.governance.guard import Target, guarded
+from raise_.metadata.models import (
+    AuditAlertMatchModel,
+    AuditAlertModel,
+    AuditChainModel,
+    AuditLogModel,
+    OrganizationModel,
+    utcnow,
+)
+from raise_.metadata.naming import validate_namespace_name
 from raise_.models.audit import (
     ALERT_CHANNELS,
     DEFAULT_QUERY_LIMIT,

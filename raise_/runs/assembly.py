@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from raise_.catalog.database import CatalogDatabase
+from raise_.metadata.database import CatalogDatabase
 from raise_.runs.launchers import Launcher, SubprocessLauncher, ThreadLauncher
 from raise_.runs.service import RunService
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from raise_.catalog.database import CatalogDatabase
+from raise_.metadata.database import CatalogDatabase
 from raise_.runs.control import RunControl
 from raise_.runs.records import RunRecord
 

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, TextIO
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.config import Settings
 from raise_.governance import current_user
+from raise_.metadata.database import CatalogDatabase
 from raise_.runs.control import RunControl, RunStopped
 from raise_.runs.errors import RunNotFoundError
 from raise_.runs.launchers.subprocess import ENV_MEMORY_LIMIT

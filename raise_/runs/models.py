@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Float, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from raise_.catalog.models import Base, utcnow
+from raise_.metadata.models import Base, utcnow
 
 __all__ = ["RunModel"]
 

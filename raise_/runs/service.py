@@ -19,9 +19,9 @@ from typing import Any, Final
 
 from sqlalchemy import select, update
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.errors import InvalidArgumentError, RaiseError
 from raise_.governance.guard import internal
+from raise_.metadata.database import CatalogDatabase
 from raise_.runs.context import LOG_LIMIT, RunContext
 from raise_.runs.control import RunControl, RunStopped
 from raise_.runs.errors import RunNotFoundError

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from raise_.catalog.database import CatalogDatabase
+from raise_.metadata.database import CatalogDatabase
 from raise_.runs.assembly import store_runs
 from raise_.runs.launchers import Launcher
 from raise_.runs.service import RunService

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from sqlalchemy import select
 
-from raise_.catalog.database import CatalogDatabase
-from raise_.catalog.models import AuditAlertModel, OrganizationModel
 from raise_.errors import RaiseError
+from raise_.metadata.database import CatalogDatabase
+from raise_.metadata.models import AuditAlertModel, OrganizationModel
 from raise_.runs.records import RunRecord
 
 if TYPE_CHECKING:

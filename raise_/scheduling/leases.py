@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
-from raise_.catalog.database import CatalogDatabase
+from raise_.metadata.database import CatalogDatabase
 from raise_.scheduling.models import ScheduledItemModel as Item
 from raise_.scheduling.records import ScheduledItem
 

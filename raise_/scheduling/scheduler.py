@@ -29,8 +29,8 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.errors import InvalidArgumentError
+from raise_.metadata.database import CatalogDatabase
 from raise_.runs.runner import runner_id
 from raise_.runs.service import RunService
 from raise_.scheduling.clock import Clock, SystemClock

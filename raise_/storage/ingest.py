@@ -16,8 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from raise_.catalog.naming import ROW_COLUMN, check_group_columns, is_reserved_column, validate_column_name
 from raise_.errors import InvalidArgumentError, InvalidDataError, RaiseError
+from raise_.metadata.naming import ROW_COLUMN, check_group_columns, is_reserved_column, validate_column_name
 from raise_.storage.layout import FeatureColumn, GroupLayout
 from raise_.types import BlobRef, String
 

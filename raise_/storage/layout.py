@@ -12,10 +12,10 @@ from typing import Any
 import pyarrow as pa
 
 from raise_.catalog.lookup import suggest
-from raise_.catalog.naming import COMMIT_COLUMN, DEFAULT_EVENT_TIME, SUPERSEDED_COLUMN
 from raise_.catalog.paths import split_version
 from raise_.catalog.records import FeatureGroupRecord, FeatureRecord
 from raise_.errors import FeatureNotFoundError, InvalidArgumentError
+from raise_.metadata.naming import COMMIT_COLUMN, DEFAULT_EVENT_TIME, SUPERSEDED_COLUMN
 from raise_.types import FeatureType, parse_dtype
 
 __all__ = [

@@ -19,9 +19,7 @@ import pyarrow as pa
 from raise_.catalog.expression_resolver import CatalogResolver
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.namespace_service import NamespaceService
-from raise_.catalog.naming import validate_namespace_name
 from raise_.catalog.paths import parse_feature_path, parse_project_path
-from raise_.context import Service, ServiceContext
 from raise_.durations import parse_duration
 from raise_.errors import (
     CrossOrgAccessError,
@@ -35,7 +33,9 @@ from raise_.errors import (
 from raise_.expressions import compile_predicate
 from raise_.governance import audit
 from raise_.governance.access import Level
+from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered, guarded, internal
+from raise_.metadata.naming import validate_namespace_name
 from raise_.progress import stages
 from raise_.storage.derived import Node, Plan, build_plan
 from raise_.storage.ingest import prepare_write, to_arrow

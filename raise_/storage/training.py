@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from raise_.catalog.naming import ENTITY_TIME_COLUMN, ROW_COLUMN
 from raise_.errors import InvalidArgumentError, InvalidDataError
+from raise_.metadata.naming import ENTITY_TIME_COLUMN, ROW_COLUMN
 from raise_.storage.derived import Node, Plan, probe_layers
 from raise_.storage.ingest import utc_timestamps
 from raise_.storage.offline_store import DuckDBFile, quote

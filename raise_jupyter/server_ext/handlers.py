@@ -33,10 +33,10 @@ from tornado.iostream import StreamClosedError
 
 import raise_jupyter
 from raise_.api.calls import error_reply, handle, router
-from raise_.api.codec import JSON, IpcBody
 from raise_.api.errors import PayloadTooLargeError, RateLimitedError, UriTooLongError
 from raise_.api.forwarded_warnings import HEADER, encode_header
 from raise_.api.routes import API_PREFIX
+from raise_.codec import JSON, IpcBody
 from raise_.errors import RaiseError
 from raise_.governance.request_context import REQUEST, RequestContext
 from raise_jupyter.server_ext.identity import REQUEST_ACTOR, actor_of_request

@@ -1,4 +1,4 @@
-"""Alembic environment: always run programmatically by ``raise_.catalog.database``.
+"""Alembic environment: always run programmatically by ``raise_.metadata.database``.
 
 The caller passes an open connection in ``config.attributes["connection"]`` so migrations run
 inside the same lock the store took to migrate (see ``database.migrate``).
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from raise_.catalog.models import Base
 from raise_.catalog.search_index import is_search_index_object
+from raise_.metadata.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - we never run alembic from its CLI
-    raise RuntimeError("Raise migrations run through raise_.catalog.database.migrate(), not the alembic CLI")
+    raise RuntimeError("Raise migrations run through raise_.metadata.database.migrate(), not the alembic CLI")
 
 context.configure(
     connection=connection,

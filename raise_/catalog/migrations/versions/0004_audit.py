@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from raise_.catalog.models import JsonType, UTCDateTime
 from raise_.governance import audit_guard
 from raise_.governance.audit import CHAIN_HEAD_ID, GENESIS_HASH, chain_hash
+from raise_.metadata.models import JsonType, UTCDateTime
 
 revision = "0004_audit"
 down_revision = "0003_governance"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from raise_.catalog.database import CatalogDatabase
 from raise_.governance.access import Level
 from raise_.governance.access_service import AccessService
 from raise_.governance.guard import Target
+from raise_.metadata.database import CatalogDatabase
 
 __all__ = ["Service", "ServiceContext"]
 
