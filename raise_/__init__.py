@@ -17,7 +17,7 @@ from raise_.analytics import (
     StatTest,
     VersionDiff,
 )
-from raise_.catalog.lineage_service import ImpactReport
+from raise_.catalog.records import ImpactReport
 from raise_.client import Domain, Feature, FeatureGroup, FeatureStore, Organization, Project
 from raise_.client.lineage import Lineage
 from raise_.errors import (

@@ -16,11 +16,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from raise_.analytics.records import AnalysisJobRecord, AnalysisRecord
-    from raise_.catalog.lineage_service import ImpactReport
     from raise_.catalog.records import (
         DomainRecord,
         FeatureGroupRecord,
         FeatureRecord,
+        ImpactReport,
         OrganizationRecord,
         ProjectRecord,
     )

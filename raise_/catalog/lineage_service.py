@@ -10,8 +10,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from raise_.catalog.lineage_store import (
     node_rows,
     replace_edges,
 )
+from raise_.catalog.records import ImpactReport
 from raise_.errors import LineageBreakWarning
 from raise_.expressions.analysis import analyze
 from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
@@ -38,51 +38,6 @@ if TYPE_CHECKING:
     from raise_.catalog.feature_service import FeatureService
 
 __all__ = ["ImpactReport", "LineageService", "flag_dependents", "relink_dependents"]
-
-
-@dataclass(frozen=True)
-class ImpactReport:
-    """What changing or removing a feature would affect."""
-
-    feature: str
-    change_type: str
-    directly_affected: list[str]  # qualified names of features reading it directly
-    transitively_affected: list[str]  # everything downstream, direct ones included
-    affected_pipelines: list[str] = field(default_factory=list)  # jobs, as they land
-    affected_live_tables: list[str] = field(default_factory=list)
-    affected_dashboards: list[str] = field(default_factory=list)
-    affected_alerts: list[str] = field(default_factory=list)
-
-    @property
-    def risk_assessment(self) -> str:
-        n = len(self.transitively_affected) + len(self.affected_pipelines) + len(self.affected_live_tables)
-        if n == 0:
-            return "none"
-        if self.change_type in {"delete", "schema_change"} and n >= 5:
-            return "high"
-        return "medium" if n >= 2 or self.change_type == "delete" else "low"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "feature": self.feature,
-            "change_type": self.change_type,
-            "risk_assessment": self.risk_assessment,
-            "directly_affected": self.directly_affected,
-            "transitively_affected": self.transitively_affected,
-            "affected_pipelines": self.affected_pipelines,
-            "affected_live_tables": self.affected_live_tables,
-            "affected_dashboards": self.affected_dashboards,
-            "affected_alerts": self.affected_alerts,
-        }
-
-    def __getitem__(self, key: str) -> Any:  # seed 003 reads the report like a dict
-        return self.to_dict()[key]
-
-    def __repr__(self) -> str:
-        return (
-            f"ImpactReport({self.feature}, {self.change_type}: risk {self.risk_assessment}, "
-            f"{len(self.directly_affected)} direct / {len(self.transitively_affected)} total dependent feature(s))"
-        )
 
 
 def _node(row: FeatureModel, group_path: str) -> LineageNode:

@@ -15,6 +15,7 @@ __all__ = [
     "DomainRecord",
     "FeatureGroupRecord",
     "FeatureRecord",
+    "ImpactReport",
     "OrganizationRecord",
     "ProjectRecord",
 ]
@@ -146,3 +147,48 @@ class FeatureRecord(_Record):
     @property
     def qualified_name(self) -> str:
         return f"{self.group_path}/{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    """What changing or removing a feature would affect."""
+
+    feature: str
+    change_type: str
+    directly_affected: list[str]  # qualified names of features reading it directly
+    transitively_affected: list[str]  # everything downstream, direct ones included
+    affected_pipelines: list[str] = field(default_factory=list)  # jobs, as they land
+    affected_live_tables: list[str] = field(default_factory=list)
+    affected_dashboards: list[str] = field(default_factory=list)
+    affected_alerts: list[str] = field(default_factory=list)
+
+    @property
+    def risk_assessment(self) -> str:
+        n = len(self.transitively_affected) + len(self.affected_pipelines) + len(self.affected_live_tables)
+        if n == 0:
+            return "none"
+        if self.change_type in {"delete", "schema_change"} and n >= 5:
+            return "high"
+        return "medium" if n >= 2 or self.change_type == "delete" else "low"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "change_type": self.change_type,
+            "risk_assessment": self.risk_assessment,
+            "directly_affected": self.directly_affected,
+            "transitively_affected": self.transitively_affected,
+            "affected_pipelines": self.affected_pipelines,
+            "affected_live_tables": self.affected_live_tables,
+            "affected_dashboards": self.affected_dashboards,
+            "affected_alerts": self.affected_alerts,
+        }
+
+    def __getitem__(self, key: str) -> Any:  # seed 003 reads the report like a dict
+        return self.to_dict()[key]
+
+    def __repr__(self) -> str:
+        return (
+            f"ImpactReport({self.feature}, {self.change_type}: risk {self.risk_assessment}, "
+            f"{len(self.directly_affected)} direct / {len(self.transitively_affected)} total dependent feature(s))"
+        )

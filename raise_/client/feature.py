@@ -6,8 +6,7 @@ import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from raise_.catalog.lineage_service import ImpactReport
-from raise_.catalog.records import FeatureRecord
+from raise_.catalog.records import FeatureRecord, ImpactReport
 from raise_.client.access import AccessControlled
 from raise_.client.lineage import Lineage
 from raise_.errors import FeatureDeprecatedWarning

@@ -11,8 +11,8 @@ from typing import Any
 
 from raise_.analytics.job import AnalysisJob
 from raise_.analytics.result import AnalysisResult
-from raise_.catalog.lineage_service import ImpactReport
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, resolve_group_path
+from raise_.catalog.records import ImpactReport
 from raise_.client.analysis import Analyzes
 from raise_.client.audit import AuditLog
 from raise_.client.backend import Backend, open_backend

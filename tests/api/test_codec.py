@@ -14,8 +14,7 @@ import pyarrow as pa
 import pytest
 
 from raise_.api.codec import from_wire, ipc_to_table, table_to_ipc, to_wire
-from raise_.catalog.lineage_service import ImpactReport
-from raise_.catalog.records import FeatureRecord, OrganizationRecord
+from raise_.catalog.records import FeatureRecord, ImpactReport, OrganizationRecord
 from raise_.expressions.model import FeatureInfo, GroupInfo, Issue, Reference, ValidationResult
 from raise_.expressions.syntax import Position
 from raise_.governance.access_service import ACL, ACLChainEntry, ExternalGrant
