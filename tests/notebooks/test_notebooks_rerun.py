@@ -27,9 +27,7 @@ NOTEBOOKS = tuple(sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")
 #: tamper with their audit log), so only the same-kernel rerun applies to them.
 FRESH_STORE_EVERY_RUN = {"04_cross_org_access", "05_audit_logging"}
 #: Still not re-runnable, and why (each needs more than a notebook edit); strict, so a fix shows up.
-KNOWN_NOT_RERUNNABLE = {
-    "06_analytics": "section 7 delivers 29 November into the group, so a second run's analyses see 29 days",
-}
+KNOWN_NOT_RERUNNABLE: dict[str, str] = {}
 RAISE_VARIABLES = (
     "RAISE_HOME",
     "RAISE_URL",
