@@ -164,8 +164,14 @@ class QueryService:
         if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
             raise InvalidExpressionError("SQL over feature groups only reads: write one SELECT.", {})
         # DuckDB lists tables only of SQL without parameters: the check reads each one as NULL.
+        # And DuckDB 2.0's table listing binds ASOF joins and then fails on their inequality
+        # ("Missing ASOF JOIN inequality"): the join type does not change which tables are read.
         names = "|".join(re.escape(name) for name in sorted(params, key=len, reverse=True))
-        unbound = (lambda text: re.sub(rf"\$(?:{names})\b", "NULL", text)) if names else (lambda text: text)
+
+        def unbound(text: str) -> str:
+            text = _ASOF.sub("", text)
+            return re.sub(rf"\$(?:{names})\b", "NULL", text) if names else text
+
         allowed: set[str] = set()
         for relation in relations:
             allowed |= cursor.get_table_names(unbound(relation), qualified=False)
@@ -177,6 +183,9 @@ class QueryService:
         except duckdb.Error as exc:
             raise InvalidExpressionError(f"Query failed: {_first_line(exc)}", {"sql": text}) from exc
         return table
+
+
+_ASOF = re.compile(r"\bASOF\s+(?=(?:LEFT\s+)?JOIN\b)", re.IGNORECASE)
 
 
 def _empty_relation(layout: GroupLayout, chosen: list[tuple[str, FeatureColumn]]) -> str:

@@ -224,3 +224,20 @@ def test_a_value_that_would_inject_sql_if_pasted_is_only_a_value(
     evil = "n1' OR '1'='1"
     assert len(fs.sql('SELECT user_id FROM "user-signals" WHERE note = {{note}}', params={"note": evil})) == 0
     assert len(fs.sql('SELECT user_id FROM "user-signals" WHERE note = {{note}}', params={"note": "n1"})) == 1
+
+
+def test_a_derived_feature_read_through_an_as_of_join_of_another_group(
+    fs: FeatureStore, data: dict[str, pd.DataFrame]
+) -> None:
+    """Its relation holds an ASOF join, which DuckDB's table listing cannot bind (found by notebook
+    04): the query still runs, and its values are those of a point-in-time merge in pandas."""
+    fs.feature_group("user-signals").create_feature(
+        "risky_clicks", "float64", derived_from="clicks * fraud-detection/accounts.risk"
+    )
+    result = fs.sql('SELECT user_id, risky_clicks FROM "user-signals" ORDER BY user_id').to_pandas()
+
+    risk = data["accounts"].set_index("user_id")["risk"]  # dated before the signals' newest rows
+    expected = data["signals"]["clicks"] * data["signals"]["user_id"].map(risk)
+    assert result["user_id"].tolist() == data["signals"]["user_id"].tolist()
+    assert expected.notna().sum() == len(risk) and expected.isna().sum() > 0
+    pd.testing.assert_series_equal(result["risky_clicks"], expected, check_names=False, check_dtype=False)
