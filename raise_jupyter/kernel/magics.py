@@ -8,6 +8,7 @@ IPython shows as one line without a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import keyword
 import shlex
@@ -23,6 +24,7 @@ from raise_.catalog.paths import split_version
 from raise_.client.feature import Feature
 from raise_.client.store import FeatureStore
 from raise_.errors import (
+    FeatureNotFoundError,
     InvalidAnalysisError,
     InvalidArgumentError,
     InvalidExpressionError,
@@ -231,6 +233,10 @@ class RaiseMagics(Magics):
         validation = group.validate_feature(
             name, options.dtype, derived_from=expression, validation=options.validation, version=version
         )
+        if options.if_exists == "skip" and _exists(group, name, version):
+            # Nothing is created: the feature keeps the definition it was made with, so warnings
+            # about creating it now (an input deprecated since) do not apply; its type and inputs do.
+            validation = dataclasses.replace(validation, warnings=[])
         # create_feature validates again and raises the coded error when the definition is refused.
         feature: Feature = group.create_feature(
             name,
@@ -315,3 +321,11 @@ class RaiseMagics(Magics):
                     {"command": wanted},
                 )
         return HelpText(commands, self._store.path if self._store is not None else None)
+
+
+def _exists(group: Any, name: str, version: str | None) -> bool:
+    try:
+        group.feature(f"{name}@{version}" if version else name)
+    except FeatureNotFoundError:
+        return False
+    return True
