@@ -76,7 +76,9 @@ def test_sql_refuses_what_the_grant_does_not_cover_and_everything_once_revoked(
     ip: Any, fs: FeatureStore, shared: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _as_partner(ip, monkeypatch)
-    with pytest.raises(UsageError, match=r'^\[INVALID_EXPRESSION\] Query failed: .*"revenue"'):
+    # Named, a feature outside the grant is refused as group.read(["revenue"]) refuses it (fs.sql
+    # checks each feature a query uses; before it, the kernel's own engine failed on a missing column).
+    with pytest.raises(UsageError, match=r"^\[PERMISSION_DENIED\] pat@partner-org may not read .*revenue@v1"):
         ip.run_cell_magic("raise", "sql", f'SELECT revenue FROM "{SHARED}"')
 
     monkeypatch.setenv("RAISE_USER", "alice@acme")
