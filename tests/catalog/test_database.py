@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,9 @@ from raise_.catalog import database
 def test_reads_recover_after_the_server_drops_idle_connections(
     pg_database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fs = FeatureStore("acme/ml/rec", home=tmp_path, catalog_url=pg_database_url)
+    # An organization of its own: the session's database is shared, and access is denied by default
+    # in an organization another test made.
+    fs = FeatureStore(f"idle-{uuid.uuid4().hex[:8]}/ml/rec", home=tmp_path, catalog_url=pg_database_url)
     fs.create_feature_group("g").create_feature("x", dtype="int64")
     assert fs.feature("g/x").version == "v1"  # both pools now hold a connection
     dbname = sa.engine.make_url(pg_database_url).database

@@ -58,13 +58,11 @@ def _text(value: str | list[str]) -> str:
 
 def _shown(cell: Any) -> list[tuple[str, str, str]]:
     """What nbval compares of a cell's outputs, sanitized: (output type, stream or mime type, text)."""
-    shown = []
+    shown: list[tuple[str, str, str]] = []
     for output in cell.outputs:
         kind = output["output_type"]
-        if kind == "stream" and _text(output["text"]) == ALREADY_LOADED:
-            continue
         if kind == "stream":  # one stream however the kernel cut it into messages, as nbval does
-            text = _sanitize(_text(output["text"]))
+            text = _text(output["text"])
             if shown and shown[-1][:2] == (kind, output["name"]):
                 text = shown.pop()[2] + text
             shown.append((kind, output["name"], text))
@@ -74,7 +72,9 @@ def _shown(cell: Any) -> list[tuple[str, str, str]]:
             for mime, value in sorted(output.get("data", {}).items()):
                 if mime not in NOT_COMPARED:
                     shown.append((kind, mime, _sanitize(value if isinstance(value, str) else repr(value))))
-    return shown
+    # IPython's note may come in several messages: it is taken out of the whole stream.
+    streams = [(k, n, _sanitize(t.replace(ALREADY_LOADED, ""))) if k == "stream" else (k, n, t) for k, n, t in shown]
+    return [entry for entry in streams if entry[0] != "stream" or entry[2]]
 
 
 def _compared(cell: Any) -> bool:
