@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_outputs import RAISE_VARIABLES  # the variables a reader's fresh kernel does not have
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -28,15 +29,6 @@ NOTEBOOKS = tuple(sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")
 FRESH_STORE_EVERY_RUN = {"04_cross_org_access", "05_audit_logging"}
 #: Still not re-runnable, and why (each needs more than a notebook edit); strict, so a fix shows up.
 KNOWN_NOT_RERUNNABLE: dict[str, str] = {}
-RAISE_VARIABLES = (
-    "RAISE_HOME",
-    "RAISE_URL",
-    "RAISE_TOKEN",
-    "RAISE_USER",
-    "RAISE_ORG",
-    "RAISE_PROJECT",
-    "RAISE_CATALOG_URL",
-)
 #: What nbval does not compare either: widget model ids, images (charts are tagged and skipped).
 NOT_COMPARED = {"application/vnd.jupyter.widget-view+json", "image/png", "image/svg+xml"}
 CELL_TIMEOUT_S = 600
