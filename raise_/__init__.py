@@ -14,12 +14,14 @@ from raise_.analytics import (
     Distribution,
     Freshness,
     RecordLookup,
+    RefreshPolicy,
     StatTest,
     VersionDiff,
 )
 from raise_.catalog.records import ImpactReport
 from raise_.client import Domain, Feature, FeatureGroup, FeatureStore, Organization, Project
 from raise_.client.lineage import Lineage
+from raise_.client.live import LiveTable
 from raise_.errors import (
     AnalysisFailedError,
     AnalysisTimeoutError,
@@ -41,10 +43,11 @@ from raise_.errors import (
 from raise_.expressions import Issue, Reference, ValidationResult
 from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
 from raise_.lineage import LineageGraph, LineageNode
-from raise_.models.audit import AuditEntry, AuditQuery
 
 # Every subsystem's catalog tables join the catalog's metadata whenever raise_ is imported, so
 # the migrations, their model check and the test fixtures see all of them.
+from raise_.live import models as _live_models  # noqa: F401
+from raise_.models.audit import AuditEntry, AuditQuery
 from raise_.runs import models as _run_models  # noqa: F401
 from raise_.scheduling import models as _schedule_models  # noqa: F401
 from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
@@ -116,6 +119,7 @@ __all__ = [
     "LineageBreakWarning",
     "LineageGraph",
     "LineageNode",
+    "LiveTable",
     "Organization",
     "PermissionDeniedError",
     "PrincipalGroup",
@@ -123,6 +127,7 @@ __all__ = [
     "RaiseError",
     "RecordLookup",
     "Reference",
+    "RefreshPolicy",
     "SchemaChangeError",
     "SnapshotRecord",
     "StatTest",

@@ -13,6 +13,9 @@ from typing import ClassVar
 
 from raise_.config import Settings
 from raise_.governance import current_user
+from raise_.governance.identity import with_acting_as
+from raise_.live.follower import LiveFollower
+from raise_.live.service import LIVE_SCHEDULE_KIND
 from raise_.metadata.database import CatalogDatabase
 from raise_.runs.assembly import store_runs
 from raise_.scheduling.assembly import store_scheduler
@@ -26,7 +29,12 @@ class Engine:
     _instances: ClassVar[dict[tuple[str, str], Engine]] = {}
     _lock = threading.Lock()
 
-    def __init__(self, settings: Settings, actor: Callable[[], str] = current_user) -> None:
+    def __init__(
+        self, settings: Settings, actor: Callable[[], str] = current_user, *, scheduler_loop: bool = True
+    ) -> None:
+        """``scheduler_loop``: once the store has live tables, run the scheduler's loop on a thread
+        of this engine (an embedded store, ``raise worker``); a server ticks it itself (False)."""
+        actor = with_acting_as(actor)
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
         self.db = CatalogDatabase(settings.catalog_url)
@@ -42,10 +50,39 @@ class Engine:
             redis_url=settings.redis_url,
             offline_store=settings.offline_store,
             runs=self.runs,
+            schedules=lambda: self.scheduler,
         )
         self._actor = actor
         self._scheduler: Scheduler | None = None
         self._scheduler_lock = threading.Lock()
+        self._scheduler_loop = scheduler_loop
+        self._follower: LiveFollower | None = None
+        # Live tables need this process to follow the change feed and fire their schedules: from
+        # now if the store has some, else from the first one created.
+        self.service.live.on_tables_changed.append(self._live_tables_changed)
+        if self.service.live.any_live_tables():
+            self.follow_changes()
+
+    def _live_tables_changed(self) -> None:
+        self.follow_changes()
+
+    def follow_changes(self) -> LiveFollower:
+        """Follow the change feed for on-change live tables (and, with ``scheduler_loop``, run
+        the scheduler's loop for scheduled ones). Idempotent."""
+        with self._scheduler_lock:
+            follower = self._follower
+            if follower is None:
+                follower = self._follower = LiveFollower(self.service.live, self.service.change_feed)
+            else:
+                return follower
+        follower.start()
+        if self._scheduler_loop:
+            self.scheduler.start()
+        return follower
+
+    @property
+    def follower(self) -> LiveFollower | None:
+        return self._follower
 
     @property
     def scheduler(self) -> Scheduler:
@@ -56,6 +93,10 @@ class Engine:
             if self._scheduler is None:
                 self._scheduler = store_scheduler(
                     self.db, actor=self._actor, services=lambda: self.service, runs=self.runs
+                )
+                live = self.service.live
+                self._scheduler.register(
+                    LIVE_SCHEDULE_KIND, lambda item: live.run_scheduled(str(item.payload["live_table_id"]))
                 )
             return self._scheduler
 
@@ -80,6 +121,10 @@ class Engine:
                     del self._instances[key]
         with self._scheduler_lock:
             scheduler, self._scheduler = self._scheduler, None
+            follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.stop()
+        self.service.change_feed.stop()
         if scheduler is not None:
             scheduler.stop()
         self.runs.shutdown()

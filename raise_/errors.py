@@ -37,8 +37,11 @@ __all__ = [
     "InvalidExpressionError",
     "InvalidFileError",
     "InvalidNameError",
+    "InvalidRefreshPolicyError",
     "LineageBreakError",
     "LineageBreakWarning",
+    "LiveTableExistsError",
+    "LiveTableNotFoundError",
     "OrganizationExistsError",
     "OrganizationNotFoundError",
     "PermissionDeniedError",
@@ -254,6 +257,22 @@ class AnalysisJobNotFoundError(_NotFound):
 
 class AnalysisResultNotFoundError(_NotFound):
     code = "ANALYSIS_RESULT_NOT_FOUND"
+
+
+class LiveTableNotFoundError(_NotFound):
+    code = "LIVE_TABLE_NOT_FOUND"
+
+
+class LiveTableExistsError(_Exists):
+    code = "LIVE_TABLE_EXISTS"
+
+
+class InvalidRefreshPolicyError(RaiseError):
+    """A live table's refresh policy that is not one of on_change, hourly, daily, cron(EXPR),
+    manual, or a cron expression that does not parse."""
+
+    code = "INVALID_REFRESH_POLICY"
+    http_status = 422
 
 
 class AnalysisFailedError(RaiseError):

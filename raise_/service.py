@@ -17,21 +17,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from raise_.analytics.service import AnalyticsService
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
+from raise_.changes.feed import ChangeFeed
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import ServiceContext
+from raise_.governance.identity import with_acting_as
+from raise_.live.service import LiveTableService
 from raise_.metadata.database import CatalogDatabase
 from raise_.query.service import QueryService
 from raise_.runs.assembly import store_runs
 from raise_.runs.service import RunService
 from raise_.storage.offline import SqlEngine, open_offline_store
 from raise_.storage.service import StorageService
+
+if TYPE_CHECKING:
+    from raise_.scheduling.scheduler import Scheduler
 
 __all__ = ["OWNERS", "DataService"]
 
@@ -81,8 +87,10 @@ class DataService:
         redis_url: str | None = None,
         offline_store: str = "duckdb",
         runs: RunService | None = None,
+        schedules: Callable[[], Scheduler] | None = None,
     ) -> None:
         self.db = db
+        actor = with_acting_as(actor)  # internal work may act as someone else (a refresh as its owner)
         self.actor = actor
         # The store's runs (the engine's, shared with its scheduler), or runs of this façade alone.
         self.runs = runs if runs is not None else store_runs(db, actor=actor, services=lambda: self)
@@ -98,6 +106,12 @@ class DataService:
             self.context, self.storage, self.namespaces, self.features, redis_url, runs=self.runs
         )
         self.query = QueryService(self.storage, self.access)
+        # The change feed: told of this process's commits by the storage service as they happen.
+        self.change_feed = ChangeFeed(offline.newest_commit, offline.commits_after)
+        self.storage.commit_listeners.append(self.change_feed.publish)
+        self.live = LiveTableService(
+            self.context, self.analytics, self.storage, self.namespaces, runs=self.runs, schedules=schedules
+        )
 
     @property
     def store(self) -> SqlEngine:
@@ -200,3 +214,14 @@ class DataService:
     cancel_analysis_job = _owned_by("analytics", AnalyticsService.cancel_analysis_job)
     analysis_job_result = _owned_by("analytics", AnalyticsService.analysis_job_result)
     get_analysis_result = _owned_by("analytics", AnalyticsService.get_analysis_result)
+
+    # -- live tables (PRD §12) -------------------------------------------------------------------------
+    create_live_table = _owned_by("live", LiveTableService.create_live_table)
+    get_live_table = _owned_by("live", LiveTableService.get_live_table)
+    list_live_tables = _owned_by("live", LiveTableService.list_live_tables)
+    delete_live_table = _owned_by("live", LiveTableService.delete_live_table)
+    pause_live_table = _owned_by("live", LiveTableService.pause_live_table)
+    resume_live_table = _owned_by("live", LiveTableService.resume_live_table)
+    refresh_live_table = _owned_by("live", LiveTableService.refresh_live_table)
+    query_live_table = _owned_by("live", LiveTableService.query_live_table)
+    live_table_history = _owned_by("live", LiveTableService.live_table_history)

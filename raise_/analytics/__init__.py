@@ -10,6 +10,7 @@ from __future__ import annotations
 from raise_.analytics.freshness import Freshness
 from raise_.analytics.job import AnalysisJob
 from raise_.analytics.records import AnalysisJobRecord, AnalysisRecord
+from raise_.analytics.refresh_policy import RefreshPolicy
 from raise_.analytics.result import AnalysisResult
 from raise_.analytics.specs import (
     Aggregation,
@@ -33,6 +34,7 @@ __all__ = [
     "Distribution",
     "Freshness",
     "RecordLookup",
+    "RefreshPolicy",
     "StatTest",
     "VersionDiff",
     "spec_from_dict",

@@ -28,7 +28,7 @@ from raise_.errors import InvalidAnalysisError
 from raise_.storage.offline_store import quote
 from raise_.types import Bool
 
-__all__ = ["run_aggregation"]
+__all__ = ["ROLLING_ORIGIN", "ROLLING_ORIGIN_US", "combine_partials", "epoch_us", "run_aggregation"]
 
 _NUMERIC = {"sum", "avg", "stddev", "variance"}
 _ORDERED = {"min", "max"}
@@ -164,11 +164,11 @@ _PARTIAL = ("n", "c", "cf", "s", "mean", "m2", "mn", "mx")
 
 # Periods are aligned on this Monday at midnight UTC, as DuckDB's time_bucket aligns them: days
 # start at midnight, hours on the hour, weeks on Mondays.
-_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
-_ORIGIN_US = 946_857_600_000_000
+ROLLING_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
+ROLLING_ORIGIN_US = 946_857_600_000_000
 
 
-def _epoch_us(moment: datetime) -> int:
+def epoch_us(moment: datetime) -> int:
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -198,9 +198,9 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     # Calendar periods: [start, start + window) with starts at ORIGIN + i·window, the last one the
     # period holding ``end``; period k is the k-th before it. Integer microseconds throughout.
     width_us = width * 1_000_000
-    last_bucket = (_epoch_us(end) - _ORIGIN_US) // width_us
-    first_us = _ORIGIN_US + (last_bucket - span + 1) * width_us
-    first = _ORIGIN + timedelta(microseconds=first_us - _ORIGIN_US)
+    last_bucket = (epoch_us(end) - ROLLING_ORIGIN_US) // width_us
+    first_us = ROLLING_ORIGIN_US + (last_bucket - span + 1) * width_us
+    first = ROLLING_ORIGIN + timedelta(microseconds=first_us - ROLLING_ORIGIN_US)
     params = {"_r_end": end, "_r_width": width_us, "_r_first": first, "_r_first_us": first_us, "_r_last": span - 1}
     g_cols = [quote(g) for g in groups]
     by = ", ".join([*g_cols, "_a_k"])
@@ -236,8 +236,8 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
             row: dict[str, Any] = dict(zip(groups, key, strict=True))
             row["date"] = first + timedelta(seconds=width * (span - 1 - k))
             row["period_end"] = row["date"] + timedelta(seconds=width)
-            own = _combine([ks[k]] if k in ks else [])
-            rolled = _combine([ks[j] for j in range(k, k + periods) if j in ks])
+            own = combine_partials([ks[k]] if k in ks else [])
+            rolled = combine_partials([ks[j] for j in range(k, k + periods) if j in ks])
             for m in spec.metrics:
                 if m in heavy:
                     # A span without rows has no row in the heavy query: 0 distinct values, no percentile.
@@ -251,7 +251,7 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
     return payload
 
 
-def _combine(parts: list[dict[str, Any]]) -> dict[str, Any]:
+def combine_partials(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """The decomposable metrics of the union of periods, from their partial sums."""
     n = sum(int(p["n"]) for p in parts)
     c = sum(int(p["c"]) for p in parts)

@@ -53,7 +53,7 @@ from raise_.errors import (
 )
 from raise_.expressions import compile_predicate
 from raise_.governance.context import Service, ServiceContext
-from raise_.governance.guard import Target, filtered
+from raise_.governance.guard import Target, filtered, internal
 from raise_.metadata.models import OrganizationModel
 from raise_.runs.assembly import ANALYSIS_LAUNCHER
 from raise_.runs.errors import RunNotFoundError
@@ -225,7 +225,30 @@ class AnalyticsService(Service):
 
     # -- computing --------------------------------------------------------------------------------
 
-    def _frame(self, prepared: _Prepared) -> tuple[Frame, Any]:
+    # -- for live tables: an analysis resolved once, its source groups and its rows ---------------
+
+    @internal
+    def prepare(self, path: str, spec: dict[str, Any] | AnalysisSpec) -> _Prepared:
+        """The analysis resolved against the catalog, the caller's read on it checked."""
+        return self._prepare(path, spec)
+
+    @internal
+    def sources(self, prepared: _Prepared) -> list[GroupLayout]:
+        """Every group whose commits change the analysis' result."""
+        return self._upstream_groups(prepared)[0]
+
+    @internal
+    def rows(self, prepared: _Prepared, since_commit: int | None = None) -> Frame:
+        """The rows the analysis runs over (only those of commits after ``since_commit``)."""
+        return self._frame(prepared, since_commit)[0]
+
+    @internal
+    def compute(self, prepared: _Prepared) -> dict[str, Any]:
+        """The analysis' payload, computed now (not stored, not audited: the caller does that)."""
+        frame, _plan = self._frame(prepared)
+        return self._compute(prepared, frame)
+
+    def _frame(self, prepared: _Prepared, since_commit: int | None = None) -> tuple[Frame, Any]:
         layout = prepared.layout
         chosen = list(prepared.columns.items())
         dtypes = {name: column.dtype for name, column in chosen}
@@ -236,7 +259,7 @@ class AnalyticsService(Service):
             sql = f"SELECT {', '.join(cols)} WHERE FALSE"
             return Frame(self.storage.store, sql, {}, layout.event_time, list(layout.entity_keys or []), dtypes), None
         plan, nodes = prepared.planned or self.storage.plan(layout, [(layout, c) for _, c in chosen])
-        req = ReadRequest(chosen, history=True)
+        req = ReadRequest(chosen, history=since_commit is None, since_commit=since_commit)
         outputs = [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         sql, params = read_relation(self.storage.store, layout, req, plan, outputs)
         frame = Frame(self.storage.store, sql, params, layout.event_time, list(layout.entity_keys or []), dtypes)

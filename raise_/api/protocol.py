@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from raise_.expressions.model import ValidationResult
     from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
     from raise_.lineage.graph import LineageGraph, LineageNode
+    from raise_.live.records import LiveTableRecord, RefreshEventRecord
     from raise_.models.audit import (
         AlertMatch,
         AuditAlertRecord,
@@ -532,3 +533,63 @@ class Backend(Protocol):
         self,
         result_id: str,
     ) -> AnalysisRecord: ...
+
+    def list_live_tables(
+        self,
+        group_path: str,
+    ) -> list[LiveTableRecord]: ...
+
+    def create_live_table(
+        self,
+        group_path: str,
+        name: str,
+        analysis: dict[str, Any],
+        refresh: str | dict[str, Any] = "on_change",
+        description: str | None = None,
+    ) -> LiveTableRecord: ...
+
+    def get_live_table(
+        self,
+        group_path: str,
+        name: str,
+    ) -> LiveTableRecord: ...
+
+    def delete_live_table(
+        self,
+        group_path: str,
+        name: str,
+    ) -> bool: ...
+
+    def refresh_live_table(
+        self,
+        group_path: str,
+        name: str,
+    ) -> RefreshEventRecord: ...
+
+    def pause_live_table(
+        self,
+        group_path: str,
+        name: str,
+    ) -> LiveTableRecord: ...
+
+    def resume_live_table(
+        self,
+        group_path: str,
+        name: str,
+    ) -> LiveTableRecord: ...
+
+    def query_live_table(
+        self,
+        group_path: str,
+        name: str,
+        filter: str | None = None,
+        columns: list[str] | None = None,
+        limit: int | None = None,
+    ) -> pa.Table: ...
+
+    def live_table_history(
+        self,
+        group_path: str,
+        name: str,
+        limit: int = 20,
+    ) -> list[RefreshEventRecord]: ...

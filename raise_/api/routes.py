@@ -276,6 +276,16 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("analysis_job_result", "GET", "/analytics/jobs/{job_id}/result"),
     Route("cancel_analysis_job", "DELETE", "/analytics/jobs/{job_id}"),
     Route("get_analysis_result", "GET", "/analytics/results/{result_id}"),
+    # -- live tables (PRD §12, §20.1) -----------------------------------------------------------------
+    Route("list_live_tables", "GET", f"{_G}/live-tables"),
+    Route("create_live_table", "POST", f"{_G}/live-tables"),
+    Route("get_live_table", "GET", f"{_G}/live-tables/{{name}}"),
+    Route("delete_live_table", "DELETE", f"{_G}/live-tables/{{name}}"),
+    Route("refresh_live_table", "POST", f"{_G}/live-tables/{{name}}/refresh"),
+    Route("pause_live_table", "POST", f"{_G}/live-tables/{{name}}/pause"),
+    Route("resume_live_table", "POST", f"{_G}/live-tables/{{name}}/resume"),
+    Route("query_live_table", "GET", f"{_G}/live-tables/{{name}}/query", arrow_response=True),
+    Route("live_table_history", "GET", f"{_G}/live-tables/{{name}}/history"),
 )
 
 

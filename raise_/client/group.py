@@ -13,6 +13,7 @@ from raise_.catalog.records import FeatureGroupRecord
 from raise_.client.access import AccessControlled
 from raise_.client.analysis import Analyzes
 from raise_.client.feature import Feature, warn_if_deprecated
+from raise_.client.live import LiveTables
 from raise_.errors import RaiseError
 from raise_.expressions.model import ValidationResult
 from raise_.governance.records import ExternalGrant
@@ -61,7 +62,7 @@ def feature_definition(
     return entry
 
 
-class FeatureGroup(AccessControlled, Analyzes):
+class FeatureGroup(AccessControlled, Analyzes, LiveTables):
     def __init__(self, backend: Backend, record: FeatureGroupRecord) -> None:
         self._backend = backend
         self._record = record

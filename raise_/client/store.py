@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from raise_.analytics.job import AnalysisJob
+from raise_.analytics.refresh_policy import RefreshPolicy
 from raise_.analytics.result import AnalysisResult
+from raise_.analytics.specs import AnalysisSpec
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, resolve_group_path
 from raise_.catalog.records import ImpactReport
 from raise_.client.analysis import Analyzes
@@ -18,6 +20,7 @@ from raise_.client.audit import AuditLog
 from raise_.client.backend import Backend, open_backend
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.client.group import FeatureGroup, feature_definition
+from raise_.client.live import LiveTable
 from raise_.client.namespace import Domain, Organization, Project
 from raise_.config import Settings
 from raise_.durations import parse_duration
@@ -288,6 +291,28 @@ class FeatureStore(Analyzes):
     def list_analysis_jobs(self, status: str | None = None, limit: int = 50) -> list[AnalysisJob]:
         """Your analysis jobs, newest first (``status="running"`` for those still running)."""
         return [AnalysisJob(self._backend, r) for r in self._backend.list_analysis_jobs(status, limit)]
+
+    # -- live tables (README *Live Tables*) ------------------------------------------------------
+
+    def create_live_table(
+        self,
+        name: str,
+        analysis: AnalysisSpec | dict[str, Any],
+        refresh: RefreshPolicy | str = "on_change",
+        description: str | None = None,
+        *,
+        group: str,
+    ) -> LiveTable:
+        """``feature_group.create_live_table`` on the group ``group`` (its name in this project,
+        or its path)."""
+        return self.feature_group(group).create_live_table(name, analysis, refresh, description)
+
+    def get_live_table(self, name: str, *, group: str) -> LiveTable:
+        return LiveTable(self._backend, self._backend.get_live_table(resolve_group_path(group, self._context), name))
+
+    def list_live_tables(self, group: str) -> list[LiveTable]:
+        path = resolve_group_path(group, self._context)
+        return [LiveTable(self._backend, r) for r in self._backend.list_live_tables(path)]
 
     def __repr__(self) -> str:
         return f"FeatureStore({self.path!r})"

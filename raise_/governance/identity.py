@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-__all__ = ["Identity", "current_user", "default_org", "parse_identity"]
+__all__ = ["Identity", "acting_as", "current_user", "default_org", "parse_identity", "with_acting_as"]
 
 
 def current_user() -> str:
@@ -80,3 +82,31 @@ def parse_identity(raw: str, orgs: Callable[[str], str | None] | Mapping[str, st
     lookup = orgs.get if isinstance(orgs, Mapping) else orgs
     org = (lookup(written) if lookup is not None else None) or written
     return Identity(text, name, org, written)
+
+
+#: Who internal work acts as, over the store's actor: a live table's refresh runs as its owner,
+#: whoever (or whatever schedule) triggered it. Only Raise's own code sets it (:func:`acting_as`).
+_ACTING_AS: ContextVar[str | None] = ContextVar("raise_acting_as", default=None)
+
+
+@contextmanager
+def acting_as(user: str) -> Iterator[str]:
+    """Run the block as ``user``: every service call inside, and every run it submits (the thread
+    launcher copies the context), has ``user`` as its actor."""
+    token = _ACTING_AS.set(user)
+    try:
+        yield user
+    finally:
+        _ACTING_AS.reset(token)
+
+
+def with_acting_as(actor: Callable[[], str]) -> Callable[[], str]:
+    """``actor``, overridden inside :func:`acting_as` (the store's actor as services see it)."""
+    if getattr(actor, "honours_acting_as", False):
+        return actor
+
+    def effective() -> str:
+        return _ACTING_AS.get() or actor()
+
+    effective.honours_acting_as = True  # type: ignore[attr-defined]
+    return effective

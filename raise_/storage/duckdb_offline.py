@@ -7,19 +7,22 @@ file is opened on first use, so catalog-only work never takes DuckDB's file lock
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
+from raise_.storage import materialized
 from raise_.storage.derived import Plan
 from raise_.storage.ingest import PreparedWrite
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, GroupLayout
 from raise_.storage.offline import Outputs
 from raise_.storage.offline_store import DuckDBFile, quote
 from raise_.storage.reader import ReadRequest, read_group
-from raise_.storage.records import CommitInfo, CommitRecord, SnapshotRecord
+from raise_.storage.records import Checkpoint, CommitEvent, CommitInfo, CommitRecord, SnapshotRecord
 from raise_.storage.training import training_set
 from raise_.storage.writer import apply_write
 
@@ -50,6 +53,36 @@ class DuckDBOfflineStore:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+    # -- the change feed and materialized results (raise_.storage.materialized) ------------------
+
+    def newest_commit(self) -> int:
+        return materialized.newest_commit(self.sql)
+
+    def commits_after(self, commit_id: int, layouts: list[GroupLayout] | None = None) -> list[CommitEvent]:
+        tables = None if layouts is None else [layout.table for layout in layouts]
+        return materialized.commits_after(self.sql, commit_id, tables)
+
+    def replaced_rows_after(self, layout: GroupLayout, commit_id: int) -> int:
+        return materialized.replaced_rows_after(self.sql, layout.history_table, commit_id)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self.sql.transaction():
+            yield
+
+    def put_materialized(self, name: str, data: pa.Table, state: pa.Table | None, checkpoint: Checkpoint) -> None:
+        materialized.put_materialized(self.sql, name, data, state, checkpoint)
+
+    def materialized_checkpoint(self, name: str) -> Checkpoint | None:
+        return materialized.read_checkpoint(self.sql, name)
+
+    def materialized_relation(self, name: str, state: bool = False) -> str | None:
+        table = materialized.state_table(name) if state else materialized.data_table(name)
+        return quote(table) if self.sql.table_exists(table) else None
+
+    def drop_materialized(self, name: str) -> None:
+        materialized.drop_materialized(self.sql, name)
 
     def has_data(self, layout: GroupLayout) -> bool:
         return self.sql.table_exists(layout.table)

@@ -14,6 +14,7 @@ engine (:class:`SqlEngine`): cursors, Arrow results, and the relation of a group
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from raise_.storage.derived import Node, Plan
 from raise_.storage.ingest import PreparedWrite
 from raise_.storage.layout import GroupLayout
 from raise_.storage.reader import ReadRequest
-from raise_.storage.records import CommitInfo, CommitRecord, SnapshotRecord
+from raise_.storage.records import Checkpoint, CommitEvent, CommitInfo, CommitRecord, SnapshotRecord
 from raise_.storage.sql_engine import SqlEngine
 
 __all__ = ["OFFLINE_STORES", "OfflineStore", "SqlEngine", "open_offline_store"]
@@ -84,6 +85,38 @@ class OfflineStore(Protocol):
     def compaction_horizon(self, layout: GroupLayout) -> int | None:
         """The commit before which history may be gone (None: never compacted)."""
         ...
+
+    # -- the change feed (DESIGN §8): the commit log -------------------------------------------------
+
+    def newest_commit(self) -> int:
+        """The newest commit id of the store (0: none); cheap, for polling."""
+        ...
+
+    def commits_after(self, commit_id: int, layouts: list[GroupLayout] | None = None) -> list[CommitEvent]:
+        """The commits after ``commit_id`` (to ``layouts`` only, when given), oldest first."""
+        ...
+
+    def replaced_rows_after(self, layout: GroupLayout, commit_id: int) -> int:
+        """Row versions of the group that commits after ``commit_id`` superseded (0: only appends)."""
+        ...
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """For the block, this thread's reads see the store as of one moment (a read transaction)."""
+        ...
+
+    # -- materialized results (live tables) ------------------------------------------------------------
+
+    def put_materialized(self, name: str, data: pa.Table, state: pa.Table | None, checkpoint: Checkpoint) -> None:
+        """Replace a materialized result, its state and checkpoint in one commit."""
+        ...
+
+    def materialized_checkpoint(self, name: str) -> Checkpoint | None: ...
+
+    def materialized_relation(self, name: str, state: bool = False) -> str | None:
+        """The SQL relation of a materialized result (or its state) to select from; None if absent."""
+        ...
+
+    def drop_materialized(self, name: str) -> None: ...
 
     def close(self) -> None: ...
 

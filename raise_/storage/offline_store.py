@@ -46,6 +46,15 @@ _BOOKKEEPING = (
         created_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (table_name, name)
     )""",
+    # Materialized results (live tables) and the checkpoint each was written with:
+    # raise_.storage.materialized.
+    """CREATE TABLE IF NOT EXISTS _raise_materialized (
+        name VARCHAR PRIMARY KEY,
+        checkpoint VARCHAR NOT NULL,
+        run_id VARCHAR,
+        rows BIGINT NOT NULL,
+        written_at TIMESTAMPTZ NOT NULL
+    )""",
 )
 
 

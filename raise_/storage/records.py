@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["CommitInfo", "CommitRecord", "SnapshotRecord", "WriteResult"]
+__all__ = ["Checkpoint", "CommitEvent", "CommitInfo", "CommitRecord", "SnapshotRecord", "WriteResult"]
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,25 @@ class CommitInfo:
 
     commit_id: int
     rows: int
+
+
+@dataclass(frozen=True)
+class CommitEvent:
+    """A commit as the change feed tells it: which group, which commit, which kind of write
+    (``append``, ``upsert`` or ``overwrite``)."""
+
+    group_path: str
+    table: str
+    commit_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a materialized result was computed from: ``cursors`` (group path → the last
+    commit consumed), ``shape`` (the resolved analysis: a new feature version or a new spec
+    means recompute), and the run that wrote it."""
+
+    cursors: dict[str, int]
+    shape: str
+    run_id: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,7 +43,7 @@ from raise_.storage.ingest import prepare_write, to_arrow
 from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
 from raise_.storage.offline import OfflineStore, SqlEngine
 from raise_.storage.reader import ReadRequest, empty_result
-from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
+from raise_.storage.records import CommitEvent, CommitRecord, SnapshotRecord, WriteResult
 from raise_.storage.writer import WRITE_MODES
 
 __all__ = ["CommitRecord", "SnapshotRecord", "StorageService", "WriteResult"]
@@ -81,6 +82,8 @@ class StorageService(Service):
         self.namespace_service = namespaces
         self.feature_service = features
         self.offline = offline
+        # Told of each commit of this process once it is durable (the change feed's publish).
+        self.commit_listeners: list[Callable[[CommitEvent], None]] = []
 
     @property
     def store(self) -> SqlEngine:
@@ -165,6 +168,9 @@ class StorageService(Service):
             bar.update()
         finally:
             bar.close()
+        event = CommitEvent(layout.path, layout.table, commit.commit_id, mode)
+        for listener in list(self.commit_listeners):
+            listener(event)
         return WriteResult(commit.commit_id, commit.rows, mode, layout.path)
 
     # -- reads ---------------------------------------------------------------------------------
