@@ -15,7 +15,7 @@ from raise_.config import Settings
 from raise_.governance import current_user
 from raise_.governance.identity import with_acting_as
 from raise_.live.follower import LiveFollower
-from raise_.live.service import LIVE_SCHEDULE_KIND
+from raise_.live.service import register_live_schedules
 from raise_.metadata.database import CatalogDatabase
 from raise_.runs.assembly import store_runs
 from raise_.scheduling.assembly import store_scheduler
@@ -94,10 +94,7 @@ class Engine:
                 self._scheduler = store_scheduler(
                     self.db, actor=self._actor, services=lambda: self.service, runs=self.runs
                 )
-                live = self.service.live
-                self._scheduler.register(
-                    LIVE_SCHEDULE_KIND, lambda item: live.run_scheduled(str(item.payload["live_table_id"]))
-                )
+                register_live_schedules(self._scheduler, self.service.live)
             return self._scheduler
 
     @property

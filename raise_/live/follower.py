@@ -2,8 +2,9 @@
 
 Bursts coalesce (DESIGN §8): a table is idle, scheduled once, running, or running with one
 follow-up pending; commits that arrive while it refreshes set the follow-up, never a queue. A
-refresh reads every commit up to its start, so 100 commits in one second make a handful of
-refreshes. A woken table whose cursors already hold every commit of its sources (another
+refresh reads every commit up to its start, and two refreshes of a table on change start at
+least ``min_interval`` (0.25 s) apart, so 100 commits in one second make about five refreshes,
+while a lone commit is refreshed at once. A woken table whose cursors already hold every commit of its sources (another
 process refreshed it, or a notice came twice) does nothing.
 """
 
@@ -30,11 +31,19 @@ _PENDING: Final = "running+pending"
 
 
 class LiveFollower:
-    def __init__(self, live: LiveTableService, feed: ChangeFeed, *, workers: int = 2) -> None:
+    def __init__(
+        self, live: LiveTableService, feed: ChangeFeed, *, workers: int = 2, min_interval: float = 0.25
+    ) -> None:
+        """``min_interval``: the least time between the starts of two refreshes of one table on
+        change: a burst of commits makes at most one refresh per interval (plus the first, at
+        once), so a table under a steady stream of writes refreshes about 1/``min_interval`` times
+        a second and is never more than that behind."""
         self.live = live
         self.feed = feed
         self._workers = workers
+        self.min_interval = min_interval
         self._states: dict[str, str] = {}
+        self._last_start: dict[str, float] = {}
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._tables: list[tuple[str, str, list[str]]] | None = None
@@ -115,7 +124,12 @@ class LiveFollower:
     def _run(self, table_id: str, owner: str) -> None:
         while True:
             with self._lock:
+                wait = self._last_start.get(table_id, -1e9) + self.min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)  # commits arriving meanwhile join this refresh
+            with self._lock:
                 self._states[table_id] = _RUNNING
+                self._last_start[table_id] = time.monotonic()
             try:
                 with acting_as(owner):
                     if self.live.behind(table_id):

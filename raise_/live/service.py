@@ -59,7 +59,7 @@ from raise_.storage.service import StorageService
 if TYPE_CHECKING:
     from raise_.scheduling.scheduler import Scheduler
 
-__all__ = ["LIVE_REFRESH_KIND", "LIVE_SCHEDULE_KIND", "LiveTableService"]
+__all__ = ["LIVE_REFRESH_KIND", "LIVE_SCHEDULE_KIND", "LiveTableService", "register_live_schedules"]
 
 #: The run kind of a refresh (its handler: raise_.live.refresh:run_live_refresh).
 LIVE_REFRESH_KIND: Final = "live-refresh"
@@ -655,3 +655,8 @@ class LiveTableService(Service):
     def _changed(self) -> None:
         for hook in list(self.on_tables_changed):
             hook()
+
+
+def register_live_schedules(scheduler: Scheduler, live: LiveTableService) -> None:
+    """Teach ``scheduler`` to run the items of live tables on hourly, daily or cron refresh."""
+    scheduler.register(LIVE_SCHEDULE_KIND, lambda item: live.run_scheduled(str(item.payload["live_table_id"])))
