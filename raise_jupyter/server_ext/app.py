@@ -177,7 +177,7 @@ class RaiseExtension(ExtensionApp):
             with self._engine_lock:
                 engine = self._engine
                 if engine is None:
-                    engine = self._engine = Engine(self.store_settings(), actor=request_actor)
+                    engine = self._engine = Engine(self.store_settings(), actor=request_actor, scheduler_loop=False)
         return engine.service
 
     def use_store(self, home: str | None = None, catalog_url: str | None = None) -> None:
