@@ -81,6 +81,17 @@ COMMANDS: tuple[Command, ...] = (
         "%%raise analyze user-signals\ntype: distribution\nfeature: session_minutes\nbins: 30\nsegment_by: country",
         True,
     ),
+    Command(
+        "live",
+        "%%raise live NAME [--group GROUP] [-o VAR] [--preview N]  |  %raise live NAME --group GROUP [-o VAR]",
+        "Create the live table NAME from the YAML body (group, analysis, refresh: on_change, hourly, daily, "
+        "manual or cron:EXPR, description) and show it with its first rows; if NAME exists in the group it is "
+        "opened as it is (the body changes nothing). The line form shows an existing one. -o stores the "
+        "LiveTable in VAR.",
+        "%%raise live daily_engagement -o daily\ngroup: user-signals\nanalysis:\n  type: aggregation\n"
+        "  feature: click_count\n  metrics: [sum, avg, count]\n  group_by: user_tier\nrefresh: on_change",
+        True,
+    ),
     Command("help", "%raise help [COMMAND]", "This help, or one command's.", "%raise help sql", False),
 )
 

@@ -19,7 +19,9 @@ import yaml
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
+from raise_.analytics.refresh_policy import RefreshPolicy
 from raise_.analytics.result import AnalysisResult
+from raise_.analytics.specs import spec_from_dict
 from raise_.catalog.paths import split_version
 from raise_.client.feature import Feature
 from raise_.client.store import FeatureStore
@@ -29,11 +31,19 @@ from raise_.errors import (
     InvalidArgumentError,
     InvalidExpressionError,
     InvalidFileError,
+    LiveTableExistsError,
+    LiveTableNotFoundError,
     RaiseError,
 )
 from raise_jupyter.kernel.help import COMMANDS, HelpText
 from raise_jupyter.kernel.paths import resolve_group, resolve_or_create_group, split_feature_target
-from raise_jupyter.kernel.results import DEFAULT_PREVIEW_ROWS, CreatedFeatures, DerivedFeature, QueryResult
+from raise_jupyter.kernel.results import (
+    DEFAULT_PREVIEW_ROWS,
+    CreatedFeatures,
+    DerivedFeature,
+    LiveTableShown,
+    QueryResult,
+)
 from raise_jupyter.kernel.sql import run_sql
 
 __all__ = ["RaiseMagics"]
@@ -58,6 +68,12 @@ def _is_variable_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
 
+#: The keys of a ``%%raise live`` body.
+LIVE_KEYS = ("group", "analysis", "refresh", "description")
+#: How many rows of a live table ``%raise live`` shows.
+LIVE_PREVIEW_ROWS = 10
+
+
 def _yaml_error(exc: yaml.YAMLError) -> InvalidFileError:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -72,7 +88,8 @@ class RaiseMagics(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self._store: FeatureStore | None = None
-        self._commands: dict[str, tuple[Callable[[list[str], str | None], Any], bool]] = {
+        # (handler, takes a cell body: True must, False must not, None may)
+        self._commands: dict[str, tuple[Callable[[list[str], str | None], Any], bool | None]] = {
             "use": (self._use, False),
             "sql": (self._sql, True),
             "features": (self._features, True),
@@ -81,6 +98,7 @@ class RaiseMagics(Magics):
             "catalog": (self._catalog, False),
             "form": (self._form, False),
             "analyze": (self._analyze, True),
+            "live": (self._live, None),
             "help": (self._help, False),
         }
 
@@ -127,13 +145,13 @@ class RaiseMagics(Magics):
                 f"Unknown command {name!r}.{hint} `%raise help` lists the commands.", {"command": name}
             )
         handler, takes_cell = self._commands[name]
-        if takes_cell and cell is None:
+        if takes_cell is True and cell is None:
             raise InvalidArgumentError(
                 f"`{name}` needs a cell body: put `%%raise {line.strip()}` on the first line of a cell "
                 "and the body below it.",
                 {"command": name},
             )
-        if not takes_cell and cell is not None and cell.strip():
+        if takes_cell is False and cell is not None and cell.strip():
             raise InvalidArgumentError(
                 f"`{name}` takes no cell body: write `%raise {line.strip()}` on a line of its own.",
                 {"command": name},
@@ -308,6 +326,44 @@ class RaiseMagics(Magics):
             display(chart)
         return result
 
+    def _live(self, args: list[str], cell: str | None) -> LiveTableShown:
+        parser = _Parser("live")
+        parser.add_argument("name")
+        parser.add_argument("--group", metavar="GROUP")
+        parser.add_argument("-o", "--output", metavar="VAR")
+        parser.add_argument("--preview", type=int, default=LIVE_PREVIEW_ROWS, metavar="N")
+        options = parser.parse_args(args)
+        if options.output is not None and not _is_variable_name(options.output):
+            raise InvalidArgumentError(
+                f"-o {options.output!r}: give a Python variable name to store the live table in.",
+                {"output": options.output},
+            )
+        if options.preview < 1:
+            raise InvalidArgumentError("--preview must be at least 1.", {"preview": options.preview})
+        name: str = options.name
+        if cell is None or not cell.strip():  # the line form: show a table that exists
+            if options.group is None:
+                raise InvalidArgumentError(
+                    f"`%raise live {name}` shows an existing live table: name its group with --group GROUP "
+                    "(to create one, put `%%raise live NAME` on the first line of a cell and its YAML below).",
+                    {"name": name},
+                )
+            table = self.store.get_live_table(name, group=options.group)
+            how = "opened"
+        else:
+            group, analysis, policy, description = _live_body(cell, options.group)
+            try:
+                table, how = self.store.get_live_table(name, group=group), "existing"
+            except LiveTableNotFoundError:
+                try:
+                    table = self.store.create_live_table(name, analysis, policy, description, group=group)
+                    how = "created"
+                except LiveTableExistsError:  # another notebook created it since the lookup
+                    table, how = self.store.get_live_table(name, group=group), "existing"
+        if options.output is not None and self.shell is not None:
+            self.shell.user_ns[options.output] = table
+        return LiveTableShown(table, table.query(limit=options.preview), how)
+
     def _help(self, args: list[str], cell: str | None) -> HelpText:
         parser = _Parser("help")
         parser.add_argument("command", nargs="?")
@@ -321,6 +377,49 @@ class RaiseMagics(Magics):
                     {"command": wanted},
                 )
         return HelpText(commands, self._store.path if self._store is not None else None)
+
+
+def _live_body(cell: str, group_option: str | None) -> tuple[str, Any, RefreshPolicy, str | None]:
+    """The group, analysis spec, refresh policy and description of a ``%%raise live`` body, checked
+    by the SDK's own parsers (``spec_from_dict``, ``RefreshPolicy.parse``)."""
+    try:
+        body = yaml.safe_load(cell)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
+    example = (
+        "group: user-signals\nanalysis:\n  type: aggregation\n  feature: click_count\n"
+        "  metrics: [sum, avg]\n  group_by: user_tier\nrefresh: on_change"
+    )
+    if not isinstance(body, dict):
+        raise InvalidFileError(
+            f"The cell body is a live table's definition in YAML, e.g.\n{example}", {"source": "cell"}
+        )
+    unknown = sorted(str(k) for k in body if k not in LIVE_KEYS)
+    if unknown:
+        raise InvalidFileError(
+            f"The cell body has no key {unknown[0]!r}: a live table's definition has {', '.join(LIVE_KEYS)}.",
+            {"source": "cell", "key": unknown[0]},
+        )
+    group = body.get("group", group_option)
+    if group_option is not None and group != group_option:
+        raise InvalidArgumentError(
+            f"--group {group_option!r} and the body's group {group!r} differ: name the group once.",
+            {"group": group_option},
+        )
+    if not isinstance(group, str) or not group.strip():
+        raise InvalidFileError(
+            "The cell body names the live table's feature group: group: user-signals (or --group GROUP).",
+            {"source": "cell"},
+        )
+    analysis = body.get("analysis")
+    if not isinstance(analysis, dict) or "type" not in analysis:
+        raise InvalidFileError(
+            f"The cell body's analysis is an analysis spec with its type, e.g.\n{example}", {"source": "cell"}
+        )
+    description = body.get("description")
+    if description is not None and not isinstance(description, str):
+        raise InvalidFileError(f"description is text, got {description!r}.", {"source": "cell"})
+    return group, spec_from_dict(analysis), RefreshPolicy.parse(body.get("refresh", "on_change")), description
 
 
 def _exists(group: Any, name: str, version: str | None) -> bool:

@@ -14,9 +14,10 @@ import pandas as pd
 
 from raise_.client.feature import Feature
 from raise_.client.lineage import Lineage
+from raise_.client.live import LiveTable
 from raise_.expressions.model import ValidationResult
 
-__all__ = ["DEFAULT_PREVIEW_ROWS", "CreatedFeatures", "DerivedFeature", "QueryResult"]
+__all__ = ["DEFAULT_PREVIEW_ROWS", "CreatedFeatures", "DerivedFeature", "LiveTableShown", "QueryResult"]
 
 DEFAULT_PREVIEW_ROWS = 20
 
@@ -136,3 +137,57 @@ class DerivedFeature:
         if name.startswith("_"):  # display hooks (_repr_*_) must not be borrowed from the feature
             raise AttributeError(name)
         return getattr(self.feature, name)
+
+
+@dataclass
+class LiveTableShown:
+    """What ``%raise live`` shows: the live table and the first rows of ``table.query()``.
+
+    ``how`` is ``"created"`` (the cell created it), ``"existing"`` (the cell found one of that name
+    and opened it as it is: its body changed nothing) or ``"opened"`` (the line form). The result
+    stands in for the table (``_.refresh()``, ``_.query(...)``, ``_.status``).
+    """
+
+    table: LiveTable
+    rows: pd.DataFrame
+    how: str
+
+    def headline(self) -> str | None:
+        t = self.table
+        if self.how == "created":
+            return f"Created live table {t.name} in {t.group}."
+        if self.how == "existing":
+            return (
+                f"Live table {t.name} already exists in {t.group}: opened it as it is "
+                "(this cell's definition was not applied; delete the table to define it again)."
+            )
+        return None
+
+    def _footer(self) -> str | None:
+        total = self.table.row_count
+        if total <= len(self.rows):
+            return None
+        return f"{total:,} rows × {len(self.rows.columns)} columns (showing the first {len(self.rows):,})"
+
+    def __repr__(self) -> str:
+        lines = [line for line in (self.headline(), repr(self.table)) if line]
+        lines.append(repr(self.rows) if len(self.rows.columns) else "(no columns)")
+        footer = self._footer()
+        if footer:
+            lines.append(f"[{footer}]")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        headline, footer = self.headline(), self._footer()
+        parts = [f"<p>{escape(headline)}</p>"] if headline else []
+        parts.append(self.table._repr_html_())
+        parts.append(self.rows._repr_html_() or "")
+        if footer:
+            parts.append(f"<p>{escape(footer)}</p>")
+        return "".join(parts)
+
+    def __getattr__(self, name: str) -> Any:
+        # display hooks (_repr_*_) must not be borrowed from the table, nor its own fields before they are set
+        if name.startswith("_") or name in ("table", "rows", "how"):
+            raise AttributeError(name)
+        return getattr(self.table, name)
