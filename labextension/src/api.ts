@@ -40,6 +40,7 @@ export const ROUTES = {
   listVersions: { method: 'list_versions', verb: 'GET', path: '/groups/{group_path:4}/features/{name}/versions' },
   getLineage: { method: 'get_lineage', verb: 'GET', path: '/features/{group_path:4}/{name}[@{version}]/lineage' },
   commits: { method: 'commits', verb: 'GET', path: '/groups/{group_path:4}/commits' },
+  listLiveTables: { method: 'list_live_tables', verb: 'GET', path: '/groups/{group_path:4}/live-tables' },
   analyze: { method: 'analyze', verb: 'POST', path: '/analytics/analyze' }
 } as const satisfies Record<string, IRoute>;
 
@@ -145,6 +146,38 @@ export interface ICommit {
   rows: number;
   actor: string | null;
   committed_at: string;
+}
+
+/**
+ * When a live table refreshes (raise_/analytics/refresh_policy.py `RefreshPolicy.to_dict()`):
+ * `on_change`, `hourly`, `daily`, `manual`, or `cron` with its expression (UTC).
+ */
+export interface IRefreshPolicy {
+  type: 'on_change' | 'hourly' | 'daily' | 'cron' | 'manual' | string;
+  cron?: string;
+}
+
+/**
+ * A live table of a group (raise_/live/records.py `LiveTableRecord`): an analysis kept
+ * materialized. `status` is `active`, `paused` or `failed` (its last refresh failed: `error_code`
+ * and `error_message` say why; the data of the last good refresh is still there).
+ */
+export interface ILiveTable {
+  id: string;
+  group: string; // the path of its group
+  name: string;
+  description: string | null;
+  analysis: Record<string, unknown>; // the analysis spec (`type`, `feature`, ...)
+  refresh_policy: IRefreshPolicy;
+  status: 'active' | 'paused' | 'failed' | string;
+  last_refresh: string | null; // null: never refreshed
+  row_count: number;
+  owner: string;
+  created_at: string;
+  updated_at: string;
+  error_code: string | null;
+  error_message: string | null;
+  sources: string[]; // the groups whose data it reads
 }
 
 /** An aggregation spec (raise_/analytics/specs.py `Aggregation.to_dict()`, the fields the sidebar sends). */
@@ -477,6 +510,11 @@ export class RaiseClient {
   /** Every write to a group, oldest first. */
   commits(groupPath: string): Promise<ICommit[]> {
     return this.call(ROUTES.commits, { group_path: groupPath });
+  }
+
+  /** A group's live tables, by name (`GET /groups/{path}/live-tables`). */
+  listLiveTables(groupPath: string): Promise<ILiveTable[]> {
+    return this.call(ROUTES.listLiveTables, { group_path: groupPath });
   }
 
   /**

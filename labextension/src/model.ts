@@ -8,7 +8,7 @@
  * when a feature is selected; the poll keeps them rather than analyzing again every 30 s (each
  * analysis is an audit entry), and the detail says when the group has newer commits.
  *
- * A feature group's detail (its record, its features and its commits) shows when its name is
+ * A feature group's detail (its record, its features, its commits and its live tables) shows when its name is
  * clicked; the group opens in the tree at the same time. One detail shows at a time: a feature's
  * or a group's.
  *
@@ -22,6 +22,7 @@ import {
   IFeature,
   IFeatureGroup,
   ILineageGraph,
+  ILiveTable,
   ILineageNode,
   IOrganization,
   IProject,
@@ -60,8 +61,9 @@ export interface IDetail {
 
 /**
  * A feature group as its detail shows it: its record (`GET /groups/{path}`), its features (the
- * tree's list, `GET /groups/{path}/features`) and its writes (`GET /groups/{path}/commits`).
- * Each part loads on its own; one that fails says why in `errors`, and the others still show.
+ * tree's list, `GET /groups/{path}/features`), its writes (`GET /groups/{path}/commits`) and its
+ * live tables (`GET /groups/{path}/live-tables`). Each part loads on its own; one that fails says
+ * why in `errors`, and the others still show.
  */
 export interface IGroupDetail {
   path: string;
@@ -69,7 +71,8 @@ export interface IGroupDetail {
   group: IFeatureGroup | null;
   features: IFeatureSummary[] | null;
   commits: ICommit[] | null;
-  errors: Partial<Record<'group' | 'features' | 'commits', string>>;
+  liveTables: ILiveTable[] | null;
+  errors: Partial<Record<'group' | 'features' | 'commits' | 'liveTables', string>>;
 }
 
 /** The selected feature's statistics: loading on their own, after the rest of the detail if need be. */
@@ -395,13 +398,14 @@ export class CatalogModel {
     this.groupDetail =
       previous !== null && previous.path === path
         ? { ...previous, loading: true }
-        : { path, loading: true, group: null, features: null, commits: null, errors: {} };
+        : { path, loading: true, group: null, features: null, commits: null, liveTables: null, errors: {} };
     this._emit();
     const opened = refresh || this.isExpanded('group', path) ? Promise.resolve() : this.expand('group', path);
-    const [group, features, commits] = await Promise.allSettled([
+    const [group, features, commits, liveTables] = await Promise.allSettled([
       this.client.getFeatureGroup(path),
       opened.then(() => this._groupFeatures(path)),
-      this.client.commits(path)
+      this.client.commits(path),
+      this.client.listLiveTables(path)
     ]);
     if (seq !== this._detailSeq) {
       return; // something else was selected meanwhile
@@ -420,6 +424,7 @@ export class CatalogModel {
       group: value('group', group),
       features: value('features', features),
       commits: value('commits', commits),
+      liveTables: value('liveTables', liveTables),
       errors
     };
     this._emit();

@@ -10,6 +10,7 @@ import {
   IFeatureGroup,
   IHealth,
   ILineageGraph,
+  ILiveTable,
   IOrganization,
   IProject,
   ISearchOptions,
@@ -120,6 +121,28 @@ export function groupRecord(groupPath: string, extra: Partial<IFeatureGroup> = {
   };
 }
 
+/** A live table's record as `GET /groups/{group_path}/live-tables` answers it (raise_/live/records.py). */
+export function liveTable(groupPath: string, name: string, extra: Partial<ILiveTable> = {}): ILiveTable {
+  return {
+    id: `id-live-${name}`,
+    group: groupPath,
+    name,
+    description: null,
+    analysis: { type: 'aggregation', feature: 'click_count', metrics: ['sum', 'avg', 'count'], group_by: 'user_tier' },
+    refresh_policy: { type: 'on_change' },
+    status: 'active',
+    last_refresh: '2026-11-02T10:15:30.123456+00:00',
+    row_count: 3,
+    owner: 'ada',
+    created_at: '2026-11-01T09:00:00+00:00',
+    updated_at: '2026-11-02T10:15:30.123456+00:00',
+    error_code: null,
+    error_message: null,
+    sources: [groupPath],
+    ...extra
+  };
+}
+
 export interface ICall {
   method: string;
   args: unknown[];
@@ -149,6 +172,9 @@ export class FakeClient {
     { commit_id: 1, kind: 'append', rows: 28000, actor: 'ada', committed_at: '2026-11-01T09:00:00+00:00' },
     { commit_id: 2, kind: 'upsert', rows: 2000, actor: 'bob', committed_at: '2026-11-02T10:15:00+00:00' }
   ];
+
+  /** The live tables of each group (none unless a test puts some). */
+  liveTables: Record<string, ILiveTable[]> = {};
 
   /** What analyze answers: metric values per `group/name@version` (every metric null, count 0, for others). */
   statValues: Record<string, Record<string, unknown>> = {
@@ -278,6 +304,10 @@ export class FakeClient {
 
   commits(groupPath: string): Promise<ICommit[]> {
     return this._answer('commits', [groupPath], () => this.commitLog);
+  }
+
+  listLiveTables(groupPath: string): Promise<ILiveTable[]> {
+    return this._answer('listLiveTables', [groupPath], () => [...(this.liveTables[groupPath] ?? [])]);
   }
 
   analyze(path: string, spec: IAggregationSpec, freshness?: string): Promise<IAnalysisRecord> {

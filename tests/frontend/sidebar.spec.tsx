@@ -5,8 +5,9 @@ import { IInsertResult } from '../../labextension/src/components/FeatureDetail';
 import { RaiseSidebar, VersionBanner } from '../../labextension/src/components/Sidebar';
 import { RaiseApiError } from '../../labextension/src/api';
 import { formatDuration } from '../../labextension/src/components/common';
+import { refreshPolicyText } from '../../labextension/src/components/GroupDetail';
 import { CatalogModel } from '../../labextension/src/model';
-import { ctrLineage, FakeClient, GROUP, groupRecord } from './fixtures';
+import { ctrLineage, FakeClient, GROUP, groupRecord, liveTable } from './fixtures';
 
 const PROJECT = 'acme/mlplatform/recommendation';
 
@@ -503,6 +504,112 @@ describe('a feature group\'s detail', () => {
     expect(screen.getAllByTestId('raise-group-commit')[0].textContent).toBe('#7 append, 10 rows 2026-11-07 09:00 UTC');
     expect(screen.getByTestId('raise-group-ttl').textContent).toBe('90 minutes');
     expect(fake.callsOf('getFeatureGroup')).toHaveLength(2);
+  });
+});
+
+describe('a feature group\'s live tables', () => {
+  const groupDetail = async (): Promise<HTMLElement> => {
+    const detail = await screen.findByTestId('raise-group-detail');
+    await waitFor(() => expect(detail.getAttribute('aria-busy')).toBe('false'));
+    return detail;
+  };
+  const shown = (): string[][] =>
+    screen
+      .getAllByTestId('raise-live-table')
+      .map(t => [t.dataset.name!, t.dataset.status!, t.dataset.refresh!, t.dataset.rows!]);
+
+  it('lists them with their status, refresh policy, last refresh and rows', async () => {
+    const fake = new FakeClient();
+    fake.liveTables[GROUP] = [
+      liveTable(GROUP, 'broken', {
+        status: 'failed',
+        refresh_policy: { type: 'manual' },
+        last_refresh: null,
+        row_count: 0,
+        error_code: 'PERMISSION_DENIED',
+        error_message: "ada may not read 'click_count'."
+      }),
+      liveTable(GROUP, 'daily_engagement', { description: 'Daily engagement metrics by tier' }),
+      liveTable(GROUP, 'six_hourly', {
+        status: 'paused',
+        refresh_policy: { type: 'cron', cron: '0 */6 * * *' },
+        last_refresh: '2026-11-02T06:00:01+00:00',
+        row_count: 1
+      })
+    ];
+    await renderSidebar(fake);
+    fireEvent.click(node('group', GROUP));
+    await groupDetail();
+
+    expect(shown()).toEqual([
+      ['broken', 'failed', 'manual', '0'],
+      ['daily_engagement', 'active', 'on change', '3'],
+      ['six_hourly', 'paused', 'cron 0 */6 * * *', '1']
+    ]);
+    const [broken, daily, sixHourly] = screen.getAllByTestId('raise-live-table');
+    expect(daily.textContent).toBe('daily_engagementactiveon change · refreshed 2026-11-02 10:15 UTC · 3 rows');
+    expect(daily.getAttribute('title')).toBe('Daily engagement metrics by tier');
+    expect(within(daily).getByTestId('raise-live-refresh').getAttribute('title')).toBe(
+      'Refreshed after each write to the data it reads'
+    );
+    expect(within(daily).getByTestId('raise-live-last-refresh').dataset.value).toBe('2026-11-02T10:15:30.123456+00:00');
+    expect(within(sixHourly).getByTestId('raise-live-status').textContent).toBe('paused');
+    expect(sixHourly.textContent).toContain('cron 0 */6 * * * · refreshed 2026-11-02 06:00 UTC · 1 row');
+    expect(within(broken).getByTestId('raise-live-last-refresh').textContent).toBe('never refreshed');
+    expect(within(broken).getByTestId('raise-live-error').textContent).toBe(
+      "PERMISSION_DENIED: ada may not read 'click_count'."
+    );
+    expect(fake.callsOf('listLiveTables')).toEqual([[GROUP]]);
+  });
+
+  it('shows what a refresh brings: a new last refresh, rows and status', async () => {
+    const fake = new FakeClient();
+    fake.liveTables[GROUP] = [liveTable(GROUP, 'daily_engagement')];
+    const { model } = await renderSidebar(fake);
+    fireEvent.click(node('group', GROUP));
+    await groupDetail();
+    fake.liveTables[GROUP] = [
+      liveTable(GROUP, 'daily_engagement', { last_refresh: '2026-11-03T08:00:00+00:00', row_count: 4, status: 'paused' })
+    ];
+    await act(() => model.refresh());
+    expect(shown()).toEqual([['daily_engagement', 'paused', 'on change', '4']]);
+    expect(screen.getByTestId('raise-live-last-refresh').textContent).toBe('refreshed 2026-11-03 08:00 UTC');
+    expect(fake.callsOf('listLiveTables')).toEqual([[GROUP], [GROUP]]);
+  });
+
+  it('says when a group has none, and why they cannot be listed', async () => {
+    const fake = new FakeClient();
+    fake.failures.listLiveTables = new RaiseApiError(
+      'No Raise route at GET /raise/v1/groups/acme/mlplatform/recommendation/user-signals/live-tables',
+      404,
+      'ROUTE_NOT_FOUND'
+    );
+    await renderSidebar(fake);
+    fireEvent.click(node('group', GROUP));
+    await groupDetail();
+    expect(within(screen.getByTestId('raise-group-live-tables')).getByRole('alert').textContent).toMatch(/^No Raise route/);
+    expect(screen.getAllByTestId('raise-group-feature')).toHaveLength(6); // the other parts still show
+    expect(screen.getByTestId('raise-group-rows').dataset.rows).toBe('30000');
+
+    delete fake.failures.listLiveTables;
+    fireEvent.keyDown(node('group', `${PROJECT}/item-signals`), { key: 'Enter' });
+    await waitFor(() => expect(screen.getByTestId('raise-group-detail').dataset.path).toBe(`${PROJECT}/item-signals`));
+    await groupDetail();
+    expect(screen.getByTestId('raise-group-live-tables').textContent).toBe('Live tablesNo live tables in this group.');
+    expect(screen.queryAllByTestId('raise-live-table')).toEqual([]);
+  });
+});
+
+describe('refreshPolicyText', () => {
+  it.each([
+    [{ type: 'on_change' }, 'on change'],
+    [{ type: 'hourly' }, 'hourly'],
+    [{ type: 'daily' }, 'daily'],
+    [{ type: 'manual' }, 'manual'],
+    [{ type: 'cron', cron: '0 */6 * * *' }, 'cron 0 */6 * * *'],
+    [null, '—']
+  ])('writes %p as %p', (policy, text) => {
+    expect(refreshPolicyText(policy)).toBe(text);
   });
 });
 

@@ -75,6 +75,7 @@ def test_the_table_lists_what_the_sidebar_browses() -> None:
         "get_lineage",
         "commits",
         "analyze",
+        "list_live_tables",
     }
 
 

@@ -1,11 +1,12 @@
 /**
  * One feature group: its entity keys, event-time column, TTL, owner and tags, its features (type,
- * derived ones marked, each opening its own detail) and its writes: the rows they added up to and
- * the last few commits. Everything is as the server's routes answer it.
+ * derived ones marked, each opening its own detail), its writes (the rows they added up to and the
+ * last few commits) and its live tables (status, refresh policy, last refresh). Everything is as
+ * the server's routes answer it.
  */
 import * as React from 'react';
 
-import { ICommit, IFeatureGroup } from '../api';
+import { ICommit, IFeatureGroup, ILiveTable, IRefreshPolicy } from '../api';
 import { CatalogModel, IFeatureSummary, IGroupDetail } from '../model';
 import { formatDuration, formatTime, PartError, Section, StatusBadge, Tags } from './common';
 
@@ -169,6 +170,82 @@ function Data(props: { commits: ICommit[] | null; error?: string }): JSX.Element
   );
 }
 
+/** A refresh policy as the detail writes it: `on change`, `hourly`, `daily`, `manual`, or `cron` and its expression. */
+export function refreshPolicyText(policy: IRefreshPolicy | null | undefined): string {
+  if (!policy) {
+    return '—';
+  }
+  if (policy.type === 'on_change') {
+    return 'on change';
+  }
+  if (policy.type === 'cron') {
+    return `cron ${policy.cron ?? '?'}`;
+  }
+  return policy.type;
+}
+
+const POLICY_TITLES: Record<string, string> = {
+  on_change: 'Refreshed after each write to the data it reads',
+  hourly: 'Refreshed every hour (UTC)',
+  daily: 'Refreshed every day at midnight UTC',
+  manual: 'Refreshed only when asked (refresh())'
+};
+
+function LiveTables(props: { tables: ILiveTable[] | null; error?: string }): JSX.Element {
+  const { tables } = props;
+  if (!tables) {
+    return props.error ? <PartError text={props.error} /> : <div className="jp-RaiseDetail-muted">Loading…</div>;
+  }
+  if (!tables.length) {
+    return <div className="jp-RaiseDetail-muted">No live tables in this group.</div>;
+  }
+  return (
+    <ul className="jp-RaiseGroup-liveTables">
+      {tables.map(t => {
+        const policy = refreshPolicyText(t.refresh_policy);
+        return (
+          <li
+            key={t.name}
+            className={`jp-RaiseGroup-liveTable jp-mod-${t.status}`}
+            data-testid="raise-live-table"
+            data-name={t.name}
+            data-status={t.status}
+            data-refresh={policy}
+            data-rows={t.row_count}
+            title={t.description ?? undefined}
+          >
+            <div className="jp-RaiseGroup-liveHeader">
+              <code className="jp-RaiseGroup-liveName">{t.name}</code>
+              <span className={`jp-RaiseBadge jp-RaiseBadge-live jp-RaiseBadge-${t.status}`} data-testid="raise-live-status">
+                {t.status}
+              </span>
+            </div>
+            <div className="jp-RaiseDetail-muted">
+              <span
+                data-testid="raise-live-refresh"
+                title={t.refresh_policy?.type === 'cron' ? 'Refreshed on this cron schedule (UTC)' : POLICY_TITLES[t.refresh_policy?.type]}
+              >
+                {policy}
+              </span>
+              {' · '}
+              <span data-testid="raise-live-last-refresh" data-value={t.last_refresh ?? undefined}>
+                {t.last_refresh ? `refreshed ${formatTime(t.last_refresh)}` : 'never refreshed'}
+              </span>
+              {' · '}
+              {t.row_count.toLocaleString('en-US')} row{t.row_count === 1 ? '' : 's'}
+            </div>
+            {t.error_code && (
+              <div className="jp-RaiseDetail-error" data-testid="raise-live-error">
+                {t.error_code}: {t.error_message}
+              </div>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 export function GroupDetail(props: {
   model: CatalogModel;
   detail: IGroupDetail;
@@ -207,6 +284,9 @@ export function GroupDetail(props: {
       </Section>
       <Section title="Data" testid="raise-group-data">
         <Data commits={detail.commits} error={detail.errors.commits} />
+      </Section>
+      <Section title="Live tables" testid="raise-group-live-tables">
+        <LiveTables tables={detail.liveTables} error={detail.errors.liveTables} />
       </Section>
     </section>
   );
