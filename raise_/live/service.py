@@ -443,10 +443,12 @@ class LiveTableService(Service):
             if row is None:
                 return False
             sources, cursors = list(row.sources or []), dict(row.cursors or {})
-        layouts = [self.storage.layout(p) for p in sources]
+        # No access check here (the refresh, as the owner, checks): the commit log names groups by path.
+        wanted = set(sources)
         oldest = min((int(cursors.get(p, 0)) for p in sources), default=0)
         return any(
-            e.commit_id > int(cursors.get(e.group_path, 0)) for e in self.storage.offline.commits_after(oldest, layouts)
+            e.group_path in wanted and e.commit_id > int(cursors.get(e.group_path, 0))
+            for e in self.storage.offline.commits_after(oldest)
         )
 
     @internal
