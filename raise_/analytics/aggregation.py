@@ -28,13 +28,21 @@ from raise_.errors import InvalidAnalysisError
 from raise_.storage.offline_store import quote
 from raise_.types import Bool
 
-__all__ = ["ROLLING_ORIGIN", "ROLLING_ORIGIN_US", "combine_partials", "epoch_us", "run_aggregation"]
+__all__ = [
+    "ROLLING_ORIGIN",
+    "ROLLING_ORIGIN_US",
+    "check_aggregation",
+    "combine_partials",
+    "epoch_us",
+    "run_aggregation",
+]
 
 _NUMERIC = {"sum", "avg", "stddev", "variance"}
 _ORDERED = {"min", "max"}
 
 
-def _check(frame: Frame, spec: Aggregation) -> None:
+def check_aggregation(frame: Frame, spec: Aggregation) -> None:
+    """INVALID_ANALYSIS where a metric does not fit the feature's type or a group column cannot group."""
     for metric in spec.metrics:
         if metric in _NUMERIC or percentile_of(metric) is not None:
             frame.numeric(spec.feature, metric)
@@ -114,7 +122,7 @@ def _unpack(row: dict[str, Any], spec: Aggregation) -> dict[str, Any]:
 
 
 def run_aggregation(frame: Frame, spec: Aggregation) -> dict[str, Any]:
-    _check(frame, spec)
+    check_aggregation(frame, spec)
     if spec.rolling:
         # The periods are cut here from the rows; the frame itself keeps every row.
         frame = Frame.windowed(frame, None, spec.end)

@@ -27,7 +27,13 @@ from typing import Any, Final
 
 import pyarrow as pa
 
-from raise_.analytics.aggregation import ROLLING_ORIGIN, ROLLING_ORIGIN_US, combine_partials, epoch_us
+from raise_.analytics.aggregation import (
+    ROLLING_ORIGIN,
+    ROLLING_ORIGIN_US,
+    check_aggregation,
+    combine_partials,
+    epoch_us,
+)
 from raise_.analytics.frame import Frame, plain, sort_key
 from raise_.analytics.specs import Aggregation, AnalysisSpec
 from raise_.analytics.tables import result_frame
@@ -60,6 +66,7 @@ def _bucket_width_us(spec: Aggregation) -> int | None:
 def partials_of(frame: Frame, spec: Aggregation) -> Partials:
     """The partials of the frame's rows (all of them: the spec's window is applied here only
     when its end is fixed, else in :func:`assemble`)."""
+    check_aggregation(frame, spec)  # the same errors as the analysis gives
     groups = spec.group_columns
     t, v = quote(frame.event_time), quote(spec.feature)
     finite = f"CASE WHEN isfinite({v}) THEN {v} END" if frame.is_float(spec.feature) else v
