@@ -35,7 +35,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZER = NOTEBOOK_DIR / "nbval_sanitize.cfg"
 
 #: The seed README's example list (``01``–``05`` as notebooks), a quick start before them and the
-#: analytics story after them.
+#: analytics and live-table stories after them.
 EXPECTED = (
     "00_quickstart",
     "01_basic_feature_creation",
@@ -44,6 +44,7 @@ EXPECTED = (
     "04_cross_org_access",
     "05_audit_logging",
     "06_analytics",
+    "07_live_tables",
 )
 #: These play several people in one kernel by switching ``RAISE_USER``; a server knows its users by
 #: their Jupyter login instead, so they run on the embedded engine only.
