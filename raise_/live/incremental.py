@@ -41,7 +41,17 @@ from raise_.durations import parse_duration
 from raise_.storage.offline_store import quote
 from raise_.types import Bool
 
-__all__ = ["DECOMPOSABLE_METRICS", "Partials", "assemble", "is_decomposable", "merge", "partials_of"]
+__all__ = [
+    "DECOMPOSABLE_METRICS",
+    "Partials",
+    "assemble",
+    "from_table",
+    "is_decomposable",
+    "merge",
+    "partials_of",
+    "prune",
+    "to_table",
+]
 
 DECOMPOSABLE_METRICS: Final = frozenset({"count", "sum", "avg", "min", "max", "null_rate", "variance", "stddev"})
 _FIELDS: Final = ("n", "c", "cf", "s", "mean", "m2", "mn", "mx", "tmax")
@@ -63,9 +73,11 @@ def _bucket_width_us(spec: Aggregation) -> int | None:
     return parse_duration(spec.window, "window") * 1_000_000 if spec.rolling and spec.window else None
 
 
-def partials_of(frame: Frame, spec: Aggregation) -> Partials:
-    """The partials of the frame's rows (all of them: the spec's window is applied here only
-    when its end is fixed, else in :func:`assemble`)."""
+def partials_of(frame: Frame, spec: Aggregation, *, all_rows: bool = False) -> Partials:
+    """The partials of the frame's rows (the spec's window is applied here only when its end is
+    fixed, else in :func:`assemble`). Rolling periods ending at the newest event time need only
+    the last ``2 * periods - 1`` periods: unless ``all_rows``, older rows are left out (with
+    appends only, the newest event time never moves back)."""
     check_aggregation(frame, spec)  # the same errors as the analysis gives
     groups = spec.group_columns
     t, v = quote(frame.event_time), quote(spec.feature)
@@ -80,6 +92,11 @@ def partials_of(frame: Frame, spec: Aggregation) -> Partials:
         if spec.window and not spec.rolling:
             params["_l_start"] = params["_l_end"] - timedelta(seconds=parse_duration(spec.window, "window"))
             conditions.append(f"{t} > $_l_start")
+    if width and spec.end is None and not all_rows:
+        newest = frame.end_time()
+        if newest is not None:
+            params["_l_from"] = ROLLING_ORIGIN + timedelta(microseconds=_first_needed(spec, newest) * width)
+            conditions.append(f"{t} >= $_l_from")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     g = "".join(f"{quote(c)}, " for c in groups)
     numeric = frame.is_numeric(spec.feature)
@@ -100,11 +117,34 @@ def partials_of(frame: Frame, spec: Aggregation) -> Partials:
     return from_table(table, groups)
 
 
+def _first_needed(spec: Aggregation, newest: datetime) -> int:
+    """The oldest period (index from the origin) a rolling result ending at ``newest`` reads."""
+    width_us = _bucket_width_us(spec) or 1
+    last = (epoch_us(newest) - ROLLING_ORIGIN_US) // width_us
+    return int(last - (2 * int(spec.periods or 30) - 1) + 1)
+
+
+def prune(partials: Partials, spec: Aggregation) -> Partials:
+    """Drop the periods a rolling result ending at the newest event time will never read again."""
+    if not (spec.rolling and spec.end is None):
+        return partials
+    newest = newest_time(partials.values())
+    if newest is None:
+        return partials
+    first = _first_needed(spec, newest)
+    return {key: part for key, part in partials.items() if key[1] >= first}
+
+
 def from_table(table: pa.Table, groups: list[str]) -> Partials:
+    """The partials of a state table (column by column: a state holds one row per group and period)."""
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    keys = list(zip(*(columns[c] for c in groups), strict=True)) if groups else [()] * table.num_rows
+    values = [columns[f"_a_{f}"] for f in _FIELDS]
     out: Partials = {}
-    for r in table.to_pylist():
-        key = (tuple(plain(r[c]) for c in groups), int(r["_a_b"]))
-        out[key] = {f: (r[f"_a_{f}"] if f == "tmax" else plain(r[f"_a_{f}"])) for f in _FIELDS}
+    for i, (key, bucket) in enumerate(zip(keys, columns["_a_b"], strict=True)):
+        out[(tuple(plain(k) for k in key), int(bucket))] = {
+            f: column[i] if f == "tmax" else plain(column[i]) for f, column in zip(_FIELDS, values, strict=True)
+        }
     return out
 
 

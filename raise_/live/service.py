@@ -282,10 +282,11 @@ class LiveTableService(Service):
         with self.db.reader() as s:
             row = self._row(s, group_path, name)
             table_id = str(row.id)
-        with self._lock(table_id), self.db.transaction() as s:
-            row = self._row(s, group_path, name)
-            self._audit(s, "DELETE", row, group_path)
-        self._remove(table_id)
+        with self._lock(table_id):  # not under a refresh of it (which would write its data back)
+            with self.db.transaction() as s:
+                row = self._row(s, group_path, name)
+                self._audit(s, "DELETE", row, group_path)
+            self._remove(table_id)
         self._changed()
         return True
 
@@ -551,7 +552,7 @@ class LiveTableService(Service):
                         self.storage.store.query_arrow(f"SELECT * FROM {state_relation}"), groups
                     )
                     new = incremental.partials_of(self.analytics.rows(prepared, since_commit=since), spec)
-                    partials = incremental.merge(stored, new)
+                    partials = incremental.prune(incremental.merge(stored, new), spec)
                     mode, processed = "incremental", sum(int(p["n"]) for p in new.values())
                 else:
                     partials = incremental.partials_of(self.analytics.rows(prepared), spec)
