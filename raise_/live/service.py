@@ -33,7 +33,8 @@ from raise_.analytics.refresh_policy import RefreshPolicy
 from raise_.analytics.service import AnalyticsService
 from raise_.analytics.specs import Aggregation
 from raise_.analytics.tables import result_frame
-from raise_.catalog.namespace_service import NamespaceService
+from raise_.catalog.lookup import find_group
+from raise_.catalog.namespace_service import NamespaceService, group_path_parts
 from raise_.errors import (
     InvalidArgumentError,
     LiveTableExistsError,
@@ -157,10 +158,8 @@ class LiveTableService(Service):
     # -- rows -------------------------------------------------------------------------------------
 
     def _group_row(self, s: Any, group_path: str) -> FeatureGroupModel:
-        group = self.namespace_service.get_feature_group(group_path)
-        row: FeatureGroupModel | None = s.get(FeatureGroupModel, uuid.UUID(group.id))
-        assert row is not None
-        return row
+        """The group's row, in the caller's session (the door checked access to the group)."""
+        return find_group(s, *group_path_parts(group_path)).model
 
     def _row(self, s: Any, group_path: str, name: object) -> LiveTableModel:
         group = self._group_row(s, group_path)
