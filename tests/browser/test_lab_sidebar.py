@@ -9,12 +9,12 @@ import json
 import re
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from raise_ import Aggregation
+from raise_ import Aggregation, RefreshPolicy
 
 from .lab_driver import DEMO_PROJECT, Lab, LabPage
 
@@ -237,11 +237,56 @@ def test_clicking_a_group_shows_its_detail(lab_page: LabPage, lab: Lab) -> None:
     detail.get_by_test_id("raise-group-data").scroll_into_view_if_needed()
     lab_page.shot("group-detail-data")
 
+    # no live tables yet: the seed makes none
+    expect(detail.get_by_test_id("raise-group-live-tables")).to_contain_text("No live tables in this group.")
+
     # a feature of the group opens its own detail in its place
     detail.get_by_role("button", name="ctr", exact=True).click()
     feature = sidebar.get_by_test_id("raise-detail")
     expect(feature).to_have_attribute("data-path", f"{USER_SIGNALS}/ctr")
     expect(sidebar.get_by_test_id("raise-group-detail")).to_have_count(0)
+
+
+def test_a_groups_detail_lists_its_live_tables(lab_page: LabPage, lab: Lab) -> None:
+    group = lab.store().feature_group("user-signals")
+    clicks = Aggregation(feature="click_count", metrics=["sum", "avg", "count"], group_by="country")
+    daily = group.create_live_table(
+        "clicks_by_country", clicks, refresh="on_change", description="Clicks per country, after each write"
+    )
+    peaks = group.create_live_table(
+        "click_peaks", Aggregation(feature="click_count", metrics=["max"]), refresh=RefreshPolicy.cron("0 */6 * * *")
+    ).pause()
+    try:
+        assert daily.last_refresh is not None and peaks.last_refresh is not None
+        countries = len(group.analyze(clicks).to_dataframe())
+        assert daily.row_count == countries > 0 and peaks.row_count == 1
+
+        sidebar = lab_page.open_sidebar()
+        lab_page.expand(DEMO_PROJECT)
+        lab_page.node("group", USER_SIGNALS).click()
+        detail = sidebar.get_by_test_id("raise-group-detail")
+        expect(detail).to_have_attribute("data-path", USER_SIGNALS)
+        expect(detail).to_have_attribute("aria-busy", "false")
+        tables = detail.get_by_test_id("raise-live-table")
+        expect(tables).to_have_count(2)
+        shown = tables.evaluate_all(
+            "(els) => els.map(e => [e.dataset.name, e.dataset.status, e.dataset.refresh, e.dataset.rows])"
+        )
+        # as the SDK lists them (by name), through the same server
+        assert shown == [
+            ["click_peaks", "paused", "cron 0 */6 * * *", "1"],
+            ["clicks_by_country", "active", "on change", str(countries)],
+        ]
+        for table, row in ((peaks, tables.nth(0)), (daily, tables.nth(1))):
+            assert table.last_refresh is not None
+            when = table.last_refresh.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+            expect(row.get_by_test_id("raise-live-last-refresh")).to_have_text(f"refreshed {when} UTC")
+        expect(tables.nth(1)).to_have_attribute("title", "Clicks per country, after each write")
+        detail.get_by_test_id("raise-group-live-tables").scroll_into_view_if_needed()
+        lab_page.shot("group-live-tables")
+    finally:  # the store stays as the seed made it for the other tests
+        daily.delete()
+        peaks.delete()
 
 
 def test_insert_puts_the_snippet_into_the_active_cell(lab_page: LabPage, lab: Lab) -> None:
