@@ -190,7 +190,7 @@ class LiveTables:
         self,
         name: str,
         analysis: AnalysisSpec | dict[str, Any],
-        refresh: RefreshPolicy | str = "on_change",
+        refresh: RefreshPolicy | str | dict[str, Any] = "on_change",
         description: str | None = None,
     ) -> LiveTable:
         """Materialize ``analysis`` and keep it fresh: ``refresh`` is ``"on_change"`` (after each

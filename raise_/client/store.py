@@ -298,7 +298,7 @@ class FeatureStore(Analyzes):
         self,
         name: str,
         analysis: AnalysisSpec | dict[str, Any],
-        refresh: RefreshPolicy | str = "on_change",
+        refresh: RefreshPolicy | str | dict[str, Any] = "on_change",
         description: str | None = None,
         *,
         group: str,

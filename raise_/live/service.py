@@ -273,7 +273,7 @@ class LiveTableService(Service):
             ).all()
             for r in rows:
                 s.expunge(r)
-        return [_record(r, group_path) for r in rows]
+        return [_record(r, group_path, self._columns(str(r.id))) for r in rows]
 
     @guarded("write", lambda a: Target.path(a["group_path"]), "delete live tables of")
     def delete_live_table(self, group_path: str, name: str) -> bool:

@@ -80,6 +80,9 @@ class DuckDBFile:
         # DuckDB serialises writers inside one process anyway; holding our own lock around a
         # whole write keeps commit ids in the order writes become visible.
         self.write_lock = threading.RLock()
+        # Every thread's cursor, closed with the file: a cursor left to a thread-local of a pool
+        # thread would keep the database (and DuckDB's own threads) alive into interpreter exit.
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
@@ -87,6 +90,8 @@ class DuckDBFile:
             cur = self._conn.cursor()
             cur.execute("SET TimeZone = 'UTC'")
             self._local.cursor = cur
+            with self._schema_lock:
+                self._cursors.append(cur)
         return cur
 
     @contextlib.contextmanager
@@ -176,6 +181,11 @@ class DuckDBFile:
         return self.cursor().sql(sql, params=params or {}).to_arrow_table()
 
     def close(self) -> None:
+        with self._schema_lock:
+            cursors, self._cursors = self._cursors, []
+        for cur in cursors:
+            with contextlib.suppress(Exception):  # closed already, or its thread is gone
+                cur.close()
         self._conn.close()
 
 

@@ -133,6 +133,8 @@ def test_refresh_policies(fs: FeatureStore, feature_group: FeatureGroup) -> None
     }
     total = int(feature_group.read(history=True).to_pandas()["click_count"].sum())
     assert all(t.query()["sum"].tolist() == [total] for t in made.values())
-    assert sorted(t.name for t in fs.list_live_tables("user-signals")) == sorted(made)
+    listed = fs.list_live_tables("user-signals")
+    assert sorted(t.name for t in listed) == sorted(made)
+    assert {tuple(t.columns) for t in listed} == {("sum",)}
     assert fs.get_live_table("hourly", group="user-signals").refresh_policy == RefreshPolicy.hourly()
     assert RefreshPolicy.hourly().schedule == "0 * * * *" and RefreshPolicy.daily().schedule == "0 0 * * *"
