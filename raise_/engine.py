@@ -7,6 +7,7 @@ process share one engine per location, so they share connections and caches.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import ClassVar
@@ -22,7 +23,10 @@ from raise_.scheduling.assembly import store_scheduler
 from raise_.scheduling.scheduler import Scheduler
 from raise_.service import DataService
 
-__all__ = ["Engine"]
+__all__ = ["BACKGROUND_ENV", "Engine"]
+
+#: "0": this process never follows the change feed nor runs the scheduler's loop on its own.
+BACKGROUND_ENV = "RAISE_BACKGROUND"
 
 
 class Engine:
@@ -59,12 +63,16 @@ class Engine:
         self._follower: LiveFollower | None = None
         # Live tables need this process to follow the change feed and fire their schedules: from
         # now if the store has some, else from the first one created.
+        # A run's child process (``raise run``) sets RAISE_BACKGROUND=0: it does its run, and the
+        # process that owns the store keeps the feed and the schedules.
+        self._background = os.environ.get(BACKGROUND_ENV, "1").strip() != "0"
         self.service.live.on_tables_changed.append(self._live_tables_changed)
-        if self.service.live.any_live_tables():
+        if self._background and self.service.live.any_live_tables():
             self.follow_changes()
 
     def _live_tables_changed(self) -> None:
-        self.follow_changes()
+        if self._background:
+            self.follow_changes()
 
     def follow_changes(self) -> LiveFollower:
         """Follow the change feed for on-change live tables (and, with ``scheduler_loop``, run

@@ -50,6 +50,8 @@ def _services(settings: Settings) -> Callable[[], Any]:
 
 def run_command(run_id: str, out: TextIO = sys.stdout) -> int:
     settings = Settings.from_env()
+    # A run's process does its run: the store's change feed and schedules stay with its owner.
+    os.environ["RAISE_BACKGROUND"] = "0"
     db = CatalogDatabase(settings.catalog_url)
     control = RunControl()
 

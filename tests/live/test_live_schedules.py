@@ -135,3 +135,26 @@ def test_the_embedded_store_runs_the_scheduler_loop_once_it_has_live_tables(
     group.create_live_table(name="manual", analysis=SUM, refresh="manual")
     assert engine.follower is not None and engine.scheduler.running
     assert engine.service.change_feed.running
+
+
+def test_a_runs_process_leaves_the_feed_and_schedules_to_the_store_owner(
+    embedded: FeatureStore, group: FeatureGroup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``raise run`` sets RAISE_BACKGROUND=0: an engine it opens on a store with live tables does
+    its run and follows nothing (the owner of the store does)."""
+    group.create_live_table(name="on-change", analysis=SUM)
+    settings = embedded._settings
+    Engine.close_all()
+    monkeypatch.setenv("RAISE_BACKGROUND", "0")
+    child = Engine(settings)
+    try:
+        assert child.service.live.any_live_tables()
+        assert child.follower is None and not child.service.change_feed.running
+    finally:
+        child.close()
+    monkeypatch.delenv("RAISE_BACKGROUND")
+    owner = Engine(settings)
+    try:
+        assert owner.follower is not None and owner.service.change_feed.running
+    finally:
+        owner.close()
