@@ -219,7 +219,9 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - start) * 1e3, value
 
 
-def bench_refresh(group: Any, daily: Any, rows: Rows, n_rows: int, rounds: int) -> dict[str, Any]:
+def bench_refresh(
+    group: Any, daily: Any, rows: Rows, n_rows: int, rounds: int, spec: Aggregation = DAILY
+) -> dict[str, Any]:
     batch = max(n_rows // 100, 1)
     out: dict[str, Any] = {"batch_rows": batch, "incremental": [], "full": [], "analyze": [], "writes": {}}
     append_ms: list[float] = []
@@ -237,7 +239,7 @@ def bench_refresh(group: Any, daily: Any, rows: Rows, n_rows: int, rounds: int) 
         ms, event = timed(daily.refresh)
         check_event(event, "full")
         out["full"].append({"wall_ms": ms, "duration_ms": event.duration_ms, "rows_processed": event.rows_processed})
-        ms, _ = timed(lambda: group.analyze(DAILY, Freshness.REAL_TIME))
+        ms, _ = timed(lambda: group.analyze(spec, Freshness.REAL_TIME))
         out["analyze"].append({"wall_ms": ms})
         print(
             f"  round {i + 1}: incremental {out['incremental'][-1]['wall_ms']:.0f} ms, "
@@ -249,7 +251,7 @@ def bench_refresh(group: Any, daily: Any, rows: Rows, n_rows: int, rounds: int) 
     event = daily.refresh()
     check_event(event, "incremental")
     out["writes"] = {"append_ms": statistics.median(append_ms), "upsert_ms": statistics.median(upsert_ms)}
-    out["same_answer"] = same_rows(daily.query(), group.analyze(DAILY, Freshness.REAL_TIME).to_dataframe())
+    out["same_answer"] = same_rows(daily.query(), group.analyze(spec, Freshness.REAL_TIME).to_dataframe())
     for kind in ("incremental", "full", "analyze"):
         out[f"{kind}_summary"] = stats_ms([r["wall_ms"] for r in out[kind]])
     out["ratio_incremental_full"] = out["incremental_summary"]["median"] / out["full_summary"]["median"]
@@ -499,6 +501,13 @@ def main() -> int:
         report["refresh"] = bench_refresh(group, daily, rows, args.rows, args.refreshes)
         refresh_lines = print_refresh(report["refresh"], args.rows, create_ms)
         print("\n".join(refresh_lines), flush=True)
+        # The same for a table whose full recompute reads every row (no window): by_segment.
+        print(f"\n2b. by_segment: refresh after appending 1% ({max(args.rows // 100, 1):,} rows)", flush=True)
+        segments.refresh()  # catch up with part 2's upserts (a full refresh), so the rounds start even
+        report["refresh_segments"] = bench_refresh(group, segments, rows, args.rows, args.refreshes, BY_SEGMENT)
+        refresh_lines += ["", "by_segment (every row in its full recompute):"]
+        refresh_lines += print_refresh(report["refresh_segments"], args.rows, seg_ms)
+        print("\n".join(refresh_lines[-8:]), flush=True)
 
         print("\n3. commit → refreshed (on_change)", flush=True)
         oc_ms, live = timed(lambda: group.create_live_table("daily_on_change", DAILY, refresh="on_change"))

@@ -3,10 +3,12 @@
 An :class:`~raise_.analytics.specs.Aggregation` whose metrics are all decomposable (count, sum,
 avg, min, max, null_rate, variance, stddev) is kept as **partials** per group and time bucket:
 rows ``n``, values ``c``, finite values ``cf``, their sum ``s``, mean and ``m2`` (the sum of
-squared deviations from the mean), min, max and the newest event time. Partials of the rows a
-refresh has not seen merge into the stored ones (Chan et al.'s pairwise update for mean and
-``m2``), and the result is assembled from the merged partials exactly as
-:func:`raise_.analytics.aggregation.run_aggregation` assembles it from all rows.
+squared deviations from the mean), min, max and the newest event time, in a table of the
+offline store next to the result. The partials of the rows a refresh has not seen are merged
+into the stored ones in the store's SQL (:func:`merge_tables`: one pass whatever the number of
+groups), and the result is assembled from the merged partials as
+:func:`raise_.analytics.aggregation.run_aggregation` computes it from all rows (in SQL; rolling
+periods in Python, as the analysis does).
 
 Buckets: one (0) without rolling periods; with ``rolling=True`` the absolute period index of
 each row (periods of ``window`` aligned on Monday 2000-01-03 UTC, as the analysis aligns them), so
@@ -25,6 +27,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+import pandas as pd
 import pyarrow as pa
 
 from raise_.analytics.aggregation import (
@@ -39,6 +42,7 @@ from raise_.analytics.specs import Aggregation, AnalysisSpec
 from raise_.analytics.tables import result_frame
 from raise_.durations import parse_duration
 from raise_.storage.offline_store import quote
+from raise_.storage.sql_engine import SqlEngine
 from raise_.types import Bool
 
 __all__ = [
@@ -47,10 +51,8 @@ __all__ = [
     "assemble",
     "from_table",
     "is_decomposable",
-    "merge",
-    "partials_of",
-    "prune",
-    "to_table",
+    "merge_tables",
+    "partials_table",
 ]
 
 DECOMPOSABLE_METRICS: Final = frozenset({"count", "sum", "avg", "min", "max", "null_rate", "variance", "stddev"})
@@ -73,7 +75,7 @@ def _bucket_width_us(spec: Aggregation) -> int | None:
     return parse_duration(spec.window, "window") * 1_000_000 if spec.rolling and spec.window else None
 
 
-def partials_of(frame: Frame, spec: Aggregation, *, all_rows: bool = False) -> Partials:
+def partials_table(frame: Frame, spec: Aggregation, *, all_rows: bool = False) -> pa.Table:
     """The partials of the frame's rows (the spec's window is applied here only when its end is
     fixed, else in :func:`assemble`). Rolling periods ending at the newest event time need only
     the last ``2 * periods - 1`` periods: unless ``all_rows``, older rows are left out (with
@@ -113,8 +115,8 @@ def partials_of(frame: Frame, spec: Aggregation, *, all_rows: bool = False) -> P
         + ("min(_a_fv) AS _a_mn, max(_a_fv) AS _a_mx, " if orderable else "NULL AS _a_mn, NULL AS _a_mx, ")
         + f"max(_a_t) AS _a_tmax FROM t GROUP BY {g}_a_b"
     )
-    table = frame.query(f", t AS ({tagged}) {select}", params)
-    return from_table(table, groups)
+    partials: pa.Table = frame.query(f", t AS ({tagged}) {select}", params)
+    return partials
 
 
 def _first_needed(spec: Aggregation, newest: datetime) -> int:
@@ -124,110 +126,104 @@ def _first_needed(spec: Aggregation, newest: datetime) -> int:
     return int(last - (2 * int(spec.periods or 30) - 1) + 1)
 
 
-def prune(partials: Partials, spec: Aggregation) -> Partials:
-    """Drop the periods a rolling result ending at the newest event time will never read again."""
-    if not (spec.rolling and spec.end is None):
-        return partials
-    newest = newest_time(partials.values())
-    if newest is None:
-        return partials
-    first = _first_needed(spec, newest)
-    return {key: part for key, part in partials.items() if key[1] >= first}
-
-
 def from_table(table: pa.Table, groups: list[str]) -> Partials:
     """The partials of a state table (column by column: a state holds one row per group and period)."""
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     keys = list(zip(*(columns[c] for c in groups), strict=True)) if groups else [()] * table.num_rows
+    # Counts, means, M2 and times are plain Python values already; sums, extremes and group
+    # values may be DuckDB's (a HUGEINT sum arrives as a Decimal).
+    for f in ("s", "mn", "mx"):
+        columns[f"_a_{f}"] = [plain(v) for v in columns[f"_a_{f}"]]
+    keys = [tuple(plain(k) for k in key) for key in keys]
     values = [columns[f"_a_{f}"] for f in _FIELDS]
     out: Partials = {}
     for i, (key, bucket) in enumerate(zip(keys, columns["_a_b"], strict=True)):
-        out[(tuple(plain(k) for k in key), int(bucket))] = {
-            f: column[i] if f == "tmax" else plain(column[i]) for f, column in zip(_FIELDS, values, strict=True)
-        }
+        out[(key, int(bucket))] = {f: column[i] for f, column in zip(_FIELDS, values, strict=True)}
     return out
 
 
-def to_table(partials: Partials, groups: list[str], group_types: dict[str, pa.DataType]) -> pa.Table:
-    """The partials as the state table stored with the live table's data."""
-    keys = sorted(partials, key=lambda k: (tuple(sort_key(x) for x in k[0]), k[1]))
-    columns: dict[str, pa.Array] = {}
-    for i, name in enumerate(groups):
-        columns[name] = pa.array([k[0][i] for k in keys], type=group_types.get(name))
-    columns["_a_b"] = pa.array([k[1] for k in keys], type=pa.int64())
-    for f in _FIELDS:
-        values = [partials[k][f] for k in keys]
-        if f in ("n", "c", "cf"):
-            columns[f"_a_{f}"] = pa.array(values, type=pa.int64())
-        elif f in ("mean", "m2"):
-            columns[f"_a_{f}"] = pa.array(values, type=pa.float64())
-        elif f == "tmax":
-            columns[f"_a_{f}"] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
-        elif f == "s":
-            columns[f"_a_{f}"] = _number_array(values)
-        else:
-            columns[f"_a_{f}"] = pa.array(values)
-    return pa.table(columns)
+_MERGE_STATE: Final = "_raise_live_state"
+_MERGE_NEW: Final = "_raise_live_new"
 
 
-def _number_array(values: list[Any]) -> pa.Array:
-    """Sums: exact integers while they fit, else doubles (a HUGEINT sum has no Arrow type)."""
-    if all(v is None or (isinstance(v, int) and -(2**63) <= v < 2**63) for v in values):
-        return pa.array(values, type=pa.int64())
-    return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
+def merge_tables(store: SqlEngine, state: str | None, new: pa.Table, spec: Aggregation) -> pa.Table:
+    """The partials of ``state`` (a relation of the store; None: nothing yet) and ``new`` merged
+    per group and period, in the store's SQL (one pass, whatever the number of groups): counts
+    and sums add, extremes and newest times take the extreme, and mean and M2 merge around the
+    common mean (M2 = sum of M2_i + n_i (mean_i - mean)^2). A rolling table ending at the newest
+    event time keeps only the periods it can still show (with appends only, that end never
+    moves back)."""
+    groups = [quote(c) for c in spec.group_columns]
+    by = ", ".join([*groups, "_a_b"])
+    cursor = store.cursor()
+    cursor.register(_MERGE_NEW, new)
+    try:
+        union = f"SELECT * FROM {_MERGE_NEW}"
+        if state is not None:
+            union = f"SELECT * FROM {state} UNION ALL BY NAME {union}"
+        keep = ""
+        width = _bucket_width_us(spec)
+        if width and spec.end is None:
+            span = 2 * int(spec.periods or 30) - 1
+            keep = f" WHERE _a_b > (SELECT (epoch_us(max(_a_tmax)) - {ROLLING_ORIGIN_US}) // {width} FROM m) - {span}"
+        sql = (
+            f"WITH u AS ({union}), "
+            f"w AS (SELECT *, sum(_a_cf * _a_mean) OVER p / nullif(sum(_a_cf) OVER p, 0) AS _a_g "
+            f"FROM u WINDOW p AS (PARTITION BY {by})), "
+            f"m AS (SELECT {by}, CAST(sum(_a_n) AS BIGINT) AS _a_n, CAST(sum(_a_c) AS BIGINT) AS _a_c, "
+            "CAST(sum(_a_cf) AS BIGINT) AS _a_cf, sum(_a_s) AS _a_s, "
+            "CASE WHEN sum(_a_cf) > 0 THEN max(_a_g) END AS _a_mean, "
+            "sum(coalesce(_a_m2, 0) + _a_cf * (_a_mean - _a_g) * (_a_mean - _a_g)) AS _a_m2, "
+            "min(_a_mn) AS _a_mn, max(_a_mx) AS _a_mx, max(_a_tmax) AS _a_tmax "
+            f"FROM w GROUP BY {by}) "
+            f"SELECT * FROM m{keep}"
+        )
+        merged: pa.Table = store.query_arrow(sql)
+    finally:
+        cursor.unregister(_MERGE_NEW)
+    return merged
 
 
-def _merge_one(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out = {"n": a["n"] + b["n"], "c": a["c"] + b["c"], "cf": a["cf"] + b["cf"]}
-    sums = [x for x in (a["s"], b["s"]) if x is not None]
-    out["s"] = sum(sums) if sums else None
-    ka, kb = int(a["cf"]), int(b["cf"])
-    if ka and a["mean"] is not None and kb and b["mean"] is not None:
-        delta = float(b["mean"]) - float(a["mean"])
-        total = ka + kb
-        out["mean"] = float(a["mean"]) + delta * kb / total
-        out["m2"] = float(a["m2"]) + float(b["m2"]) + delta * delta * ka * kb / total
-    elif kb and b["mean"] is not None:
-        out["mean"], out["m2"] = b["mean"], b["m2"]
-    else:
-        out["mean"], out["m2"] = a["mean"], a["m2"]
-    for f, pick in (("mn", min), ("mx", max), ("tmax", max)):
-        present = [x for x in (a[f], b[f]) if x is not None]
-        out[f] = pick(present) if present else None
-    return out
+def _output_sql(spec: Aggregation, integer_sum: bool) -> str:
+    """The metrics of one merged partial row, as the analysis computes them from all rows."""
+    variance = "CASE WHEN _a_cf >= 2 THEN greatest(_a_m2 / (_a_cf - 1), 0.0) END"
+    exprs = {
+        "count": "_a_c",
+        "sum": "CAST(_a_s AS BIGINT)" if integer_sum else "_a_s",
+        "avg": "_a_mean",
+        "min": "_a_mn",
+        "max": "_a_mx",
+        "null_rate": "CASE WHEN _a_n = 0 THEN NULL ELSE (_a_n - _a_c) / _a_n END",
+        "variance": variance,
+        "stddev": f"sqrt({variance})",
+    }
+    return ", ".join(f"{exprs[m]} AS {quote(m)}" for m in spec.metrics)
 
 
-def merge(state: Partials, new: Partials) -> Partials:
-    """``state`` with ``new`` merged in (neither is changed)."""
-    out = dict(state)
-    for key, part in new.items():
-        out[key] = _merge_one(out[key], part) if key in out else dict(part)
-    return out
-
-
-def assemble(partials: Partials, spec: Aggregation, payload_extra: dict[str, Any] | None = None) -> Any:
-    """The analysis' table (``result.to_dataframe()``) from the partials of all its rows."""
-    groups = spec.group_columns
+def assemble(store: SqlEngine, merged: pa.Table, spec: Aggregation, integer_sum: bool) -> pd.DataFrame:
+    """The analysis' table (``result.to_dataframe()``) from the merged partials of all its rows."""
     if spec.rolling:
-        payload = _rolling_payload(partials, spec)
-    else:
-        per_group: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        for (key, _bucket), part in partials.items():
-            per_group.setdefault(key, []).append(part)
+        return result_frame(
+            "aggregation", _rolling_payload(from_table(merged, spec.group_columns), spec), spec.to_dict()
+        )
+    groups = [quote(c) for c in spec.group_columns]
+    cursor = store.cursor()
+    cursor.register(_MERGE_STATE, merged)
+    try:
         if groups:
-            rows = []
-            for key in sorted(per_group, key=lambda k: tuple(sort_key(x) for x in k)):
-                metrics = _metrics(combine_partials(per_group[key]), spec)
-                rows.append({**dict(zip(groups, key, strict=True)), **metrics})
-            payload = {"feature": spec.feature, "group_by": groups, "rows": rows}
-        else:
-            payload = {"feature": spec.feature, "metrics": _metrics(combine_partials(per_group.get((), [])), spec)}
-    payload.update(payload_extra or {})
-    return result_frame("aggregation", payload, spec.to_dict())
-
-
-def _metrics(combined: dict[str, Any], spec: Aggregation) -> dict[str, Any]:
-    return {m: plain(combined[m]) for m in spec.metrics}
+            cols = ", ".join(groups)
+            sql = f"SELECT {cols}, {_output_sql(spec, integer_sum)} FROM {_MERGE_STATE} ORDER BY {cols} NULLS LAST"
+        else:  # one row (of at most one partial), also without any: count 0, the rest null
+            sql = (
+                f"SELECT {_output_sql(spec, integer_sum)} FROM (SELECT coalesce(sum(_a_n), 0) AS _a_n, "
+                "coalesce(sum(_a_c), 0) AS _a_c, coalesce(sum(_a_cf), 0) AS _a_cf, max(_a_s) AS _a_s, "
+                "max(_a_mean) AS _a_mean, max(_a_m2) AS _a_m2, max(_a_mn) AS _a_mn, max(_a_mx) AS _a_mx "
+                f"FROM {_MERGE_STATE})"
+            )
+        frame: pd.DataFrame = store.query_arrow(sql).to_pandas()
+    finally:
+        cursor.unregister(_MERGE_STATE)
+    return frame
 
 
 def newest_time(partials: Iterable[dict[str, Any]]) -> datetime | None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -56,6 +57,7 @@ from raise_.runs.service import RunService
 from raise_.storage.offline_store import quote
 from raise_.storage.records import Checkpoint
 from raise_.storage.service import StorageService
+from raise_.types.dtypes import IntegerType
 
 if TYPE_CHECKING:
     from raise_.scheduling.scheduler import Scheduler
@@ -545,20 +547,19 @@ class LiveTableService(Service):
             state: pa.Table | None = None
             if decomposable:
                 assert isinstance(spec, Aggregation)
-                groups = spec.group_columns
+                store = self.storage.store
                 if can_merge:
-                    stored = incremental.from_table(
-                        self.storage.store.query_arrow(f"SELECT * FROM {state_relation}"), groups
-                    )
-                    new = incremental.partials_of(self.analytics.rows(prepared, since_commit=since), spec)
-                    partials = incremental.prune(incremental.merge(stored, new), spec)
-                    mode, processed = "incremental", sum(int(p["n"]) for p in new.values())
+                    new = incremental.partials_table(self.analytics.rows(prepared, since_commit=since), spec)
+                    state = incremental.merge_tables(store, state_relation, new, spec)
+                    mode = "incremental"
                 else:
-                    partials = incremental.partials_of(self.analytics.rows(prepared), spec)
-                    mode, processed = "full", sum(int(p["n"]) for p in partials.values())
-                frame = incremental.assemble(partials, spec)
-                key_types = self._group_types(prepared, groups)
-                state = incremental.to_table(partials, groups, key_types)
+                    new = incremental.partials_table(self.analytics.rows(prepared), spec)
+                    state = incremental.merge_tables(store, None, new, spec)
+                    mode = "full"
+                processed = int(pc.sum(new.column("_a_n")).as_py() or 0)
+                column = prepared.columns.get(spec.feature)
+                integer_sum = column is not None and isinstance(column.dtype, IntegerType)
+                frame = incremental.assemble(store, state, spec, integer_sum)
             else:
                 data = self.analytics.compute(prepared)
                 frame = result_frame(spec.type, data, spec.to_dict())
@@ -582,15 +583,6 @@ class LiveTableService(Service):
             "cursors": cursors,
             "sources": sorted(g.path for g in sources),
         }
-
-    def _group_types(self, prepared: Any, groups: list[str]) -> dict[str, pa.DataType]:
-        """The Arrow types of the group-by columns (so an empty state table still has them)."""
-        types: dict[str, pa.DataType] = {}
-        for name in groups:
-            column = prepared.columns.get(name)
-            if column is not None:
-                types[name] = column.dtype.arrow_type()
-        return types
 
     def _finish(
         self,

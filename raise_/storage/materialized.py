@@ -21,6 +21,7 @@ from raise_.storage.records import Checkpoint, CommitEvent
 
 __all__ = [
     "Checkpoint",
+    "checkpoint_text",
     "commits_after",
     "data_table",
     "drop_materialized",
@@ -47,7 +48,6 @@ def put_materialized(
 ) -> None:
     """Replace the result ``name`` (and its state) and its checkpoint, all or nothing."""
     table, partials = data_table(name), state_table(name)
-    record = json.dumps({"cursors": checkpoint.cursors, "shape": checkpoint.shape})
     with store.write_lock:
         try:
             with store.transaction() as cur:
@@ -60,6 +60,7 @@ def put_materialized(
                     cur.register(_INCOMING, state)
                     cur.execute(f"CREATE OR REPLACE TABLE {quote(partials)} AS SELECT * FROM {_INCOMING}")
                     cur.unregister(_INCOMING)
+                record = checkpoint_text(checkpoint)  # in the transaction: a failure here undoes the tables too
                 cur.execute(
                     "INSERT OR REPLACE INTO _raise_materialized (name, checkpoint, run_id, rows, written_at) "
                     "VALUES ($1, $2, $3, $4, now())",
@@ -67,6 +68,10 @@ def put_materialized(
                 )
         finally:
             store.schema_changed(table, partials)
+
+
+def checkpoint_text(checkpoint: Checkpoint) -> str:
+    return json.dumps({"cursors": checkpoint.cursors, "shape": checkpoint.shape})
 
 
 def read_checkpoint(store: DuckDBFile, name: str) -> Checkpoint | None:

@@ -12,7 +12,7 @@ from conftest import eventually, signal_rows
 
 from raise_ import ACL, Aggregation, FeatureStore
 from raise_.client import FeatureGroup
-from raise_.live import incremental
+from raise_.storage import materialized
 
 BY_TIER = Aggregation(feature="click_count", metrics=["count", "sum"], group_by="user_tier")
 
@@ -60,10 +60,13 @@ def test_a_failed_refresh_keeps_the_last_good_data(embedded: FeatureStore) -> No
     good = table.query()
     group.write(signal_rows(30, seed=2, first_user=500))
 
-    # The store fails after the new result table was written in the refresh's transaction (its
-    # partials cannot be stored): the transaction rolls back, data and checkpoint with it.
+    # The store fails after the new result and partials were written in the refresh's
+    # transaction, as the checkpoint is written: the transaction rolls back, data included.
+    def broken(_checkpoint: object) -> str:
+        raise OSError("disk full")
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(incremental, "to_table", lambda *a, **k: object())
+        patch.setattr(materialized, "checkpoint_text", broken)
         event = table.refresh()
     assert event.status == "failed" and event.error_code == "LIVE_REFRESH_FAILED"
     assert table.status == "failed" and table.error_code == "LIVE_REFRESH_FAILED"
