@@ -128,7 +128,8 @@ class DuckDBFile:
             return True
         rows = (
             self.cursor()
-            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $1", [table])
+            # duckdb_tables() rather than information_schema.tables (a view over tables and views): half the time
+            .execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $1", [table])
             .fetchall()
         )
         return bool(rows[0][0])
