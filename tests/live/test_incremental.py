@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import START
+from live_helpers import START
 
 from raise_ import Aggregation, FeatureStore
 from raise_.live.incremental import is_decomposable

@@ -4,7 +4,7 @@ what was wrong, and nothing changed (both doors: in-process and through the serv
 from __future__ import annotations
 
 import pytest
-from conftest import signal_rows
+from live_helpers import signal_rows
 
 from raise_ import ACL, Aggregation, FeatureStore, RecordLookup
 from raise_.analytics import RefreshPolicy

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import signal_rows
+from live_helpers import signal_rows
 
 from raise_ import Aggregation, FeatureStore
 from raise_.client import FeatureGroup

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import eventually, signal_rows
+from live_helpers import eventually, signal_rows
 
 from raise_ import Aggregation, FeatureStore
 from raise_.scheduling import ManualClock

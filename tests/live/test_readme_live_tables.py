@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from conftest import eventually, signal_rows
+from live_helpers import eventually, signal_rows
 
 from raise_ import FeatureStore
 from raise_.client import FeatureGroup

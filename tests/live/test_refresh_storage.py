@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import eventually, signal_rows
+from live_helpers import eventually, signal_rows
 
 from raise_ import ACL, Aggregation, FeatureStore
 from raise_.client import FeatureGroup
