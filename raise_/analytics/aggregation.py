@@ -18,6 +18,7 @@ distinct counts and percentiles are recomputed from the rows of each span.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "check_aggregation",
     "combine_partials",
     "epoch_us",
+    "rolling_rows",
     "run_aggregation",
 ]
 
@@ -236,27 +238,50 @@ def _rolling(frame: Frame, spec: Aggregation) -> dict[str, Any]:
         per_group.setdefault(key, {})[int(r["_a_k"])] = {p: r[f"_a_{p}"] for p in _PARTIAL}
     heavy = [m for m in spec.metrics if m == "distinct_count" or percentile_of(m) is not None]
     own_heavy, rolled_heavy = _heavy_metrics(frame, spec, heavy, tagged, params, groups, periods)
+
+    def heavy_values(key: tuple[Any, ...], k: int, metric: str) -> tuple[Any, Any]:
+        # A span without rows has no row in the heavy query: 0 distinct values, no percentile.
+        empty = 0 if metric == "distinct_count" else None
+        return own_heavy.get((key, k), {}).get(metric, empty), rolled_heavy.get((key, k), {}).get(metric, empty)
+
+    last_start = first + timedelta(seconds=width * (span - 1))
+    payload["rows"] = rolling_rows(per_group, spec, last_start, set(heavy), heavy_values)
+    return payload
+
+
+def rolling_rows(
+    per_group: dict[tuple[Any, ...], dict[int, dict[str, Any]]],
+    spec: Aggregation,
+    last_start: datetime,
+    heavy: set[str] | None = None,
+    heavy_values: Callable[[tuple[Any, ...], int, str], tuple[Any, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of a rolling aggregation from per-period partials (``per_group[key][k]``: the
+    k-th period before the last, which starts at ``last_start``): per group, its last
+    ``periods`` periods oldest first, each with its own metrics and ``rolling_<metric>`` over the
+    ``periods`` periods ending with it. Metrics in ``heavy`` come from ``heavy_values(key, k,
+    metric)`` (own, rolling) instead of the partials."""
+    groups, periods = spec.group_columns, int(spec.periods or 30)
+    width = timedelta(seconds=parse_duration(spec.window, "window"))
     if not groups:
         per_group.setdefault((), {})
+    rows: list[dict[str, Any]] = []
     for key in sorted(per_group, key=lambda k: tuple(sort_key(x) for x in k)):
         ks = per_group[key]
         for k in range(periods - 1, -1, -1):  # oldest first
             row: dict[str, Any] = dict(zip(groups, key, strict=True))
-            row["date"] = first + timedelta(seconds=width * (span - 1 - k))
-            row["period_end"] = row["date"] + timedelta(seconds=width)
+            row["date"] = last_start - width * k
+            row["period_end"] = row["date"] + width
             own = combine_partials([ks[k]] if k in ks else [])
             rolled = combine_partials([ks[j] for j in range(k, k + periods) if j in ks])
             for m in spec.metrics:
-                if m in heavy:
-                    # A span without rows has no row in the heavy query: 0 distinct values, no percentile.
-                    empty = 0 if m == "distinct_count" else None
-                    row[m] = own_heavy.get((key, k), {}).get(m, empty)
-                    row[f"rolling_{m}"] = rolled_heavy.get((key, k), {}).get(m, empty)
+                if heavy and m in heavy and heavy_values is not None:
+                    row[m], row[f"rolling_{m}"] = heavy_values(key, k, m)
                 else:
                     row[m] = own[m]
                     row[f"rolling_{m}"] = rolled[m]
-            payload["rows"].append(row)
-    return payload
+            rows.append(row)
+    return rows
 
 
 def combine_partials(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -49,8 +49,6 @@ class LiveFollower:
         self._tables: list[tuple[str, str, list[str]]] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._unsubscribe: list[object] = []
-        #: Refreshes this follower started (for tests and the bench: coalescing is counted).
-        self.refreshes = 0
 
     def start(self) -> None:
         if self._pool is not None:
@@ -133,7 +131,6 @@ class LiveFollower:
             try:
                 with acting_as(owner):
                     if self.live.behind(table_id):
-                        self.refreshes += 1
                         self.live.refresh_now(table_id, "cdc")
             except Exception:  # the table was deleted, or the store is closing
                 log.debug("live table %s: refresh on change failed", table_id, exc_info=True)

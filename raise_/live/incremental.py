@@ -34,10 +34,10 @@ from raise_.analytics.aggregation import (
     ROLLING_ORIGIN,
     ROLLING_ORIGIN_US,
     check_aggregation,
-    combine_partials,
     epoch_us,
+    rolling_rows,
 )
-from raise_.analytics.frame import Frame, plain, sort_key
+from raise_.analytics.frame import Frame, plain
 from raise_.analytics.specs import Aggregation, AnalysisSpec
 from raise_.analytics.tables import result_frame
 from raise_.durations import parse_duration
@@ -233,8 +233,7 @@ def newest_time(partials: Iterable[dict[str, Any]]) -> datetime | None:
 
 def _rolling_payload(partials: Partials, spec: Aggregation) -> dict[str, Any]:
     periods = int(spec.periods or 30)
-    width = parse_duration(spec.window, "window")
-    width_us = width * 1_000_000
+    width_us = parse_duration(spec.window, "window") * 1_000_000
     groups = spec.group_columns
     end = datetime.fromisoformat(spec.end) if spec.end is not None else newest_time(partials.values())
     payload: dict[str, Any] = {"feature": spec.feature, "group_by": groups or None, "rows": []}
@@ -247,19 +246,5 @@ def _rolling_payload(partials: Partials, spec: Aggregation) -> dict[str, Any]:
         k = last - bucket  # the k-th period before the last
         if 0 <= k < span:
             per_group.setdefault(key, {})[k] = part
-    if not groups:
-        per_group.setdefault((), {})
-    for key in sorted(per_group, key=lambda x: tuple(sort_key(v) for v in x)):
-        ks = per_group[key]
-        for k in range(periods - 1, -1, -1):  # oldest first
-            start = ROLLING_ORIGIN + timedelta(microseconds=(last - k) * width_us)
-            row: dict[str, Any] = dict(zip(groups, key, strict=True))
-            row["date"] = start
-            row["period_end"] = start + timedelta(seconds=width)
-            own = combine_partials([ks[k]] if k in ks else [])
-            rolled = combine_partials([ks[j] for j in range(k, k + periods) if j in ks])
-            for m in spec.metrics:
-                row[m] = plain(own[m])
-                row[f"rolling_{m}"] = plain(rolled[m])
-            payload["rows"].append(row)
+    payload["rows"] = rolling_rows(per_group, spec, ROLLING_ORIGIN + timedelta(microseconds=last * width_us))
     return payload

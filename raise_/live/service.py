@@ -178,10 +178,7 @@ class LiveTableService(Service):
         return row
 
     def _columns(self, table_id: str) -> list[str]:
-        relation = self.storage.offline.materialized_relation(uuid.UUID(table_id).hex)
-        if relation is None:
-            return []
-        return list(self.storage.store.columns(relation.strip('"')))
+        return self.storage.offline.materialized_columns(uuid.UUID(table_id).hex)
 
     def _audit(self, s: Any, action: str, row: LiveTableModel, group_path: str, **details: Any) -> None:
         audit.record(
@@ -364,8 +361,8 @@ class LiveTableService(Service):
         # The rows are the analysis' data: the caller must be allowed to read every feature of it.
         prepared = self.analytics.prepare(group_path, spec)
         relation = self.storage.offline.materialized_relation(uuid.UUID(table_id).hex)
-        stored = self.storage.store.columns(relation.strip('"')) if relation else {}
-        chosen = self._projection(columns, list(stored), name)
+        stored = self._columns(table_id)
+        chosen = self._projection(columns, stored, name)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not limit >= 0):
             raise InvalidArgumentError(f"limit must be a whole number >= 0, got {limit!r}.", {"limit": repr(limit)})
         params: dict[str, Any] = {}
@@ -531,10 +528,15 @@ class LiveTableService(Service):
         with offline.snapshot():  # the cursors and the rows read are of one moment
             before = offline.materialized_checkpoint(name)
             since = before.cursors.get(prepared.layout.path, 0) if before is not None else 0
-            new_commits = offline.commits_after(since, sources)
             cursors = {g.path: (before.cursors.get(g.path, 0) if before else 0) for g in sources}
-            for e in offline.commits_after(min(cursors.values(), default=0), sources):
+            unseen = [
+                e
+                for e in offline.commits_after(min(cursors.values(), default=0), sources)
+                if e.commit_id > cursors[e.group_path]
+            ]
+            for e in unseen:
                 cursors[e.group_path] = max(cursors[e.group_path], e.commit_id)
+            new_commits = [e for e in unseen if e.group_path == prepared.layout.path]
             state_relation = offline.materialized_relation(name, state=True)
             can_merge = (
                 decomposable

@@ -81,6 +81,10 @@ class DuckDBOfflineStore:
         table = materialized.state_table(name) if state else materialized.data_table(name)
         return quote(table) if self.sql.table_exists(table) else None
 
+    def materialized_columns(self, name: str) -> list[str]:
+        table = materialized.data_table(name)
+        return list(self.sql.columns(table)) if self.sql.table_exists(table) else []
+
     def drop_materialized(self, name: str) -> None:
         materialized.drop_materialized(self.sql, name)
 
