@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AlertExistsError",
+    "AlertNotFoundError",
     "AnalysisFailedError",
     "AnalysisJobNotFoundError",
     "AnalysisResultNotFoundError",
@@ -19,8 +21,12 @@ __all__ = [
     "AuditAlertNotFoundError",
     "AuditLogImmutableError",
     "CatalogError",
+    "ChannelNotConfiguredError",
     "CircularDependencyError",
     "CrossOrgAccessError",
+    "DashboardExistsError",
+    "DashboardNotFoundError",
+    "DeliveryFailedError",
     "DomainExistsError",
     "DomainNotFoundError",
     "ExpressionWarning",
@@ -32,11 +38,14 @@ __all__ = [
     "GrantNotFoundError",
     "InvalidAnalysisError",
     "InvalidArgumentError",
+    "InvalidChartError",
+    "InvalidConditionError",
     "InvalidDataError",
     "InvalidDtypeError",
     "InvalidExpressionError",
     "InvalidFileError",
     "InvalidNameError",
+    "InvalidParameterError",
     "InvalidRefreshPolicyError",
     "LineageBreakError",
     "LineageBreakWarning",
@@ -265,6 +274,58 @@ class LiveTableNotFoundError(_NotFound):
 
 class LiveTableExistsError(_Exists):
     code = "LIVE_TABLE_EXISTS"
+
+
+class DashboardNotFoundError(_NotFound):
+    code = "DASHBOARD_NOT_FOUND"
+
+
+class DashboardExistsError(_Exists):
+    code = "DASHBOARD_EXISTS"
+
+
+class InvalidChartError(RaiseError):
+    """A chart that cannot draw its data: a chart type that does not fit the analysis or live
+    table it names (a heatmap of one feature), or an ``x``/``y`` the data has no column for."""
+
+    code = "INVALID_CHART"
+    http_status = 422
+
+
+class InvalidParameterError(RaiseError):
+    """A dashboard parameter that does not exist, or a value it does not offer."""
+
+    code = "INVALID_PARAMETER"
+    http_status = 422
+
+
+class AlertNotFoundError(_NotFound):
+    code = "ALERT_NOT_FOUND"
+
+
+class AlertExistsError(_Exists):
+    code = "ALERT_EXISTS"
+
+
+class InvalidConditionError(RaiseError):
+    """An alert condition that is unknown, badly parameterised or does not fit the analysis."""
+
+    code = "INVALID_CONDITION"
+    http_status = 422
+
+
+class ChannelNotConfiguredError(RaiseError):
+    """A notification channel the server has no configuration (endpoint, credentials) for."""
+
+    code = "CHANNEL_NOT_CONFIGURED"
+    http_status = 422
+
+
+class DeliveryFailedError(RaiseError):
+    """A notification that could not be delivered (after its retries)."""
+
+    code = "DELIVERY_FAILED"
+    http_status = 502
 
 
 class InvalidRefreshPolicyError(RaiseError):
