@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from raise_.alerts import models as _alert_models  # noqa: F401
 from raise_.analytics import (
     Aggregation,
     AnalysisJob,
@@ -22,6 +23,7 @@ from raise_.catalog.records import ImpactReport
 from raise_.client import Domain, Feature, FeatureGroup, FeatureStore, Organization, Project
 from raise_.client.lineage import Lineage
 from raise_.client.live import LiveTable
+from raise_.dashboards import models as _dashboard_models  # noqa: F401
 from raise_.errors import (
     AnalysisFailedError,
     AnalysisTimeoutError,
@@ -48,6 +50,7 @@ from raise_.lineage import LineageGraph, LineageNode
 # the migrations, their model check and the test fixtures see all of them.
 from raise_.live import models as _live_models  # noqa: F401
 from raise_.models.audit import AuditEntry, AuditQuery
+from raise_.notifications import models as _notification_models  # noqa: F401
 from raise_.runs import models as _run_models  # noqa: F401
 from raise_.scheduling import models as _schedule_models  # noqa: F401
 from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult

@@ -83,6 +83,7 @@ class _Prepared:
     where: tuple[str, dict[str, Any]] | None = None  # RecordLookup's compiled filter
     output: list[str] | None = None  # RecordLookup's feature columns, in order
     planned: tuple[Plan, list[Node]] | None = None  # the read plan of derived features, once made
+    row_filter: tuple[str, dict[str, Any]] | None = None  # the spec's ``filters``, compiled and bound
 
 
 class AnalyticsService(Service):
@@ -188,9 +189,24 @@ class AnalyticsService(Service):
             for name in spec.features_used():
                 if name not in not_features:
                     columns[name] = layout.resolve(name)
+        row_filter = None
+        if spec.filters:
+            conditions, bound = [], {}
+            for i, (name, wanted) in enumerate(spec.filters.items()):
+                if name not in not_features and name not in columns:
+                    columns[name] = layout.resolve(name)  # read to filter on: authorized with the rest
+                param = f"_af{i}"
+                if isinstance(wanted, list):
+                    conditions.append(f"list_contains(${param}, {quote(name)})")
+                else:
+                    conditions.append(f"{quote(name)} = ${param}")
+                bound[param] = wanted
+            row_filter = (" AND ".join(conditions), bound)
         self.storage.authorize_features(layout, list(columns.values()), "read", "analyze")
         resolved = sorted(f"{n}={c.name}@{c.version}" for n, c in columns.items())
-        return _Prepared(spec, layout, columns, spec_hash(spec, group_path, resolved), where, output)
+        prepared = _Prepared(spec, layout, columns, spec_hash(spec, group_path, resolved), where, output)
+        prepared.row_filter = row_filter
+        return prepared
 
     def _data_version(self, prepared: _Prepared, groups: list[GroupLayout], plan: Plan | None = None) -> str:
         """``path@commit`` of every group the analysis reads (its own, and those of derived inputs),
@@ -262,6 +278,9 @@ class AnalyticsService(Service):
         req = ReadRequest(chosen, history=since_commit is None, since_commit=since_commit)
         outputs = [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)]
         sql, params = read_relation(self.storage.store, layout, req, plan, outputs)
+        if prepared.row_filter is not None:  # the spec's filters: values bound, never pasted
+            condition, bound = prepared.row_filter
+            sql, params = f"SELECT * FROM ({sql}) f WHERE {condition}", {**params, **bound}
         frame = Frame(self.storage.store, sql, params, layout.event_time, list(layout.entity_keys or []), dtypes)
         return frame, plan
 

@@ -144,16 +144,51 @@ def _end(value: object) -> str | None:
     return moment.isoformat()
 
 
+def _filters(value: object) -> dict[str, Any] | None:
+    """``filters``: column → value (rows where the column equals it) or list of values (rows
+    where it is one of them). Values are bound as parameters, never pasted into SQL."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _bad(
+            "filters must map column names to a value or a list of values, e.g. {'user_tier': 'gold'}.",
+            filters=repr(value),
+        )
+    out: dict[str, Any] = {}
+    for column in sorted(value, key=str):
+        name = _feature_name(column, "filters")
+        wanted = value[column]
+        items = list(wanted) if isinstance(wanted, list | tuple) else [wanted]
+        for item in items:
+            if isinstance(item, np.generic):
+                item = item.item()
+            if item is None or not isinstance(item, str | int | float | bool):
+                raise _bad(
+                    f"A filter on {name!r} compares with text, numbers or flags, got {item!r}.",
+                    column=name,
+                    value=repr(item),
+                )
+        if not items:
+            raise _bad(f"The filter on {name!r} lists no values.", column=name)
+        plain_items = [i.item() if isinstance(i, np.generic) else i for i in items]
+        out[name] = plain_items if isinstance(wanted, list | tuple) else plain_items[0]
+    return out or None
+
+
 @dataclass(frozen=True)
 class AnalysisSpec:
-    """Base of every analysis: ``type`` names it in ``to_dict()``."""
+    """Base of every analysis: ``type`` names it in ``to_dict()``. ``filters`` (every kind, keyword
+    only) keeps the rows whose columns equal the given values: a dashboard's dropdown binds it."""
 
     type: ClassVar[str] = ""
+    filters: dict[str, Any] | None = field(default=None, kw_only=True, compare=True, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "filters" and value is None:
+                continue  # absent unless given: specs and their hashes stay as they were
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
@@ -169,6 +204,8 @@ class AnalysisSpec:
             if key in data and data[key] is not None:
                 value = data[key]
                 data[key] = [rename.get(v, v) for v in value] if isinstance(value, list) else rename.get(value, value)
+        if data.get("filters"):
+            data["filters"] = {rename.get(k, k): v for k, v in data["filters"].items()}
         return type(self)(**data)
 
     @property
@@ -196,6 +233,7 @@ class Aggregation(AnalysisSpec):
     end: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", _filters(self.filters))
         set_ = object.__setattr__
         set_(self, "feature", _feature_name(self.feature, "feature"))
         if isinstance(self.metrics, str) or not isinstance(self.metrics, list | tuple) or not self.metrics:
@@ -243,6 +281,7 @@ class Distribution(AnalysisSpec):
     end: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", _filters(self.filters))
         set_ = object.__setattr__
         set_(self, "feature", _feature_name(self.feature, "feature"))
         if isinstance(self.metrics, str) or not isinstance(self.metrics, list | tuple) or not self.metrics:
@@ -278,6 +317,7 @@ class Correlation(AnalysisSpec):
     end: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", _filters(self.filters))
         object.__setattr__(self, "features", _feature_list(self.features, "features", minimum=2))
         object.__setattr__(self, "method", _choice(self.method, CORRELATION_METHODS, "method"))
         object.__setattr__(self, "window", _window(self.window))
@@ -300,6 +340,7 @@ class VersionDiff(AnalysisSpec):
     bins: int = 10
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", _filters(self.filters))
         set_ = object.__setattr__
         set_(self, "feature", _feature_name(self.feature, "feature"))
         if "@" in self.feature:
@@ -338,6 +379,7 @@ class StatTest(AnalysisSpec):
     end: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", _filters(self.filters))
         set_ = object.__setattr__
         set_(self, "feature", _feature_name(self.feature, "feature"))
         set_(self, "test", _choice(self.test, STAT_TESTS, "test"))
@@ -390,6 +432,7 @@ class RecordLookup(AnalysisSpec):
     limit: int | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", _filters(self.filters))
         set_ = object.__setattr__
         if self.features is not None:
             set_(self, "features", _feature_list(self.features, "features"))
