@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from raise_.alerts import models as _alert_models  # noqa: F401
+from raise_.alerts.conditions import Condition
 from raise_.analytics import (
     Aggregation,
     AnalysisJob,
@@ -21,9 +22,13 @@ from raise_.analytics import (
 )
 from raise_.catalog.records import ImpactReport
 from raise_.client import Domain, Feature, FeatureGroup, FeatureStore, Organization, Project
+from raise_.client.alerts import AnalyticsAlert
+from raise_.client.dashboards import Dashboard
 from raise_.client.lineage import Lineage
 from raise_.client.live import LiveTable
 from raise_.dashboards import models as _dashboard_models  # noqa: F401
+from raise_.dashboards.chart_types import ChartType
+from raise_.dashboards.specs import Chart, DashboardParameter
 from raise_.errors import (
     AnalysisFailedError,
     AnalysisTimeoutError,
@@ -82,15 +87,21 @@ __all__ = [
     "AnalysisJob",
     "AnalysisResult",
     "AnalysisTimeoutError",
+    "AnalyticsAlert",
     "Array",
     "AuditEntry",
     "AuditQuery",
     "BlobRef",
     "Bool",
     "Bytes",
+    "Chart",
+    "ChartType",
     "CircularDependencyError",
     "CommitRecord",
+    "Condition",
     "Correlation",
+    "Dashboard",
+    "DashboardParameter",
     "Dataset",
     "Distribution",
     "Domain",

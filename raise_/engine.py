@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import ClassVar
 
+from raise_.alerts.service import register_alert_schedules
 from raise_.config import Settings
+from raise_.dashboards.service import register_dashboard_schedules
 from raise_.governance import current_user
 from raise_.governance.identity import with_acting_as
 from raise_.live.follower import LiveFollower
@@ -66,8 +68,16 @@ class Engine:
         # A run's child process (``raise run``) sets RAISE_BACKGROUND=0: it does its run, and the
         # process that owns the store keeps the feed and the schedules.
         self._background = os.environ.get(BACKGROUND_ENV, "1").strip() != "0"
+        self._alert_follower: LiveFollower | None = None
         self.service.live.on_tables_changed.append(self._live_tables_changed)
-        if self._background and self.service.live.any_live_tables():
+        # Alerts and published dashboards also need the scheduler (and on-change alerts the feed).
+        self.service.alerts.on_tables_changed.append(self._live_tables_changed)
+        self.service.dashboards.on_published.append(self._live_tables_changed)
+        if self._background and (
+            self.service.live.any_live_tables()
+            or self.service.alerts.any_alerts()
+            or self.service.dashboards.any_published()
+        ):
             self.follow_changes()
 
     def _live_tables_changed(self) -> None:
@@ -81,9 +91,12 @@ class Engine:
             follower = self._follower
             if follower is None:
                 follower = self._follower = LiveFollower(self.service.live, self.service.change_feed)
+                self._alert_follower = LiveFollower(self.service.alerts, self.service.change_feed, min_interval=0.0)
             else:
                 return follower
         follower.start()
+        assert self._alert_follower is not None
+        self._alert_follower.start()
         if self._scheduler_loop:
             self.scheduler.start()
         return follower
@@ -91,6 +104,11 @@ class Engine:
     @property
     def follower(self) -> LiveFollower | None:
         return self._follower
+
+    @property
+    def alert_follower(self) -> LiveFollower | None:
+        """The follower that checks on-change alerts after each commit to what they read."""
+        return self._alert_follower
 
     @property
     def scheduler(self) -> Scheduler:
@@ -103,6 +121,8 @@ class Engine:
                     self.db, actor=self._actor, services=lambda: self.service, runs=self.runs
                 )
                 register_live_schedules(self._scheduler, self.service.live)
+                register_dashboard_schedules(self._scheduler, self.service.dashboards)
+                register_alert_schedules(self._scheduler, self.service.alerts)
             return self._scheduler
 
     @property
@@ -127,8 +147,11 @@ class Engine:
         with self._scheduler_lock:
             scheduler, self._scheduler = self._scheduler, None
             follower, self._follower = self._follower, None
+            alert_follower, self._alert_follower = self._alert_follower, None
         if follower is not None:
             follower.stop()
+        if alert_follower is not None:
+            alert_follower.stop()
         self.service.change_feed.stop()
         if scheduler is not None:
             scheduler.stop()

@@ -19,17 +19,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
+from raise_.alerts.service import AlertService
 from raise_.analytics.service import AnalyticsService
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
 from raise_.changes.feed import ChangeFeed
+from raise_.dashboards.service import DashboardService
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import ServiceContext
 from raise_.governance.identity import with_acting_as
 from raise_.live.service import LiveTableService
 from raise_.metadata.database import CatalogDatabase
+from raise_.notifications.config import NotificationSettings
+from raise_.notifications.service import NotificationService
 from raise_.query.service import QueryService
 from raise_.runs.assembly import store_runs
 from raise_.runs.service import RunService
@@ -112,6 +116,12 @@ class DataService:
         self.live = LiveTableService(
             self.context, self.analytics, self.storage, self.namespaces, runs=self.runs, schedules=schedules
         )
+        # Channels and their endpoints come from the server's configuration, never a notebook.
+        self.notifications = NotificationService(db, NotificationSettings.from_env(offline_store_path.parent))
+        self.dashboards = DashboardService(
+            self.context, self.analytics, self.live, self.namespaces, schedules=schedules
+        )
+        self.alerts = AlertService(self.context, self.analytics, self.storage, self.notifications, schedules=schedules)
 
     @property
     def store(self) -> SqlEngine:
@@ -225,3 +235,30 @@ class DataService:
     refresh_live_table = _owned_by("live", LiveTableService.refresh_live_table)
     query_live_table = _owned_by("live", LiveTableService.query_live_table)
     live_table_history = _owned_by("live", LiveTableService.live_table_history)
+
+    # -- dashboards (PRD §13) -----------------------------------------------------------------------
+    create_dashboard = _owned_by("dashboards", DashboardService.create_dashboard)
+    get_dashboard = _owned_by("dashboards", DashboardService.get_dashboard)
+    list_dashboards = _owned_by("dashboards", DashboardService.list_dashboards)
+    update_dashboard = _owned_by("dashboards", DashboardService.update_dashboard)
+    add_dashboard_parameter = _owned_by("dashboards", DashboardService.add_dashboard_parameter)
+    add_dashboard_chart = _owned_by("dashboards", DashboardService.add_dashboard_chart)
+    delete_dashboard = _owned_by("dashboards", DashboardService.delete_dashboard)
+    view_dashboard = _owned_by("dashboards", DashboardService.view_dashboard)
+    render_dashboard = _owned_by("dashboards", DashboardService.render_dashboard)
+    publish_dashboard = _owned_by("dashboards", DashboardService.publish_dashboard)
+    unpublish_dashboard = _owned_by("dashboards", DashboardService.unpublish_dashboard)
+    dashboard_page = _owned_by("dashboards", DashboardService.dashboard_page)
+    dashboard_state = _owned_by("dashboards", DashboardService.dashboard_state)
+
+    # -- analytics alerts (PRD §14) -----------------------------------------------------------------
+    create_alert = _owned_by("alerts", AlertService.create_alert)
+    get_alert = _owned_by("alerts", AlertService.get_alert)
+    list_alerts = _owned_by("alerts", AlertService.list_alerts)
+    update_alert = _owned_by("alerts", AlertService.update_alert)
+    pause_alert = _owned_by("alerts", AlertService.pause_alert)
+    resume_alert = _owned_by("alerts", AlertService.resume_alert)
+    delete_alert = _owned_by("alerts", AlertService.delete_alert)
+    test_alert = _owned_by("alerts", AlertService.test_alert)
+    alert_history = _owned_by("alerts", AlertService.alert_history)
+    alert_deliveries = _owned_by("alerts", AlertService.alert_deliveries)

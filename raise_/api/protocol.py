@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from raise_.alerts.records import AlertEvaluationRecord, AlertRecord
     from raise_.analytics.records import AnalysisJobRecord, AnalysisRecord
     from raise_.catalog.records import (
         DomainRecord,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         OrganizationRecord,
         ProjectRecord,
     )
+    from raise_.dashboards.records import DashboardRecord, DashboardView
     from raise_.expressions.model import ValidationResult
     from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
     from raise_.lineage.graph import LineageGraph, LineageNode
@@ -593,3 +595,170 @@ class Backend(Protocol):
         name: str,
         limit: int = 20,
     ) -> list[RefreshEventRecord]: ...
+
+    def list_dashboards(
+        self,
+        project_path: str,
+    ) -> list[DashboardRecord]: ...
+
+    def create_dashboard(
+        self,
+        project_path: str,
+        name: str,
+        description: str | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+        charts: list[dict[str, Any]] | None = None,
+        layout: dict[str, Any] | None = None,
+        refresh_seconds: int | str | None = None,
+    ) -> DashboardRecord: ...
+
+    def get_dashboard(
+        self,
+        project_path: str,
+        name: str,
+    ) -> DashboardRecord: ...
+
+    def update_dashboard(
+        self,
+        project_path: str,
+        name: str,
+        description: str | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+        charts: list[dict[str, Any]] | None = None,
+        layout: dict[str, Any] | None = None,
+        refresh_seconds: int | str | None = None,
+    ) -> DashboardRecord: ...
+
+    def delete_dashboard(
+        self,
+        project_path: str,
+        name: str,
+    ) -> bool: ...
+
+    def add_dashboard_parameter(
+        self,
+        project_path: str,
+        name: str,
+        parameter: dict[str, Any],
+    ) -> DashboardRecord: ...
+
+    def add_dashboard_chart(
+        self,
+        project_path: str,
+        name: str,
+        chart: dict[str, Any],
+    ) -> DashboardRecord: ...
+
+    def view_dashboard(
+        self,
+        project_path: str,
+        name: str,
+        parameters: dict[str, Any] | None = None,
+    ) -> DashboardView: ...
+
+    def render_dashboard(
+        self,
+        project_path: str,
+        name: str,
+        format: str = "json",
+        parameters: dict[str, Any] | None = None,
+    ) -> str: ...
+
+    def publish_dashboard(
+        self,
+        project_path: str,
+        name: str,
+    ) -> DashboardRecord: ...
+
+    def unpublish_dashboard(
+        self,
+        project_path: str,
+        name: str,
+    ) -> DashboardRecord: ...
+
+    def dashboard_page(
+        self,
+        org: str,
+        name: str,
+    ) -> str: ...
+
+    def dashboard_state(
+        self,
+        org: str,
+        name: str,
+    ) -> dict[str, Any]: ...
+
+    def list_alerts(
+        self,
+        project_path: str,
+    ) -> list[AlertRecord]: ...
+
+    def create_alert(
+        self,
+        project_path: str,
+        name: str,
+        analysis: dict[str, Any],
+        condition: dict[str, Any],
+        notify: list[str],
+        channels: list[str] | None = None,
+        check_interval: str | int = "1h",
+        check_on_change: bool = False,
+        description: str | None = None,
+        group: str | None = None,
+    ) -> AlertRecord: ...
+
+    def get_alert(
+        self,
+        project_path: str,
+        name: str,
+    ) -> AlertRecord: ...
+
+    def update_alert(
+        self,
+        project_path: str,
+        name: str,
+        condition: dict[str, Any] | None = None,
+        notify: list[str] | None = None,
+        channels: list[str] | None = None,
+        check_interval: str | int | None = None,
+        check_on_change: bool | None = None,
+        description: str | None = None,
+    ) -> AlertRecord: ...
+
+    def delete_alert(
+        self,
+        project_path: str,
+        name: str,
+    ) -> bool: ...
+
+    def test_alert(
+        self,
+        project_path: str,
+        name: str,
+    ) -> AlertEvaluationRecord: ...
+
+    def pause_alert(
+        self,
+        project_path: str,
+        name: str,
+    ) -> AlertRecord: ...
+
+    def resume_alert(
+        self,
+        project_path: str,
+        name: str,
+    ) -> AlertRecord: ...
+
+    def alert_history(
+        self,
+        project_path: str,
+        name: str,
+        limit: int = 20,
+    ) -> list[AlertEvaluationRecord]: ...
+
+    def alert_deliveries(
+        self,
+        project_path: str,
+        name: str,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]: ...

@@ -286,6 +286,31 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("resume_live_table", "POST", f"{_G}/live-tables/{{name}}/resume"),
     Route("query_live_table", "GET", f"{_G}/live-tables/{{name}}/query", arrow_response=True),
     Route("live_table_history", "GET", f"{_G}/live-tables/{{name}}/history"),
+    # -- dashboards (PRD §13, §20.1): named in the project's organization -----------------------------
+    Route("list_dashboards", "GET", f"{_P}/dashboards"),
+    Route("create_dashboard", "POST", f"{_P}/dashboards"),
+    Route("get_dashboard", "GET", f"{_P}/dashboards/{{name}}"),
+    Route("update_dashboard", "PATCH", f"{_P}/dashboards/{{name}}"),
+    Route("delete_dashboard", "DELETE", f"{_P}/dashboards/{{name}}"),
+    Route("add_dashboard_parameter", "POST", f"{_P}/dashboards/{{name}}/parameters"),
+    Route("add_dashboard_chart", "POST", f"{_P}/dashboards/{{name}}/charts"),
+    Route("view_dashboard", "POST", f"{_P}/dashboards/{{name}}/view"),
+    Route("render_dashboard", "POST", f"{_P}/dashboards/{{name}}/render"),
+    Route("publish_dashboard", "POST", f"{_P}/dashboards/{{name}}/publish"),
+    Route("unpublish_dashboard", "POST", f"{_P}/dashboards/{{name}}/unpublish"),
+    Route("dashboard_page", "GET", "/orgs/{org}/dashboards/{name}/page"),
+    Route("dashboard_state", "GET", "/orgs/{org}/dashboards/{name}/state"),
+    # -- analytics alerts (PRD §14, §20.1) ----------------------------------------------------------
+    Route("list_alerts", "GET", f"{_P}/analytics/alerts"),
+    Route("create_alert", "POST", f"{_P}/analytics/alerts"),
+    Route("get_alert", "GET", f"{_P}/analytics/alerts/{{name}}"),
+    Route("update_alert", "PATCH", f"{_P}/analytics/alerts/{{name}}"),
+    Route("delete_alert", "DELETE", f"{_P}/analytics/alerts/{{name}}"),
+    Route("test_alert", "POST", f"{_P}/analytics/alerts/{{name}}/test"),
+    Route("pause_alert", "POST", f"{_P}/analytics/alerts/{{name}}/pause"),
+    Route("resume_alert", "POST", f"{_P}/analytics/alerts/{{name}}/resume"),
+    Route("alert_history", "GET", f"{_P}/analytics/alerts/{{name}}/history"),
+    Route("alert_deliveries", "GET", f"{_P}/analytics/alerts/{{name}}/deliveries"),
 )
 
 

@@ -15,9 +15,11 @@ from raise_.analytics.result import AnalysisResult
 from raise_.analytics.specs import AnalysisSpec
 from raise_.catalog.paths import ProjectPath, parse_feature_path, parse_project_path, resolve_group_path
 from raise_.catalog.records import ImpactReport
+from raise_.client.alerts import Alerts
 from raise_.client.analysis import Analyzes
 from raise_.client.audit import AuditLog
 from raise_.client.backend import Backend, open_backend
+from raise_.client.dashboards import Dashboards
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.client.group import FeatureGroup, feature_definition
 from raise_.client.live import LiveTable
@@ -34,7 +36,7 @@ __all__ = ["DEFAULT_PROJECT_PATH", "FeatureStore"]
 DEFAULT_PROJECT_PATH = "default/default/default"
 
 
-class FeatureStore(Analyzes):
+class FeatureStore(Analyzes, Dashboards, Alerts):
     """A connection to the store, in the context of one project.
 
     ``FeatureStore("acme/mlplatform/recommendation")`` or ``FeatureStore(org=..., domain=...,

@@ -13,15 +13,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import Any, Final, Protocol
 
 from raise_.changes.feed import ChangeFeed
 from raise_.governance.identity import acting_as
 from raise_.live.service import LiveTableService
 from raise_.storage.records import CommitEvent
 
-__all__ = ["LiveFollower"]
+__all__ = ["ChangeConsumer", "LiveFollower"]
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,24 @@ _RUNNING: Final = "running"
 _PENDING: Final = "running+pending"
 
 
+class ChangeConsumer(Protocol):
+    """What the follower drives: live tables, and alerts checked on change (the same coalescing)."""
+
+    on_tables_changed: list[Callable[[], None]]
+
+    def following(self) -> list[tuple[str, str, list[str]]]: ...
+    def behind(self, item_id: str) -> bool: ...
+    def refresh_now(self, item_id: str, trigger: str) -> Any: ...
+
+
 class LiveFollower:
     def __init__(
-        self, live: LiveTableService, feed: ChangeFeed, *, workers: int = 2, min_interval: float = 0.25
+        self,
+        live: LiveTableService | ChangeConsumer,
+        feed: ChangeFeed,
+        *,
+        workers: int = 2,
+        min_interval: float = 0.25,
     ) -> None:
         """``min_interval``: the least time between the starts of two refreshes of one table on
         change: a burst of commits makes at most one refresh per interval (plus the first, at

@@ -156,6 +156,8 @@ class LiveTableService(Service):
         self._locks_guard = threading.Lock()
         #: Called after a table is created, changed or deleted (the follower re-reads what to follow).
         self.on_tables_changed: list[Callable[[], None]] = []
+        #: Called with (group path, table name) after each successful refresh (dashboards redraw).
+        self.on_refreshed: list[Callable[[str, str], None]] = []
 
     # -- rows -------------------------------------------------------------------------------------
 
@@ -504,13 +506,17 @@ class LiveTableService(Service):
                 run_id=uuid.UUID(run_id) if run_id else None,
             )
             s.add(event)
+            table_name = row.name
         try:
             outcome = self._materialize(key, group_path, spec_data, run_id)
         except RaiseError as exc:
             return self._finish(event.id, key, clock, error=(exc.code, exc.message))
         except Exception as exc:  # a bug or a store failure: recorded, never lost
             return self._finish(event.id, key, clock, error=("LIVE_REFRESH_FAILED", f"{type(exc).__name__}: {exc}"))
-        return self._finish(event.id, key, clock, outcome=outcome)
+        finished = self._finish(event.id, key, clock, outcome=outcome)
+        for hook in list(self.on_refreshed):
+            hook(group_path, table_name)
+        return finished
 
     def _materialize(
         self, key: uuid.UUID, group_path: str, spec_data: dict[str, Any], run_id: str | None
