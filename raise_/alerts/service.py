@@ -50,7 +50,7 @@ __all__ = ["ALERT_CHECK_KIND", "AlertService", "register_alert_schedules"]
 ALERT_CHECK_KIND: Final = "analytics-alert-check"
 MIN_INTERVAL_SECONDS: Final = 60
 #: Results reused by a check: only those computed on exactly the data there is now.
-_SAME_DATA: Final = "within:1s"
+_SAME_DATA: Final = "same_data"
 
 
 def _item_name(alert_id: uuid.UUID | str) -> str:

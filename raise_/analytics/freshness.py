@@ -3,6 +3,8 @@
 - ``Freshness.REAL_TIME``: always compute (the result is then stored for later callers);
 - ``Freshness.WITHIN("1h")``: reuse a stored result computed less than an hour ago, or one
   computed on exactly the data there is now (whatever its age: it is the same answer);
+- ``Freshness.SAME_DATA``: reuse a stored result only if it was computed on exactly the data
+  there is now (exact, whatever its age; what dashboards and alerts use);
 - ``Freshness.CACHED``: reuse the newest stored result of the analysis if there is one, even if
   the data changed since (``result.stale`` says so); compute only when nothing is stored.
 """
@@ -25,6 +27,7 @@ class Freshness:
 
     REAL_TIME: ClassVar[Freshness]
     CACHED: ClassVar[Freshness]
+    SAME_DATA: ClassVar[Freshness]
 
     @classmethod
     def WITHIN(cls, duration: Any) -> Freshness:
@@ -36,6 +39,8 @@ class Freshness:
             return True
         if self.policy == "within":
             return same_data or age_seconds <= (self.max_age_seconds or 0)
+        if self.policy == "same_data":
+            return same_data
         return False
 
     def to_text(self) -> str:
@@ -56,6 +61,8 @@ class Freshness:
                 return cls.REAL_TIME
             if text == "cached":
                 return cls.CACHED
+            if text == "same_data":
+                return cls.SAME_DATA
             if text.startswith("within:"):
                 text = text.split(":", 1)[1]
             try:
@@ -75,3 +82,4 @@ class Freshness:
 
 Freshness.REAL_TIME = Freshness("real_time")
 Freshness.CACHED = Freshness("cached")
+Freshness.SAME_DATA = Freshness("same_data")

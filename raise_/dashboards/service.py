@@ -66,7 +66,7 @@ DASHBOARD_REFRESH_KIND: Final = "dashboard-refresh"
 FORMATS: Final = ("json", "yaml", "html")
 DEFAULT_REFRESH_SECONDS: Final = 3600
 #: Analysis results reused for a chart: any computed on exactly the data there is now.
-_SAME_DATA: Final = "within:1s"
+_SAME_DATA: Final = "same_data"
 
 
 def _item_name(dashboard_id: uuid.UUID | str) -> str:

@@ -37,7 +37,7 @@ from raise_.api.errors import PayloadTooLargeError, RateLimitedError, UriTooLong
 from raise_.api.forwarded_warnings import HEADER, encode_header
 from raise_.api.routes import API_PREFIX
 from raise_.codec import JSON, IpcBody
-from raise_.errors import RaiseError
+from raise_.errors import DashboardNotFoundError, RaiseError
 from raise_.governance.request_context import REQUEST, RequestContext
 from raise_jupyter.server_ext.identity import REQUEST_ACTOR, actor_of_request
 from raise_jupyter.server_ext.kernel_access import OwnerAuthorizer
@@ -368,6 +368,57 @@ class MetricsHandler(RaiseHandler):
         await self.finish(text, set_content_type=CONTENT_TYPE)
 
 
+class DashboardPageHandler(RaiseHandler):
+    """A published dashboard (PRD §13.5): ``{base_url}raise/dashboards/NAME[?org=ORG]``, behind
+    Jupyter's authentication. The page is the stored snapshot, each chart checked against the
+    viewer (one they may not read says so, without data); ``&state=1`` answers the snapshot's
+    time, which the page polls to reload when the dashboard refreshes."""
+
+    route_label = "dashboard_page"
+
+    @web.authenticated
+    async def get(self, quoted_name: str) -> None:
+        from urllib.parse import unquote
+
+        name = unquote(quoted_name)
+        org = self.get_query_argument("org", None)
+        want_state = self.get_query_argument("state", None) is not None
+        service = self.extension.service
+        context = contextvars.copy_context()
+        context.run(REQUEST_ACTOR.set, actor_of_request(self.extension.actor_source_in_use, self.current_user))
+        context.run(REQUEST.set, RequestContext.of(self.request.remote_ip, self.request.headers.get("User-Agent")))
+
+        def answer() -> Any:
+            chosen = org
+            if chosen is None:
+                orgs = service.dashboards.published_in(name)
+                if len(orgs) != 1:
+                    raise DashboardNotFoundError(
+                        f"No published dashboard {name!r}."
+                        if not orgs
+                        else f"Dashboards named {name!r} are published in {', '.join(orgs)}: add ?org=ORG.",
+                        {"name": name, "organizations": orgs},
+                    )
+                chosen = orgs[0]
+            if want_state:
+                return service.dashboard_state(chosen, name)
+            return service.dashboard_page(chosen, name)
+
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self.extension.executor, context.run, answer)
+        except Exception as exc:
+            reply = error_reply(exc)
+            self.set_status(reply.status)
+            await self.finish(reply.body, set_content_type=reply.content_type)
+            return
+        if isinstance(result, dict):
+            await self.finish(json.dumps(result), set_content_type=JSON)
+            return
+        self.set_header("Cache-Control", "no-store")
+        await self.finish(result, set_content_type="text/html; charset=utf-8")
+
+
 _OWNER = OwnerAuthorizer()
 
 
@@ -380,4 +431,5 @@ def handlers(extension: RaiseExtension) -> list[tuple[str, type[RaiseHandler], d
         (f"{base}/ready", ReadyHandler, kwargs),
         (f"{base}/metrics", MetricsHandler, kwargs),
         (f"{base}/(.*)", ApiHandler, kwargs),
+        ("raise/dashboards/([^/]+)", DashboardPageHandler, kwargs),
     ]
