@@ -92,6 +92,29 @@ COMMANDS: tuple[Command, ...] = (
         "  feature: click_count\n  metrics: [sum, avg, count]\n  group_by: user_tier\nrefresh: on_change",
         True,
     ),
+    Command(
+        "dashboard",
+        "%%raise dashboard NAME [-o VAR]",
+        "Create the dashboard NAME from the YAML body (PRD §13.1: description, parameters, charts with an "
+        "analysis or a live_table, chart_type, x, y; layout) or, if NAME exists, replace its definition with "
+        "the body; show it with its parameter controls. -o stores the Dashboard in VAR.",
+        "%%raise dashboard engagement-overview\ndescription: User engagement\nparameters:\n"
+        "  - {name: tier, type: dropdown, options: [all, gold, silver]}\ncharts:\n"
+        "  - title: Clicks by tier\n    analysis: {type: aggregation, feature: click_count, metrics: [sum], "
+        "group_by: user_tier}\n    chart_type: bar\n    x: user_tier\n    y: sum\nlayout: {type: grid, columns: 2}",
+        True,
+    ),
+    Command(
+        "alert",
+        "%%raise alert NAME [-o VAR]",
+        "Create the analytics alert NAME from the YAML body (analysis, condition: {type, value | low/high, "
+        "metric}, notify, channels: email, slack, webhook, pagerduty, sms, check_interval, check_on_change, "
+        "group, description) and show it. -o stores the alert in VAR.",
+        "%%raise alert high-null-rate\nanalysis:\n  type: aggregation\n  feature: revenue\n"
+        "  metrics: [null_rate]\ncondition: {type: greater_than, value: 0.05, metric: null_rate}\n"
+        "notify: [data-quality@acme.com]\nchannels: [email]\ncheck_interval: 1h",
+        True,
+    ),
     Command("help", "%raise help [COMMAND]", "This help, or one command's.", "%raise help sql", False),
 )
 

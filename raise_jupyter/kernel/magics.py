@@ -23,9 +23,11 @@ from raise_.analytics.refresh_policy import RefreshPolicy
 from raise_.analytics.result import AnalysisResult
 from raise_.analytics.specs import spec_from_dict
 from raise_.catalog.paths import split_version
+from raise_.client.dashboards import definition_from_text
 from raise_.client.feature import Feature
 from raise_.client.store import FeatureStore
 from raise_.errors import (
+    DashboardNotFoundError,
     FeatureNotFoundError,
     InvalidAnalysisError,
     InvalidArgumentError,
@@ -99,6 +101,8 @@ class RaiseMagics(Magics):
             "form": (self._form, False),
             "analyze": (self._analyze, True),
             "live": (self._live, None),
+            "dashboard": (self._dashboard, True),
+            "alert": (self._alert, True),
             "help": (self._help, False),
         }
 
@@ -364,6 +368,65 @@ class RaiseMagics(Magics):
             self.shell.user_ns[options.output] = table
         return LiveTableShown(table, table.query(limit=options.preview), how)
 
+    def _dashboard(self, args: list[str], cell: str | None) -> Any:
+        parser = _Parser("dashboard")
+        parser.add_argument("name")
+        parser.add_argument("-o", "--output", metavar="VAR")
+        options = parser.parse_args(args)
+        if options.output is not None and not _is_variable_name(options.output):
+            raise InvalidArgumentError(
+                f"-o {options.output!r}: give a Python variable name to store the dashboard in.",
+                {"output": options.output},
+            )
+        text = cell or ""
+        data = definition_from_text(text)  # INVALID_FILE for bad YAML or an unknown field
+        if "name" in data and data["name"] != options.name:
+            raise InvalidArgumentError(
+                f"The line names the dashboard {options.name!r} and the body {data['name']!r}: name it once.",
+                {"name": options.name},
+            )
+        try:
+            dashboard = self.store.get_dashboard(options.name)
+        except DashboardNotFoundError:
+            dashboard = self.store.create_dashboard(name=options.name, definition=text)
+        else:
+            dashboard.update(
+                description=data.get("description"),
+                parameters=data.get("parameters") or [],
+                charts=data.get("charts") or [],
+                layout=data.get("layout"),
+                refresh=data.get("refresh_seconds"),
+            )
+        if options.output is not None and self.shell is not None:
+            self.shell.user_ns[options.output] = dashboard
+        return dashboard.widget()
+
+    def _alert(self, args: list[str], cell: str | None) -> Any:
+        parser = _Parser("alert")
+        parser.add_argument("name")
+        parser.add_argument("-o", "--output", metavar="VAR")
+        options = parser.parse_args(args)
+        if options.output is not None and not _is_variable_name(options.output):
+            raise InvalidArgumentError(
+                f"-o {options.output!r}: give a Python variable name to store the alert in.",
+                {"output": options.output},
+            )
+        body = _alert_body(cell or "")
+        alert = self.store.create_alert(
+            options.name,
+            body["analysis"],
+            body["condition"],
+            body["notify"],
+            body.get("channels"),
+            body.get("check_interval", "1h"),
+            check_on_change=body.get("check_on_change", False),
+            description=body.get("description"),
+            group=body.get("group"),
+        )
+        if options.output is not None and self.shell is not None:
+            self.shell.user_ns[options.output] = alert
+        return alert
+
     def _help(self, args: list[str], cell: str | None) -> HelpText:
         parser = _Parser("help")
         parser.add_argument("command", nargs="?")
@@ -420,6 +483,60 @@ def _live_body(cell: str, group_option: str | None) -> tuple[str, Any, RefreshPo
     if description is not None and not isinstance(description, str):
         raise InvalidFileError(f"description is text, got {description!r}.", {"source": "cell"})
     return group, spec_from_dict(analysis), RefreshPolicy.parse(body.get("refresh", "on_change")), description
+
+
+#: The keys of a ``%%raise alert`` body.
+ALERT_KEYS = (
+    "analysis",
+    "condition",
+    "notify",
+    "channels",
+    "check_interval",
+    "check_on_change",
+    "group",
+    "description",
+)
+_ALERT_EXAMPLE = (
+    "analysis:\n  type: aggregation\n  feature: revenue\n  metrics: [null_rate]\n"
+    "condition: {type: greater_than, value: 0.05, metric: null_rate}\n"
+    "notify: [data-quality@acme.com]\nchannels: [email]\ncheck_interval: 1h"
+)
+
+
+def _alert_body(cell: str) -> dict[str, Any]:
+    """The fields of a ``%%raise alert`` body, as ``fs.create_alert`` takes them (which checks them)."""
+    try:
+        body = yaml.safe_load(cell)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
+    if not isinstance(body, dict):
+        raise InvalidFileError(
+            f"The cell body is an alert's definition in YAML, e.g.\n{_ALERT_EXAMPLE}", {"source": "cell"}
+        )
+    unknown = sorted(str(k) for k in body if k not in ALERT_KEYS)
+    if unknown:
+        raise InvalidFileError(
+            f"The cell body has no key {unknown[0]!r}: an alert's definition has {', '.join(ALERT_KEYS)}.",
+            {"source": "cell", "key": unknown[0]},
+        )
+    for key in ("analysis", "condition"):
+        if not isinstance(body.get(key), dict) or "type" not in body[key]:
+            raise InvalidFileError(
+                f"The cell body's {key} is a mapping with its type, e.g.\n{_ALERT_EXAMPLE}", {"source": "cell"}
+            )
+    notify = body.get("notify")
+    if isinstance(notify, str):
+        body["notify"] = [n.strip() for n in notify.split(",") if n.strip()]
+    elif not isinstance(notify, list) or not notify:
+        raise InvalidFileError(
+            "The cell body's notify lists who is told, e.g. notify: [data-quality@acme.com].", {"source": "cell"}
+        )
+    channels = body.get("channels")
+    if isinstance(channels, str):
+        body["channels"] = [c.strip() for c in channels.split(",") if c.strip()]
+    if not isinstance(body.get("check_on_change", False), bool):
+        raise InvalidFileError("check_on_change is true or false.", {"source": "cell"})
+    return body
 
 
 def _exists(group: Any, name: str, version: str | None) -> bool:
