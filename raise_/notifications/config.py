@@ -427,7 +427,7 @@ class NotificationSettings:
             if f.metadata.get("required")
         )
         return (
-            f"The {name} channel is not configured on the server: add a {name!r} section ({needs}) "
+            f"The {name} channel is not configured on the server: add a section {name!r} ({needs}) "
             f"to {self.hint} or to the file {CONFIG_ENV} names."
         )
 

@@ -123,7 +123,7 @@ class NotificationService:
             if channel is None:
                 why = ChannelNotConfiguredError(self.settings.why_unconfigured(name))
                 outcomes[name] = _Outcome("failed", 0, self._scrub(str(why)), None)
-                targets[name] = []
+                targets[name] = list(n.recipients)  # whom it was meant for
                 logger.warning("notification %s of %s not sent: %s", n.event, n.source_name, outcomes[name].error)
                 continue
             targets[name] = channel.targets(n)

@@ -5,6 +5,12 @@ core, so each evaluation is recorded: organizations checked, new matches per org
 which organizations could not be checked and why. The matching itself is the audit service's
 public ``check_audit_alerts`` (incremental: each entry is matched once); the run acts as the
 scheduler's user, who must be an admin of the organizations (``RAISE_USER`` for ``raise worker``).
+
+Then the run delivers the undelivered matches of every enabled alert
+(:func:`raise_.notifications.audit_delivery.deliver_audit_matches`) with the store's notification
+service (``notifications`` of the services the run is given); a delivery that fails is retried
+by the next run, and never fails this one. Services without a notification service (a process
+that does not own the store) leave the matches for the one that does.
 """
 
 from __future__ import annotations
@@ -67,6 +73,9 @@ def check_all_audit_alerts(run: RunRecord, ctx: RunContext) -> dict[str, Any]:
             matches[org] = sum(found.values())
             if found:
                 ctx.log(f"{org}: " + ", ".join(f"{name} +{n}" for name, n in sorted(found.items())))
+    if orgs:  # matches exist only for enabled alerts, so none are pending without them
+        with ctx.stage("deliver"):
+            _deliver(ctx)
     ctx.metric("organizations", len(orgs))
     ctx.metric("new_matches", sum(matches.values()))
     ctx.metric("matches", matches)
@@ -77,3 +86,16 @@ def check_all_audit_alerts(run: RunRecord, ctx: RunContext) -> dict[str, Any]:
             {"organizations": sorted(failed)},
         )
     return {"matches": matches}
+
+
+def _deliver(ctx: RunContext) -> None:
+    notifications = getattr(ctx.service, "notifications", None)
+    if notifications is None:
+        ctx.log("delivery: this process has no notification service; matches stay pending")
+        return
+    # Imported here: the scheduler's modules load with the engine, notifications only when used.
+    from raise_.notifications.audit_delivery import deliver_audit_matches
+
+    delivered = deliver_audit_matches(ctx.db, notifications, log=ctx.log)
+    if delivered:
+        ctx.log(f"delivery: {delivered} matches delivered")

@@ -68,7 +68,7 @@ class SmsChannel:
             try:
                 post(self.name, self.url, form, headers, s.timeout)
             except Exception as exc:  # the other numbers are still texted
-                failed.append(f"{number}: {getattr(exc, 'message', exc)}")
+                failed.append(f"{number}: {str(getattr(exc, 'message', exc)).removeprefix(self.name + ': ')}")
                 retryable = retryable or bool(getattr(exc, "details", {}).get("retryable", True))
                 continue
             self._reached.add(number)
