@@ -383,12 +383,13 @@ class DashboardPageHandler(RaiseHandler):
         name = unquote(quoted_name)
         org = self.get_query_argument("org", None)
         want_state = self.get_query_argument("state", None) is not None
-        service = self.extension.service
+        opened = self.extension.service  # the store's façade, opened on first use (on the executor)
         context = contextvars.copy_context()
         context.run(REQUEST_ACTOR.set, actor_of_request(self.extension.actor_source_in_use, self.current_user))
         context.run(REQUEST.set, RequestContext.of(self.request.remote_ip, self.request.headers.get("User-Agent")))
 
         def answer() -> Any:
+            service = opened()
             chosen = org
             if chosen is None:
                 orgs = service.dashboards.published_in(name)

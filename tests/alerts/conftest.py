@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from alert_config import WEBHOOK_SECRET
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notifications"))
 from notification_receivers import Mailbox, SmtpServer, smtp_server
-
-WEBHOOK_SECRET = "whsec-test-9f2c"
 
 
 @pytest.fixture(scope="session")
