@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from raise_ import FeatureStore
+from raise_.alerts.service import AlertService
 from raise_.analytics.service import AnalyticsService
 from raise_.api.routes import ROUTES
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
+from raise_.dashboards.service import DashboardService
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import Service
@@ -35,6 +37,8 @@ SERVICES = {
     "analytics": AnalyticsService,
     "query": QueryService,
     "live": LiveTableService,
+    "dashboards": DashboardService,
+    "alerts": AlertService,
 }
 # The storage read path analytics builds on: public to other services, no door of the façade.
 SERVICE_TO_SERVICE = {"plan", "select_features", "authorize_features", "audit_data"}

@@ -204,6 +204,17 @@ class Dashboard:
         )
         return target.as_uri()
 
+    def published_page(self) -> str:
+        """The published page as you see it: the stored snapshot, with each chart you may not
+        read replaced by a message (what ``{base_url}raise/dashboards/NAME`` serves you)."""
+        return self._backend.dashboard_page(self._record.org, self.name)
+
+    def snapshot_time(self) -> datetime | None:
+        """When the published snapshot was last drawn (the page polls this to reload)."""
+        state = self._backend.dashboard_state(self._record.org, self.name)
+        at = state.get("snapshot_at")
+        return datetime.fromisoformat(at) if isinstance(at, str) else None
+
     def unpublish(self) -> Dashboard:
         self._record = self._backend.unpublish_dashboard(self._project, self.name)
         return self

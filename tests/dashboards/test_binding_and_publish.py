@@ -113,3 +113,26 @@ def test_the_published_page_is_served_behind_the_login(fs: FeatureStore, request
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(url)
     assert denied.value.code in (401, 403)
+
+
+def test_a_linked_live_table_refresh_redraws_the_snapshot(fs: FeatureStore) -> None:
+    import time
+
+    from dashboard_data import engagement_rows as more_rows
+
+    group = engagement_group(fs)
+    dashboard = fs.create_dashboard(name="live")
+    dashboard.add_chart(Chart(title="Live", live_table="daily_engagement", chart_type=ChartType.TABLE))
+    dashboard.publish()
+    first = dashboard.snapshot_time()
+    assert first is not None and "Live" in dashboard.published_page()
+    extra = more_rows(50, seed=99).assign(user_id=lambda f: f["user_id"] + 10_000)
+    extra["event_time"] = engagement_rows()["event_time"].max()  # inside the live table's last day
+    group.write(extra)
+    deadline = time.monotonic() + 30
+    while (dashboard.snapshot_time() or first) <= first and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dashboard.snapshot_time() > first  # the refresh of daily_engagement redrew it
+    table = group.get_live_table("daily_engagement").query()
+    page = dashboard.published_page()
+    assert str(int(table["count"].sum())) in page or all(str(int(c)) in page for c in table["count"])
