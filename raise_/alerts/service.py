@@ -32,6 +32,7 @@ from raise_.catalog.paths import parse_project_path
 from raise_.durations import parse_duration
 from raise_.errors import AlertExistsError, AlertNotFoundError, InvalidArgumentError, RaiseError
 from raise_.governance import audit
+from raise_.governance.access import Level
 from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.governance.identity import acting_as
@@ -152,7 +153,7 @@ class AlertService(Service):
 
     # -- rows -------------------------------------------------------------------------------------
 
-    def _row(self, s: Any, project_path: str, name: object, level: str = "read") -> AnalyticsAlertModel:
+    def _row(self, s: Any, project_path: str, name: object, level: Level = "read") -> AnalyticsAlertModel:
         context = parse_project_path(project_path)
         if not isinstance(name, str):
             raise InvalidArgumentError(f"An alert's name is text, got {name!r}.", {"name": repr(name)})

@@ -99,7 +99,7 @@ def bound_spec(
             kept = _filter_value(p, value)
             if column is not None and kept is not None:
                 filters[column] = kept
-        elif p.type == "slider" and p.field is not None and p.field in out:
+        elif p.type == "slider" and p.field is not None and p.field in out and value is not None:
             number = int(value) if float(value).is_integer() else value
             if p.field == "periods" and not out.get("rolling"):
                 continue

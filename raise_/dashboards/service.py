@@ -48,6 +48,7 @@ from raise_.errors import (
     RaiseError,
 )
 from raise_.governance import audit
+from raise_.governance.access import Level
 from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.governance.identity import acting_as
@@ -133,7 +134,7 @@ class DashboardService(Service):
 
     # -- rows -------------------------------------------------------------------------------------
 
-    def _row(self, s: Any, project_path: str, name: object, level: str = "read") -> DashboardModel:
+    def _row(self, s: Any, project_path: str, name: object, level: Level = "read") -> DashboardModel:
         """The dashboard ``name`` of the project's organization, the caller's ``level`` on its
         project checked."""
         context = parse_project_path(project_path)
