@@ -159,8 +159,9 @@ class NotificationService:
         """How long the channel may take in all: every attempt's timeout (an SMS per number),
         the backoffs between them, and some grace."""
         policy = self.settings.retry
-        # An SMS is a request per number; an SMTP exchange is several steps, each with the timeout.
-        steps = max(1, len(targets)) if channel.name == "sms" else 2
+        # The timeout bounds each socket operation: an SMS is a request per number, an SMTP
+        # exchange several steps (connect, hello, login, envelope, data), an HTTP POST a few.
+        steps = 2 * max(1, len(targets)) if channel.name == "sms" else 4 if channel.name == "email" else 2
         per_attempt = float(getattr(channel, "timeout", 30.0)) * steps
         return policy.attempts * per_attempt + sum(policy.delays()) + GRACE_SECONDS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from notification_receivers import Mailbox, SmtpServer, ensure_deliveries_table, smtp_server
+from notification_receivers import Mailbox, SmtpServer, smtp_server
 
 from raise_.metadata.database import CatalogDatabase
 
@@ -24,9 +24,8 @@ def mailbox(smtp: SmtpServer) -> Mailbox:
 
 @pytest.fixture
 def db(catalog_url: str) -> Iterator[CatalogDatabase]:
-    """A migrated catalog on each backend, with an empty ``notification_deliveries``."""
+    """A migrated, empty catalog on each backend."""
     database = CatalogDatabase(catalog_url)
     database.migrate()
-    ensure_deliveries_table(database)
     yield database
     database.dispose()

@@ -14,13 +14,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from raise_.metadata.database import CatalogDatabase
 from raise_.notifications import Notification, NotificationSettings
-from raise_.notifications.models import NotificationDeliveryModel
 
 SMTP_LOGIN = "raise-mailer"
 SMTP_PASSWORD = "smtp-pa55-Secret!"
@@ -116,14 +113,6 @@ def silent_endpoint() -> Iterator[str]:
 def closed_port() -> int:
     """A port that refuses connections."""
     return free_port()
-
-
-def ensure_deliveries_table(db: CatalogDatabase) -> None:
-    """The table of migration 0012, made here if that migration is not in this checkout yet;
-    emptied (the PostgreSQL database is shared by the session's tests)."""
-    NotificationDeliveryModel.__table__.create(db.engine, checkfirst=True)  # type: ignore[attr-defined]
-    with db.transaction() as s:
-        s.execute(sa.delete(NotificationDeliveryModel))
 
 
 def email_section(server: SmtpServer, **extra: Any) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from notification_receivers import (
     SmtpServer,
     closed_port,
     email_section,
-    ensure_deliveries_table,
     settings,
 )
 from pytest_httpserver import HTTPServer
@@ -56,9 +55,7 @@ def audit_rows(fs: FeatureStore) -> list[str]:
 
 @pytest.fixture
 def backend(fs: FeatureStore) -> object:
-    b = fs._backend
-    ensure_deliveries_table(b.db)
-    return b
+    return fs._backend
 
 
 @pytest.fixture
