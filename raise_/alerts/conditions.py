@@ -182,8 +182,8 @@ class Condition:
                 )
             if analysis.get("group_by") and not analysis.get("rolling"):
                 raise InvalidConditionError(
-                    "A grouped aggregation has one value per group and an alert watches one: drop group_by, or "
-                    "keep one group with filters={'user_tier': 'gold'}.",
+                    "A grouped aggregation has one value per group and an alert watches one: drop group_by (watch all "
+                    "rows), or drop it and keep one group with filters={'user_tier': 'gold'}.",
                     {"group_by": analysis.get("group_by")},
                 )
         if kind == "correlation":
