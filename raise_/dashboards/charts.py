@@ -707,13 +707,13 @@ def _plan_number(ct: ChartType, d: _Data, x: str | None, y: str | None, color: s
     data = rows[[y]]
     extra: dict[str, Any] = {"value": value}
     if ct is ChartType.GAUGE:
-        top = _gauge_max(d, y)
-        if top is None or top <= 0:
-            raise _Misfit(f"A gauge fills an arc from 0 to a maximum, and {y!r} has no positive value to scale by.")
         if value is not None and value < 0:
             raise _Misfit(
                 f"A gauge fills an arc from 0 to a maximum, and {y!r} is negative ({value:g}): draw a metric."
             )
+        top = _gauge_max(d, y)
+        if top is None or top <= 0:
+            raise _Misfit(f"A gauge fills an arc from 0 to a maximum, and {y!r} has no positive value to scale by.")
         extra["max"] = top
         subtitles = [f"{subtitles[0]} (of {top:g})"]
     if not len(rows):
@@ -808,7 +808,7 @@ def _box_from_percentiles(d: _Data, pcts: list[tuple[str, float]]) -> _Plan:
         )
         del i
     subtitle = f"box: p25–p75, line: p50, whiskers: {low}–{high}"
-    return _box_summary_plan(pd.DataFrame(rows), subtitle)
+    return _box_summary_plan(d, pd.DataFrame(rows), subtitle)
 
 
 def _box_from_bins(d: _Data) -> _Plan:
@@ -822,7 +822,7 @@ def _box_from_bins(d: _Data) -> _Plan:
         rows.append({"group": "(none)" if _missing(label) else str(label), **summary})
     if not rows:
         raise _Misfit("A box needs values, and this histogram counts none.")
-    return _box_summary_plan(pd.DataFrame(rows), "quartiles estimated from the histogram; whiskers: min–max")
+    return _box_summary_plan(d, pd.DataFrame(rows), "quartiles estimated from the histogram; whiskers: min–max")
 
 
 def _quartiles_of_bins(bins: pd.DataFrame) -> dict[str, float] | None:
@@ -845,9 +845,10 @@ def _quartiles_of_bins(bins: pd.DataFrame) -> dict[str, float] | None:
     return {k: out[k] for k in ("low", "q1", "median", "q3", "high")}
 
 
-def _box_summary_plan(rows: pd.DataFrame, subtitle: str) -> _Plan:
+def _box_summary_plan(d: _Data, rows: pd.DataFrame, subtitle: str) -> _Plan:
     types = {"group": "nominal", **{k: "quantitative" for k in ("low", "q1", "median", "q3", "high")}}
-    return _Plan("box_summary", rows, "group", "median", None, types, mark="box", subtitles=[subtitle])
+    value = str(d.spec.get("feature") or "value")
+    return _Plan("box_summary", rows, "group", "median", None, types, "box", [subtitle], {"value": value})
 
 
 def _plan_violin(ct: ChartType, d: _Data, x: str | None, y: str | None, color: str | None) -> _Plan:
@@ -1084,7 +1085,8 @@ def _draw_box_summary(alt: Any, plan: _Plan, width: int | None, height: int | No
         tooltip=_tooltip(alt, plan, "group", "low", "q1", "median", "q3", "high"),
     )
     whisker = base.mark_rule().encode(
-        y=alt.Y(field="low", type="quantitative", title="value", scale=alt.Scale(zero=False)), y2=alt.Y2(field="high")
+        y=alt.Y(field="low", type="quantitative", title=plan.extra["value"], scale=alt.Scale(zero=False)),
+        y2=alt.Y2(field="high"),
     )
     box = base.mark_bar(size=28).encode(y=alt.Y(field="q1", type="quantitative"), y2=alt.Y2(field="q3"))
     median = base.mark_tick(color="white", size=28, thickness=2).encode(y=alt.Y(field="median", type="quantitative"))

@@ -144,9 +144,10 @@ def dashboard_html(
         body.append(f'<div class="row" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">')
         for index in row:
             cell = cells[index]
-            body.append(_cell(index, cell))
+            subtitles: list[str] = []
             if cell.message is None and cell.spec is not None:
-                specs[str(index)] = _untitled(cell.spec, cell.title)
+                specs[str(index)], subtitles = _untitled(cell.spec, cell.title)
+            body.append(_cell(index, cell, subtitles))
         body.append("</div>")
     head = [f"<h1>{_text(title)}</h1>"]
     if description:
@@ -214,9 +215,11 @@ def grid_rows(layout: Mapping[str, Any] | None, count: int) -> tuple[int, list[l
     return columns, rows
 
 
-def _cell(index: int, cell: HtmlCell) -> str:
+def _cell(index: int, cell: HtmlCell, subtitles: list[str]) -> str:
     parts = [f'<section class="cell" id="cell-{index}" aria-labelledby="cell-{index}-title">']
     parts.append(f'<h2 id="cell-{index}-title">{_text(cell.title)}</h2>')
+    if subtitles:
+        parts.append(f'<p class="subtitle">{_text(" · ".join(subtitles))}</p>')
     if cell.message is not None:
         parts.append(f'<p class="message">{_text(cell.message)}</p>')
     elif cell.spec is None:
@@ -227,16 +230,16 @@ def _cell(index: int, cell: HtmlCell) -> str:
     return "".join(parts)
 
 
-def _untitled(spec: dict[str, Any], title: str) -> dict[str, Any]:
-    """The spec without its title when it repeats the cell's heading (a subtitle stays)."""
+def _untitled(spec: dict[str, Any], title: str) -> tuple[dict[str, Any], list[str]]:
+    """The spec without its title when it repeats the cell's heading, and the subtitle lines it had
+    (the page shows them under the heading: Vega draws no subtitle without a title)."""
     current = spec.get("title")
-    if current == title:
-        return {k: v for k, v in spec.items() if k != "title"}
-    if isinstance(current, Mapping) and current.get("text") == title:
-        if current.get("subtitle"):
-            return {**spec, "title": {**current, "text": ""}}
-        return {k: v for k, v in spec.items() if k != "title"}
-    return spec
+    text = current.get("text") if isinstance(current, Mapping) else current
+    if text != title:
+        return spec, []
+    subtitle = current.get("subtitle") if isinstance(current, Mapping) else None
+    lines = [subtitle] if isinstance(subtitle, str) else [str(s) for s in subtitle or []]
+    return {k: v for k, v in spec.items() if k != "title"}, lines
 
 
 def _text(value: str) -> str:
@@ -297,6 +300,7 @@ h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 .row { display: grid; gap: 1rem; margin-bottom: 1rem; }
 .cell { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: .75rem; min-width: 0; }
 .cell h2 { font-size: 1rem; margin: 0 0 .5rem; }
+.cell .subtitle { color: #666; font-size: .85rem; margin: -.35rem 0 .5rem; }
 .chart { overflow-x: auto; }
 .message, .chart.error { color: #6e4a00; background: #fff8c5; border-radius: 4px; padding: .5rem .75rem; margin: 0; }
 """
