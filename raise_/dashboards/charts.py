@@ -43,7 +43,9 @@ violin       a numeric y of raw values, two or more, x optional   a RecordLookup
 ===========  ===================================================  ============================================
 
 Everywhere: ``x``, ``y`` and ``color`` must name columns of the frame; charts other than tables
-draw at most :data:`MAX_ROWS` rows (a larger frame is an error, never a silently cut chart).
+draw at most :data:`MAX_ROWS` rows (a larger frame is an error, never a silently cut chart). A
+frame without rows (a filter that keeps none, a live table not refreshed yet) draws an empty chart
+subtitled "no data" when its columns fit; rows that are there must fit.
 
 The spec passes Vega-Lite 5's schema (``to_dict(validate=True)``) and carries its data as
 ``"data": {"values": [...]}``: the columns the chart uses (a table: every column), JSON-safe
@@ -329,7 +331,10 @@ def _plan(chart_type: ChartType, d: _Data, x: str | None, y: str | None, color: 
             f"{_a(chart_type.value)} carries its data in the dashboard, at most {MAX_ROWS:,} rows; this data has "
             f"{len(d.frame):,}: summarise it first (an Aggregation or Distribution), or sample fewer records."
         )
-    return _PLANNERS[chart_type](chart_type, d, x, y, color)
+    plan = _PLANNERS[chart_type](chart_type, d, x, y, color)
+    if not len(plan.data) and chart_type is not ChartType.TABLE and "no data" not in plan.subtitles:
+        plan.subtitles.append("no data")  # a filter or a live table may have no rows (yet)
+    return plan
 
 
 def _a(what: str) -> str:
@@ -579,10 +584,10 @@ _HEATMAP_NEEDS = (
 def _plan_heatmap(ct: ChartType, d: _Data, x: str | None, y: str | None, color: str | None) -> _Plan:
     if x is None and y is None:
         matrix = _matrix(d)
-        if matrix is not None:
+        if matrix is None and d.kind == "correlation" and not len(d.frame):
+            matrix = ("feature", [])  # no rows: an empty matrix
+        if matrix is not None and (len(matrix[1]) >= 2 or not matrix[1]):
             names = matrix[1]
-            if len(names) < 2:
-                raise _Misfit(f"{_HEATMAP_NEEDS}; this correlation has one feature ({names[0]}).")
             cells = [
                 {"feature_x": a, "feature_y": b, "r": row[b]}
                 for a, (_, row) in zip(names, d.frame.iterrows(), strict=True)
@@ -591,6 +596,8 @@ def _plan_heatmap(ct: ChartType, d: _Data, x: str | None, y: str | None, color: 
             types = {"feature_x": "nominal", "feature_y": "nominal", "r": "quantitative"}
             data = pd.DataFrame(cells, columns=list(types))
             return _Plan("heat", data, "feature_x", "feature_y", "r", types, extra={"order": names, "matrix": True})
+        if matrix is not None:
+            raise _Misfit(f"{_HEATMAP_NEEDS}; this correlation has one feature ({matrix[1][0]}).")
         x, y = _natural_cells(d)
         if x is None or y is None:
             what = f"a {d.kind.replace('_', ' ').title().replace(' ', '')}" if d.kind else "this data"
@@ -665,7 +672,7 @@ def _plan_pie(ct: ChartType, d: _Data, x: str | None, y: str | None, color: str 
             f"A pie shows parts of a whole and {y!r} has negative values ({len(negative)}, e.g. {negative[0]:g}): "
             "a share cannot be negative."
         )
-    if not any(v for v in values):
+    if len(values) and not any(v for v in values):
         raise _Misfit(f"A pie needs some positive value of {y!r}; they are all zero or missing.")
     return _Plan("pie", _used(d, category, y), category, y, category, _types(d, category, y))
 
@@ -711,13 +718,11 @@ def _plan_number(ct: ChartType, d: _Data, x: str | None, y: str | None, color: s
             raise _Misfit(
                 f"A gauge fills an arc from 0 to a maximum, and {y!r} is negative ({value:g}): draw a metric."
             )
-        top = _gauge_max(d, y)
+        top = _gauge_max(d, y) if len(rows) else _number(d.spec.get("max")) or 1.0
         if top is None or top <= 0:
             raise _Misfit(f"A gauge fills an arc from 0 to a maximum, and {y!r} has no positive value to scale by.")
         extra["max"] = top
         subtitles = [f"{subtitles[0]} (of {top:g})"]
-    if not len(rows):
-        subtitles.append("no data")
     return _Plan("number", data, None, y, None, _types(d, y), mark=what, subtitles=subtitles, extra=extra)
 
 
@@ -778,7 +783,7 @@ def _raw_values_plan(ct: ChartType, d: _Data, x: str | None, y: str | None, colo
         if name is not None and d.types[name] == "quantitative" and name != "segment":
             raise _Misfit(f"A {what} groups values by {role}, a category; {name!r} holds numbers.")
     count = sum(1 for v in d.frame[y] if _number(v) is not None)
-    if draw == "violin" and count < 2:
+    if draw == "violin" and count < 2 and len(d.frame):
         raise _Misfit(f"A violin estimates the density of {y!r}, and it has {count} value(s): it needs two or more.")
     return _Plan(draw, _used(d, x, y, color), x, y, color, _types(d, x, y, color), mark=what)
 
@@ -820,9 +825,10 @@ def _box_from_bins(d: _Data) -> _Plan:
             continue
         label = segment if segment is not None else d.spec.get("feature") or "values"
         rows.append({"group": "(none)" if _missing(label) else str(label), **summary})
-    if not rows:
+    if not rows and len(d.frame):
         raise _Misfit("A box needs values, and this histogram counts none.")
-    return _box_summary_plan(d, pd.DataFrame(rows), "quartiles estimated from the histogram; whiskers: min–max")
+    rows_ = pd.DataFrame(rows, columns=["group", "low", "q1", "median", "q3", "high"])
+    return _box_summary_plan(d, rows_, "quartiles estimated from the histogram; whiskers: min–max")
 
 
 def _quartiles_of_bins(bins: pd.DataFrame) -> dict[str, float] | None:

@@ -349,6 +349,36 @@ def test_width_and_height_are_passed_on(data: dict[str, Drawn]) -> None:
     assert spec["title"] == {"text": "t"}
 
 
+@pytest.mark.parametrize(
+    ("name", "chart_type", "x", "y"),
+    [("rolling", "line", "date", "sum"), ("by_tier", "pie", None, None), ("metrics", "metric", None, None),
+     ("metrics", "gauge", None, "sum"), ("histogram", "box", None, None), ("lookup", "violin", "user_tier", "revenue"),
+     ("correlation", "heatmap", None, None)],
+)  # fmt: skip
+def test_data_without_rows_draws_an_empty_chart_that_says_so(
+    data: dict[str, Drawn], name: str, chart_type: str, x: str | None, y: str | None
+) -> None:
+    """A filter that keeps no row, or a live table before its first refresh: the chart is empty, not an error."""
+    drawn = data[name]
+    empty = Drawn(drawn.kind, drawn.spec, drawn.frame.iloc[0:0])
+    spec = draw(empty, chart_type, x=x, y=y)
+    assert values(spec) == []
+    assert spec["title"]["subtitle"][-1] == "no data"
+
+
+def test_a_live_table_of_a_correlation_and_filtered_rows_draw_like_their_analysis(data: dict[str, Drawn]) -> None:
+    correlation = data["correlation"]
+    rows = correlation.frame.reset_index(names="feature")  # how a live table stores the matrix
+    spec = draw(Drawn("live_table", correlation.spec, rows), ChartType.HEATMAP)
+    assert values(spec) == values(draw(correlation, ChartType.HEATMAP))
+    assert values(draw(Drawn("live_table", None, rows), ChartType.HEATMAP)) == values(spec)  # no spec: by shape
+
+    live = data["live"]
+    gold = live.frame[live.frame["user_tier"] == "gold"]  # one row, index 1
+    spec = draw(Drawn(live.kind, live.spec, gold), ChartType.METRIC, y="avg")
+    assert values(spec) == [{"avg": gold["avg"].iloc[0]}]
+
+
 # -- what does not fit ----------------------------------------------------------------------------
 
 
