@@ -12,6 +12,10 @@ class FakeElement {
     this.ownText = "";
     this.value = "";
     this.disabled = false;
+    this.checked = false;
+    this.selected = false;
+    this.style = {};
+    this.html = null;
     this.classes = new Set();
     const classes = this.classes;
     this.classList = {
@@ -30,16 +34,29 @@ class FakeElement {
       .filter(Boolean)
       .forEach((n) => this.classes.add(n));
   }
+  get innerHTML() {
+    return this.html ?? "";
+  }
+  set innerHTML(text) {
+    this.children = [];
+    this.ownText = "";
+    this.html = String(text); // kept as text: the scenario reads it back with "html"
+  }
+  get selectedOptions() {
+    return this.children.filter((c) => c.tagName === "option" && c.selected);
+  }
   get textContent() {
     return this.ownText + this.children.map((c) => c.textContent).join("");
   }
   set textContent(text) {
     this.children = [];
+    this.html = null;
     this.ownText = String(text);
   }
   setAttribute(key, value) {
     this.attributes[key] = String(value);
     if (key === "class") this.className = value;
+    if (key === "value") this.value = String(value); // as a browser's option (and untouched input) reflects it
   }
   getAttribute(key) {
     return this.attributes[key];
@@ -76,6 +93,7 @@ class FakeElement {
 globalThis.document = {
   activeElement: null,
   createElement: (tag) => new FakeElement(tag),
+  createTextNode: (text) => Object.assign(new FakeElement("#text"), { ownText: String(text) }),
   createElementNS: (_ns, tag) => new FakeElement(tag),
 };
 
@@ -108,7 +126,11 @@ class FakeModel {
 }
 
 const byClass = (root, name) => root.findAll((e) => e.classes.has(name));
-const byTag = (root, tag) => root.findAll((e) => e.tagName === tag);
+// "input" or "input[type=checkbox]": a tag, optionally with one attribute's value.
+const byTag = (root, selector) => {
+  const [, tag, key, value] = selector.match(/^([^[]+)(?:\[([^=]+)=([^\]]*)\])?$/);
+  return root.findAll((e) => e.tagName === tag && (key === undefined || e.getAttribute(key) === value));
+};
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const [modulePath, scenarioPath] = process.argv.slice(2);
@@ -132,6 +154,26 @@ for (const step of scenario.steps) {
     input.value = args[2];
     input.dispatch("input");
   }
+  if (action === "change") {
+    const control = byTag(el, args[0])[args[1]];
+    if (args.length > 2) control.value = args[2];
+    control.dispatch("change");
+  }
+  if (action === "choose") {
+    const select = byTag(el, args[0])[args[1]];
+    select.children.forEach((option, i) => (option.selected = args[2].includes(i)));
+    select.dispatch("change");
+  }
+  if (action === "toggle") {
+    const box = byTag(el, args[0])[args[1]];
+    box.checked = !box.checked;
+    box.dispatch("change");
+  }
+  if (action === "html") result = byClass(el, args[0]).map((e) => e.innerHTML);
+  if (action === "style") result = byClass(el, args[0]).map((e) => e.style[args[1]] ?? "");
+  if (action === "checked") result = byTag(el, args[0]).map((e) => e.checked);
+  if (action === "selected") result = byTag(el, args[0]).map((s) => s.selectedOptions.map((o) => o.textContent));
+  if (action === "values") result = byTag(el, args[0]).map((e) => e.value);
   if (action === "wait") await sleep(args[0]);
   if (action === "state") result = model.get(args[0]);
   if (action === "value") result = byTag(el, args[0])[args[1]].value;
@@ -142,6 +184,6 @@ for (const step of scenario.steps) {
   if (action === "saves") result = model.saves;
   report.steps.push(result);
 }
-cleanup();
+if (typeof cleanup === "function") cleanup(); // without one, every listener is left: handlers_left says so
 report.handlers_left = Object.values(model.handlers).reduce((n, list) => n + list.length, 0);
 process.stdout.write(JSON.stringify(report));

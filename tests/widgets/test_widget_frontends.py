@@ -1,7 +1,8 @@
 """The widgets' front ends: shipped as plain ES modules, and run in Node against a fake DOM and model.
 
 The JS is played with the state the Python side really produces; what the JS sets (``selected``,
-``expanded``, ``query``, ...) and sends (``{"type": "create"}``) is what the Python tests drive.
+``expanded``, ``query``, ``values``, ...) and sends (``{"type": "create"}``) is what the Python tests
+drive, and for the dashboard and the alert builder it is applied back to the Python widget here.
 """
 
 from __future__ import annotations
@@ -13,16 +14,28 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from raise_ import FeatureStore
+from raise_ import ACL, Aggregation, Chart, ChartType, DashboardParameter, FeatureStore
+from raise_.alerts.conditions import Condition
 from raise_.lineage import LineageEdge, LineageGraph, LineageNode
 from raise_jupyter.widgets import CatalogBrowser, FeatureForm, LineageGraphWidget
+from raise_jupyter.widgets.alert_builder import AlertBuilder
 from raise_jupyter.widgets.base import STATIC
+from raise_jupyter.widgets.dashboard import DashboardWidget
 
 HARNESS = Path(__file__).with_name("frontend_harness.mjs")
 NODE = shutil.which("node")
-WIDGETS = {"form": FeatureForm, "lineage": LineageGraphWidget, "catalog": CatalogBrowser}
+#: static file stem → (widget class, the prefix of its CSS classes)
+WIDGETS: dict[str, tuple[type, str]] = {
+    "form": (FeatureForm, "raise-form"),
+    "lineage": (LineageGraphWidget, "raise-lineage"),
+    "catalog": (CatalogBrowser, "raise-catalog"),
+    "dashboard": (DashboardWidget, "raise-dash"),
+    "alert_builder": (AlertBuilder, "raise-alert"),
+}
 
 
 @pytest.mark.parametrize("name", sorted(WIDGETS))
@@ -35,8 +48,8 @@ def test_each_widget_ships_a_plain_es_module_and_a_stylesheet(name: str) -> None
     assert not re.search(r"^\s*import\s|\bimport\(|\bfetch\(|@import", esm + css, re.MULTILINE)
     urls = set(re.findall(r"https?://[^\s\"')]+", esm + css))
     assert urls <= {"http://www.w3.org/2000/svg"}  # the SVG namespace name, never fetched
-    assert f".raise-{name}" in css
-    widget_class = WIDGETS[name]
+    widget_class, prefix = WIDGETS[name]
+    assert f".{prefix}" in css and f'"{prefix}' in esm
     assert str(widget_class._esm) == esm and str(widget_class._css) == css
 
 
@@ -46,8 +59,12 @@ def test_the_static_files_are_inside_the_package() -> None:
     package = Path(raise_jupyter.__file__).parent
     assert STATIC.is_relative_to(package)
     assert sorted(p.name for p in STATIC.iterdir()) == [
+        "alert_builder.css",
+        "alert_builder.js",
         "catalog.css",
         "catalog.js",
+        "dashboard.css",
+        "dashboard.js",
         "form.css",
         "form.js",
         "lineage.css",
@@ -249,3 +266,219 @@ def test_catalog_front_end_shows_a_query_set_from_python(tmp_path: Path, fs: Fea
     )
 
     assert report["steps"] == ["", None, "clicks"]
+
+
+def _engagement_rows(n: int = 200, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "user_id": np.arange(n, dtype=np.int64),
+            "event_time": pd.Timestamp("2026-09-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 86_400 * 20, n), "s"),
+            "click_count": rng.integers(0, 100, n).astype(np.int64),
+            "revenue": rng.uniform(0, 50, n),
+            "user_tier": rng.choice(["bronze", "silver", "gold"], n),
+        }
+    )
+
+
+def _chart_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = cell["spec"]
+    return next(iter(spec["datasets"].values())) if "datasets" in spec else spec["data"]["values"]
+
+
+@pytest.fixture
+def bobs_dashboard(fs: FeatureStore, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A dashboard with a dropdown and a date range, a chart bob may read and one he may not, as bob
+    opens it (the revenue feature is alice's alone)."""
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
+    group = fs.create_feature_group("user-signals", entity_keys=["user_id"], event_time="event_time")
+    group.create_features_from_schema({"click_count": "int64", "revenue": "float64", "user_tier": "string"})
+    group.write(_engagement_rows())
+    group.feature("revenue").set_acl(ACL(readers=["alice@acme"], inherit=False))
+    board = fs.create_dashboard(name="engagement", description="Clicks")
+    board.add_parameter(DashboardParameter.dropdown(name="tier", options=["all", "bronze", "silver", "gold"]))
+    board.add_parameter(DashboardParameter.date_range(name="date_range", default="all"))
+    board.add_chart(
+        Chart(
+            title="Clicks by tier",
+            analysis=Aggregation(feature="click_count", metrics=["sum"], group_by="user_tier"),
+            chart_type=ChartType.BAR,
+            x="user_tier",
+            y="sum",
+        )
+    )
+    board.add_chart(
+        Chart(title="Revenue", analysis=Aggregation(feature="revenue", metrics=["sum"]), chart_type=ChartType.BAR)
+    )
+    board.update(layout={"type": "grid", "columns": 2})
+    monkeypatch.setenv("RAISE_USER", "bob@acme")
+    return FeatureStore(fs.path).get_dashboard("engagement")
+
+
+@pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
+def test_dashboard_front_end_draws_charts_and_sets_the_values_python_redraws_with(
+    tmp_path: Path, bobs_dashboard: Any
+) -> None:
+    widget = bobs_dashboard.widget()
+    clicks, revenue = widget.charts
+    assert clicks["svg"] and revenue["spec"] is None and "may not see this chart" in revenue["message"]
+    refused = DashboardWidget(bobs_dashboard, svg=False)
+    refused.set_parameter("tier", "diamond")
+
+    report = play(
+        tmp_path,
+        "dashboard",
+        widget,
+        [
+            ["text", "raise-dash-heading"],
+            ["text", "raise-dash-label"],
+            ["selected", "select"],
+            ["values", "input[type=date]"],
+            ["values", "input[type=text]"],
+            ["text", "raise-dash-title"],
+            ["html", "raise-dash-chart"],
+            ["text", "raise-dash-message"],
+            ["style", "raise-dash-grid", "gridTemplateColumns"],
+            ["text", "raise-dash-error"],
+            ["choose", "select", 0, [3]],  # tier → gold
+            ["state", "values"],
+            ["saves"],
+            ["set", "error", refused.error],  # what Python answers to a refused value
+            ["text", "raise-dash-error"],
+            ["html", "raise-dash-chart"],
+            ["set", "error", {}],
+            ["text", "raise-dash-error"],
+            ["set", "values", {"tier": "silver", "date_range": "all"}],  # widget.set_parameter in Python
+            ["selected", "select"],
+            ["change", "input[type=text]", 0, " 7d "],
+            ["state", "values"],
+        ],
+    )
+
+    steps = report["steps"]
+    assert steps[0] == ["engagement"]
+    assert steps[1] == ["tier", "date_range"]
+    assert steps[2] == [["all"]]
+    assert steps[3] == ["", ""] and steps[4] == ["all"]
+    assert steps[5] == ["Clicks by tier", "Revenue"]
+    assert steps[6] == [clicks["svg"]]  # the SVG Python drew, as is
+    assert steps[7] == [revenue["message"]]  # the denied chart: its message, no picture
+    assert steps[8] == ["repeat(2, minmax(0, 1fr))"]
+    assert steps[9] == [""]
+    assert steps[11] == {"tier": "gold", "date_range": "all"} and steps[12] == 1
+    assert steps[14] == [f"INVALID_PARAMETER: {refused.error['message']}"]
+    assert steps[15] == steps[6]  # a refused value keeps the last charts
+    assert steps[17] == [""]
+    assert steps[19] == [["silver"]]  # the controls show a value set from Python
+    assert steps[21] == {"tier": "silver", "date_range": "7d"}
+
+    widget.values = steps[11]  # Python answers what the front end set
+    gold = bobs_dashboard.view({"tier": "gold"})
+    assert widget.error == {} and widget.bound["tier"] == "gold"
+    assert _chart_rows(widget.charts[0]) == _chart_rows(gold.charts[0])
+    assert [r["user_tier"] for r in _chart_rows(widget.charts[0])] == ["gold"]
+    assert widget.charts[1]["message"] == gold.charts[1]["message"]
+
+    redrawn = play(tmp_path, "dashboard", widget, [["html", "raise-dash-chart"], ["selected", "select"]])
+    assert redrawn["steps"] == [[widget.charts[0]["svg"]], [["gold"]]]
+    assert widget.charts[0]["svg"] != clicks["svg"]
+
+    widget.values = steps[21]  # the typed range binds too
+    week = bobs_dashboard.view({"tier": "silver", "date_range": "7d"})
+    assert widget.error == {} and _chart_rows(widget.charts[0]) == _chart_rows(week.charts[0])
+
+
+@pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
+def test_alert_builder_front_end_fills_the_form_and_python_creates_the_alert(tmp_path: Path, fs: FeatureStore) -> None:
+    group = fs.create_feature_group("user-signals", entity_keys=["user_id"], event_time="event_time")
+    group.create_features_from_schema({"click_count": "int64", "revenue": "float64", "user_tier": "string"})
+    group.write(_engagement_rows())
+    builder = AlertBuilder(fs)
+    traits = ["name", "feature", "metric", "condition_type", "value", "notify", "channels", "check_interval"]
+    traits += ["check_on_change", "analysis_mode", "group"]
+
+    text, checkbox = "input[type=text]", "input[type=checkbox]"
+    report = play(
+        tmp_path,
+        "alert_builder",
+        builder,
+        [
+            ["text", "raise-alert-heading"],
+            ["values", "select"],
+            ["checked", checkbox],
+            ["style", "raise-alert-row", "display"],
+            ["type", text, 0, "few-clicks"],
+            ["type", text, 2, "click_count"],
+            ["type", text, 3, "max"],
+            ["change", "select", 1, "less_than"],
+            ["type", text, 4, "40"],
+            ["type", text, 8, "a@acme.com, b@acme.com"],
+            ["toggle", checkbox, 1],  # slack
+            ["type", text, 9, "30m"],
+            ["toggle", checkbox, 5],  # check on change
+            ["click", "raise-alert-create", 0],
+            ["sent"],
+            *[["state", trait] for trait in traits],
+            ["change", "select", 1, "between"],
+            ["style", "raise-alert-row", "display"],
+            ["change", "select", 0, "spec"],
+            ["style", "raise-alert-row", "display"],
+        ],
+    )
+
+    steps = report["steps"]
+    assert steps[0] == [f"New alert in {fs.path}"]
+    assert steps[1] == ["simple", "greater_than"]
+    assert steps[2] == [True, False, False, False, False, False]  # channels: email; check on change: off
+    assert steps[3] == ["", "none", ""]  # rows: the aggregation shown, low/high hidden, the channels
+    assert steps[14] == [{"type": "create"}]
+    state = dict(zip(traits, steps[15 : 15 + len(traits)], strict=True))
+    assert state == {
+        "name": "few-clicks",
+        "feature": "click_count",
+        "metric": "max",
+        "condition_type": "less_than",
+        "value": "40",
+        "notify": "a@acme.com, b@acme.com",
+        "channels": ["email", "slack"],
+        "check_interval": "30m",
+        "check_on_change": True,
+        "analysis_mode": "simple",
+        "group": "",
+    }
+    after = steps[15 + len(traits) :]
+    assert after[1] == ["", "", ""]  # between: low and high shown
+    assert after[3] == ["none", "", ""]  # spec mode: the aggregation row hidden
+
+    for trait, value in state.items():  # the front end's changes reach Python...
+        setattr(builder, trait, value)
+    builder._on_message(builder, steps[14][0], [])  # ...then its message
+    assert builder.error == {}, builder.error
+    alert = fs.get_alert("few-clicks")
+    assert (
+        alert.record.analysis
+        == fs.create_alert(
+            name="few-clicks-sdk",
+            analysis=Aggregation(feature="click_count", metrics=["max"]),
+            condition=Condition.LESS_THAN(40.0),
+            notify=["a@acme.com"],
+        ).record.analysis
+    )
+    assert alert.condition == Condition.LESS_THAN(40.0)
+    assert alert.notify == ["a@acme.com", "b@acme.com"] and alert.channels == ["email", "slack"]
+    assert alert.check_interval == "30m" and alert.record.check_on_change is True
+
+    shown = play(tmp_path, "alert_builder", builder, [["text", "raise-alert-outcome"], ["values", text]])
+    c = builder.created
+    assert shown["steps"][0] == [
+        f"Created few-clicks on {c['group']}: {c['condition']} → email, slack (a@acme.com, b@acme.com), every 30m"
+    ]
+    assert shown["steps"][1][0] == "few-clicks"  # the form shows the traits it was built with
+
+    builder.value = "lots"
+    builder.create()
+    refused = play(
+        tmp_path, "alert_builder", builder, [["text", "raise-alert-outcome"], ["classes", "raise-alert-outcome"]]
+    )
+    assert refused["steps"][0] == [f"INVALID_CONDITION: {builder.error['message']}"]
+    assert refused["steps"][1] == ["raise-alert-outcome raise-alert-error"]

@@ -91,9 +91,17 @@ function render({ model, el }) {
   drawControls();
   drawError();
   drawCharts();
-  model.on("change:controls", drawControls);
-  model.on("change:error", drawError);
-  model.on("change:charts", drawCharts);
+  // `values` set from Python (widget.set_parameter) redraws the controls, so they show what is bound.
+  const handlers = [
+    ["change:controls", drawControls],
+    ["change:values", drawControls],
+    ["change:error", drawError],
+    ["change:charts", drawCharts],
+  ];
+  for (const [event, handler] of handlers) model.on(event, handler);
+  return () => {
+    for (const [event, handler] of handlers) model.off(event, handler);
+  };
 }
 
 export default { render };
