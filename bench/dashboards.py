@@ -106,7 +106,7 @@ class Receiver:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 arrived = time.perf_counter()
                 want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -191,7 +191,9 @@ def build_dashboard(fs: FeatureStore) -> Any:
             chart_type=ChartType.HEATMAP,
         )
     )
-    dashboard.add_chart(Chart(title="Live Engagement Metrics", live_table="daily_engagement", chart_type=ChartType.TABLE))
+    dashboard.add_chart(
+        Chart(title="Live Engagement Metrics", live_table="daily_engagement", chart_type=ChartType.TABLE)
+    )
     return dashboard
 
 
@@ -238,7 +240,9 @@ def main() -> int:
         write_s = time.perf_counter() - start
         group.create_live_table(
             name="daily_engagement",
-            analysis=Aggregation(feature="click_count", metrics=["sum", "avg", "count"], window="1d", group_by="user_tier"),
+            analysis=Aggregation(
+                feature="click_count", metrics=["sum", "avg", "count"], window="1d", group_by="user_tier"
+            ),
             refresh="on_change",
         )
         print(f"wrote {args.rows:,} rows in {write_s:.1f} s", flush=True)
@@ -302,8 +306,6 @@ def main() -> int:
             check_interval="1h",
             check_on_change=True,
         )
-        engine = next(e for e in Engine._instances.values() if e.service is svc)
-        engine.alert_follower  # noqa: B018  (started by the alert's creation)
         base = len(receiver.received)
         flip_user = int(next_user)
         template = rows_frame(1, flip_user, seed=1)

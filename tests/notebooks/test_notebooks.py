@@ -35,7 +35,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZER = NOTEBOOK_DIR / "nbval_sanitize.cfg"
 
 #: The seed README's example list (``01``–``05`` as notebooks), a quick start before them and the
-#: analytics and live-table stories after them.
+#: analytics, live-table and dashboard-and-alert stories after them.
 EXPECTED = (
     "00_quickstart",
     "01_basic_feature_creation",
@@ -45,10 +45,12 @@ EXPECTED = (
     "05_audit_logging",
     "06_analytics",
     "07_live_tables",
+    "08_dashboards_alerts",
 )
 #: These play several people in one kernel by switching ``RAISE_USER``; a server knows its users by
-#: their Jupyter login instead, so they run on the embedded engine only.
-EMBEDDED_ONLY = {"04_cross_org_access", "05_audit_logging"}
+#: their Jupyter login instead, so they run on the embedded engine only. ``08`` configures the
+#: notification channels (the server's configuration, read when the store opens) from the notebook.
+EMBEDDED_ONLY = {"04_cross_org_access", "05_audit_logging", "08_dashboards_alerts"}
 
 #: Widget model ids are random: ``store_outputs.py`` leaves them out (nbval never compares them).
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
