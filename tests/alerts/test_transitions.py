@@ -116,7 +116,10 @@ def test_a_commit_wakes_an_on_change_alert(fs: FeatureStore, httpserver) -> None
     while not posts(httpserver) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [p["event"] for p, _ in posts(httpserver)] == ["firing"]
-    assert any(e.trigger == "change" and e.value == 99 for e in alert.history())
+    # the evaluation row is written once its notifications went out: wait for it too
+    while not any(e.trigger == "change" and e.value == 99 for e in alert.history()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(e.trigger, e.value, e.transition) for e in alert.history() if e.value == 99] == [("change", 99, "fired")]
 
 
 def test_bad_input_is_a_coded_error_and_creates_nothing(fs: FeatureStore) -> None:
