@@ -36,6 +36,7 @@ __all__ = [
     "FeatureGroupNotFoundError",
     "FeatureNotFoundError",
     "GrantNotFoundError",
+    "HtmlRendererMissingError",
     "InvalidAnalysisError",
     "InvalidArgumentError",
     "InvalidChartError",
@@ -290,6 +291,13 @@ class InvalidChartError(RaiseError):
 
     code = "INVALID_CHART"
     http_status = 422
+
+
+class HtmlRendererMissingError(RaiseError):
+    """The HTML format needs the Vega JavaScript that ``vl-convert-python`` ships, and it is not installed."""
+
+    code = "HTML_RENDERER_MISSING"
+    http_status = 501
 
 
 class InvalidParameterError(RaiseError):

@@ -127,7 +127,8 @@ class AuditLog:
         enabled: bool = True,
     ) -> AuditAlert:
         """Record every new entry matching ``query``. Matches are kept (``alert.matches()``);
-        sending them to ``notify`` over ``channels`` arrives with the alerting subsystem."""
+        the store's scheduler sends them to ``notify`` over ``channels`` (``email``, ``slack``,
+        ``webhook``, ``pagerduty``, ``sms``, configured on the server)."""
         record = self._backend.create_audit_alert(
             self._org, name, AuditQuery.of(query).to_dict(), notify, channels, enabled=enabled
         )

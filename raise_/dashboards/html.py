@@ -25,19 +25,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from raise_.errors import InvalidArgumentError, RaiseError
+from raise_.errors import HtmlRendererMissingError, InvalidArgumentError
 
 __all__ = ["HtmlCell", "HtmlRendererMissingError", "dashboard_html", "vega_bundle"]
 
 DEFAULT_COLUMNS = 2
 DEFAULT_POLL_SECONDS = 60.0
-
-
-class HtmlRendererMissingError(RaiseError):
-    """The HTML format needs the Vega JavaScript that ``vl-convert-python`` ships, and it is not installed."""
-
-    code = "HTML_RENDERER_MISSING"
-    http_status = 501
 
 
 @dataclass(frozen=True)

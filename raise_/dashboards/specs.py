@@ -331,41 +331,25 @@ class Chart:
 
 def check_layout(layout: object, charts: int) -> dict[str, Any]:
     """PRD §13.1's grid: ``{"type": "grid", "columns": N, "rows": [{"charts": [0, 1]}, ...]}``
-    naming each chart by its index at most once; ``None`` is a grid of two columns."""
+    naming each chart by its index at most once (the HTML's :func:`grid_rows` checks that, and
+    places the charts no row names after the rows); ``None`` is a grid of two columns."""
+    from raise_.dashboards.html import grid_rows
+
     if layout is None:
         return {"type": "grid", "columns": 2}
-    if not isinstance(layout, dict) or layout.get("type", "grid") != "grid":
+    if not isinstance(layout, dict):
         raise InvalidArgumentError(
             "layout is a grid: {'type': 'grid', 'columns': 2, 'rows': [{'charts': [0, 1]}]}.", {"layout": repr(layout)}
         )
     unknown = sorted(set(layout) - {"type", "columns", "rows"})
     if unknown:
         raise InvalidArgumentError(f"A grid layout has no field {unknown[0]!r} (type, columns, rows).", {})
-    columns = layout.get("columns", 2)
-    if isinstance(columns, bool) or not isinstance(columns, int) or not 1 <= columns <= 12:
-        raise InvalidArgumentError(f"A grid has 1 to 12 columns, got {columns!r}.", {})
+    columns, _placed = grid_rows(layout, charts)
     out: dict[str, Any] = {"type": "grid", "columns": columns}
     if "rows" in layout:
-        rows = layout["rows"]
-        if not isinstance(rows, list):
-            raise InvalidArgumentError("layout rows is a list of {'charts': [indexes]}.", {})
-        seen: set[int] = set()
-        clean = []
-        for row in rows:
-            picks = row.get("charts") if isinstance(row, dict) else None
-            if not isinstance(picks, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in picks):
-                raise InvalidArgumentError("Each layout row is {'charts': [chart indexes]}.", {"row": repr(row)})
-            for i in picks:
-                if not 0 <= i < charts:
-                    raise InvalidArgumentError(
-                        f"The layout names chart {i}, but the dashboard has {charts} charts (0 to {charts - 1}).",
-                        {"chart": i},
-                    )
-                if i in seen:
-                    raise InvalidArgumentError(f"The layout names chart {i} twice.", {"chart": i})
-                seen.add(i)
-            if len(picks) > columns:
-                raise InvalidArgumentError(f"A layout row has {len(picks)} charts but the grid {columns} columns.", {})
-            clean.append({"charts": list(picks)})
-        out["rows"] = clean
+        rows = [list(r["charts"]) for r in layout["rows"] or []]
+        wide = [r for r in rows if len(r) > columns]
+        if wide:
+            raise InvalidArgumentError(f"A layout row has {len(wide[0])} charts but the grid {columns} columns.", {})
+        out["rows"] = [{"charts": r} for r in rows]
     return out

@@ -10,8 +10,8 @@ alert remembers the chain position it was last checked at (``last_checked_seq``)
 matches only the entries appended since, with the alert's query in SQL, storing each match in
 ``audit_alert_matches``. Checks run on :meth:`AuditService.check_audit_alerts`, and before
 ``list_audit_alerts`` and ``audit_alert_matches`` answer, so what they show is always up to date;
-the server's scheduler will call the check periodically once alert delivery (email, Slack)
-arrives with the alerting issue.
+the store's scheduler calls the check every minute and delivers the new matches over the alerts'
+channels (:mod:`raise_.notifications.audit_delivery`).
 
 **Retention** (:meth:`AuditService.audit_purge`) deletes an organization's entries older than its
 ``retention_days`` (never when its log is ``immutable``), after archiving them to its
@@ -389,9 +389,9 @@ class AuditService(Service):
     ) -> AuditAlertRecord:
         """An alert on the organization's entries that match ``query``, from now on.
 
-        Matches are recorded as entries arrive (see the module docstring); notifying ``notify``
-        over ``channels`` (``email``, ``slack``, ``webhook``) is done by the alerting subsystem,
-        a later issue: until then matches are listed by ``audit_alert_matches``.
+        Matches are recorded as entries arrive (see the module docstring) and the scheduler sends
+        them to ``notify`` over ``channels`` (``email``, ``slack``, ``webhook``, ``pagerduty``,
+        ``sms``; :mod:`raise_.notifications`); ``audit_alert_matches`` lists them.
         """
         scope = parse_scope(scope_path)
         validate_namespace_name("alert", name)

@@ -53,8 +53,8 @@ ACTION_CATEGORIES: Final[Mapping[str, tuple[str, ...]]] = {
 ACTIONS: Final = frozenset(a for actions in ACTION_CATEGORIES.values() for a in actions)
 DEFAULT_QUERY_LIMIT: Final = 1000
 DEFAULT_RETENTION_DAYS: Final = 365
-#: Where alert notifications can go; delivery itself arrives with the alerting subsystem.
-ALERT_CHANNELS: Final = ("email", "slack", "webhook")
+#: Where alert notifications can go (the channels of :mod:`raise_.notifications`).
+ALERT_CHANNELS: Final = ("email", "slack", "webhook", "pagerduty", "sms")
 EXPORT_FORMATS: Final = ("jsonl", "csv", "parquet")
 #: The PRD §10.2 fields of an entry, in a fixed order: what its hash covers (the one list both
 #: the audit writer, :mod:`raise_.governance.audit`, and these records use).

@@ -93,6 +93,16 @@ def deliver_audit_matches(
 
     delivered = 0
     for alert, matches in _pending(db):
+        try:
+            waiting = set(notifications.unconfigured(alert.channels)) >= set(alert.channels)
+        except RaiseError:
+            waiting = False  # an unknown channel name: deliver() below says so
+        if waiting:  # no channel of the alert is set up yet: keep the matches, count no failure
+            say(
+                f"delivery: {alert.org}/{alert.name}: {len(matches)} matches wait: no channel of "
+                f"{', '.join(alert.channels)} is configured on this server"
+            )
+            continue
         failures = _failed_batches(db, alert.id, since=min(m.matched_at for m in matches))
         live = [m for m in matches if failures.get(m.seq, 0) < MAX_FAILED_BATCHES]
         while live:
