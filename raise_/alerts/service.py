@@ -28,10 +28,10 @@ from raise_.alerts.models import AlertEvaluationModel, AnalyticsAlertModel
 from raise_.alerts.records import AlertEvaluationRecord, AlertRecord
 from raise_.analytics.service import AnalyticsService
 from raise_.catalog.lookup import find_organization, find_project
+from raise_.catalog.org_scoped import audit_org_scoped, find_org_scoped
 from raise_.catalog.paths import parse_project_path
 from raise_.durations import parse_duration
 from raise_.errors import AlertExistsError, AlertNotFoundError, InvalidArgumentError, RaiseError
-from raise_.governance import audit
 from raise_.governance.access import Level
 from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered, guarded, internal
@@ -154,32 +154,20 @@ class AlertService(Service):
     # -- rows -------------------------------------------------------------------------------------
 
     def _row(self, s: Any, project_path: str, name: object, level: Level = "read") -> AnalyticsAlertModel:
-        context = parse_project_path(project_path)
-        if not isinstance(name, str):
-            raise InvalidArgumentError(f"An alert's name is text, got {name!r}.", {"name": repr(name)})
-        org = find_organization(s, context.org)
-        row: AnalyticsAlertModel | None = s.scalar(
-            select(AnalyticsAlertModel).where(AnalyticsAlertModel.org_id == org.id, AnalyticsAlertModel.name == name)
+        row = find_org_scoped(
+            s,
+            AnalyticsAlertModel,
+            project_path,
+            name,
+            what="alert",
+            missing=AlertNotFoundError,
+            lister="fs.list_alerts()",
         )
-        if row is None:
-            raise AlertNotFoundError(
-                f"No alert {name!r} in {context.org}; fs.list_alerts() lists them.",
-                {"organization": context.org, "name": name},
-            )
         self.authorize(level, Target.path(row.scope), f"{'read' if level == 'read' else 'change'} the alerts of")
         return row
 
     def _audit(self, s: Any, action: str, row: AnalyticsAlertModel, **details: Any) -> None:
-        audit.record(
-            s,
-            actor=self.actor(),
-            action=action,
-            resource_type="analytics_alert",
-            resource_id=row.id,
-            resource_path=f"{row.scope}/alerts/{row.name}",
-            org_id=row.org_id,
-            details={"alert": row.name, **details},
-        )
+        audit_org_scoped(s, self.actor(), action, row, "analytics_alert", "alerts", **details)
 
     # -- the doors --------------------------------------------------------------------------------
 
@@ -447,11 +435,8 @@ class AlertService(Service):
             elif not holds and alert.state == "firing":
                 state, transition = "ok", "resolved"
         now = datetime.now(UTC)
-        deliveries: list[dict[str, Any]] = []
-        if test or transition is not None:
-            event = "test" if test else ("firing" if transition == "fired" else "resolved")
-            note = self._notification(alert, cond, event, value, error, now)
-            deliveries = [_delivery(d) for d in self.notifications.deliver(note, alert.channels)]
+        # The check and the alert's new state are committed first, then the message goes out: a
+        # receiver that looks at the alert on receipt sees the state the message announces.
         with self.db.transaction() as s:
             evaluation = AlertEvaluationModel(
                 id=uuid.uuid4(),
@@ -462,7 +447,7 @@ class AlertService(Service):
                 triggered=holds,
                 state=state,
                 transition=transition,
-                notified=any(d["status"] == "delivered" for d in deliveries),
+                notified=False,
                 test=test,
                 error_code=error[0] if error else None,
                 error_message=error[1] if error else None,
@@ -480,8 +465,18 @@ class AlertService(Service):
                 if transition == "fired":
                     row.last_triggered = now
                     row.trigger_count = int(row.trigger_count or 0) + 1
+            evaluation_id = evaluation.id
+        deliveries: list[dict[str, Any]] = []
+        if test or transition is not None:
+            event = "test" if test else ("firing" if transition == "fired" else "resolved")
+            note = self._notification(alert, cond, event, value, error, now)
+            deliveries = [_delivery(d) for d in self.notifications.deliver(note, alert.channels)]
+        with self.db.transaction() as s:
+            stored = s.get(AlertEvaluationModel, evaluation_id)
+            assert stored is not None
+            stored.notified = any(d["status"] == "delivered" for d in deliveries)
             s.flush()
-            return _evaluation(evaluation, alert.name, deliveries)
+            return _evaluation(stored, alert.name, deliveries)
 
     def _notification(
         self,

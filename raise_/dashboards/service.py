@@ -33,6 +33,7 @@ from raise_.analytics.service import AnalyticsService
 from raise_.analytics.tables import result_frame
 from raise_.catalog.lookup import find_organization, find_project
 from raise_.catalog.namespace_service import NamespaceService
+from raise_.catalog.org_scoped import audit_org_scoped, find_org_scoped
 from raise_.catalog.paths import parse_project_path
 from raise_.dashboards import binding
 from raise_.dashboards.models import DashboardModel
@@ -47,7 +48,6 @@ from raise_.errors import (
     PermissionDeniedError,
     RaiseError,
 )
-from raise_.governance import audit
 from raise_.governance.access import Level
 from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered, guarded, internal
@@ -137,32 +137,15 @@ class DashboardService(Service):
     def _row(self, s: Any, project_path: str, name: object, level: Level = "read") -> DashboardModel:
         """The dashboard ``name`` of the project's organization, the caller's ``level`` on its
         project checked."""
-        context = parse_project_path(project_path)
-        if not isinstance(name, str):
-            raise InvalidArgumentError(f"A dashboard's name is text, got {name!r}.", {"name": repr(name)})
-        org = find_organization(s, context.org)
-        row: DashboardModel | None = s.scalar(
-            select(DashboardModel).where(DashboardModel.org_id == org.id, DashboardModel.name == name)
-        )
-        if row is None:
-            raise DashboardNotFoundError(
-                f"No dashboard {name!r} in {context.org}; fs.list_dashboards() lists them.",
-                {"organization": context.org, "name": name},
-            )
+        row = find_org_scoped(
+            s, DashboardModel, project_path, name, what="dashboard", missing=DashboardNotFoundError,
+            lister="fs.list_dashboards()",
+        )  # fmt: skip
         self.authorize(level, Target.path(row.scope), f"{'read' if level == 'read' else 'change'} the dashboard of")
         return row
 
     def _audit(self, s: Any, action: str, row: DashboardModel, **details: Any) -> None:
-        audit.record(
-            s,
-            actor=self.actor(),
-            action=action,
-            resource_type="dashboard",
-            resource_id=row.id,
-            resource_path=f"{row.scope}/dashboards/{row.name}",
-            org_id=row.org_id,
-            details={"dashboard": row.name, **details},
-        )
+        audit_org_scoped(s, self.actor(), action, row, "dashboard", "dashboards", **details)
 
     # -- the doors: definition --------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import WEBHOOK_SECRET
+from alert_config import WEBHOOK_SECRET
 
 from raise_ import Aggregation, Condition, FeatureStore
 from raise_.config import Settings
@@ -119,7 +119,10 @@ def test_a_commit_wakes_an_on_change_alert(fs: FeatureStore, httpserver) -> None
     # the evaluation row is written once its notifications went out: wait for it too
     while not any(e.trigger == "change" and e.value == 99 for e in alert.history()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [(e.trigger, e.value, e.transition) for e in alert.history() if e.value == 99] == [("change", 99, "fired")]
+    seen = [(e.trigger, e.transition) for e in alert.history() if e.value == 99]
+    # one transition, by a check the commit woke (a second wake of the same commit may check again:
+    # it finds the alert firing already and sends nothing)
+    assert {t for t, _ in seen} == {"change"} and [x for _, x in seen].count("fired") == 1
 
 
 def test_bad_input_is_a_coded_error_and_creates_nothing(fs: FeatureStore) -> None:
