@@ -465,18 +465,22 @@ class AlertService(Service):
                 if transition == "fired":
                     row.last_triggered = now
                     row.trigger_count = int(row.trigger_count or 0) + 1
+            s.flush()
             evaluation_id = evaluation.id
+            s.expunge(evaluation)
         deliveries: list[dict[str, Any]] = []
         if test or transition is not None:
             event = "test" if test else ("firing" if transition == "fired" else "resolved")
             note = self._notification(alert, cond, event, value, error, now)
             deliveries = [_delivery(d) for d in self.notifications.deliver(note, alert.channels)]
-        with self.db.transaction() as s:
-            stored = s.get(AlertEvaluationModel, evaluation_id)
-            assert stored is not None
-            stored.notified = any(d["status"] == "delivered" for d in deliveries)
-            s.flush()
-            return _evaluation(stored, alert.name, deliveries)
+            sent = any(d["status"] == "delivered" for d in deliveries)
+            with self.db.transaction() as s:
+                stored = s.get(AlertEvaluationModel, evaluation_id)
+                assert stored is not None
+                stored.notified = sent
+                s.flush()
+                return _evaluation(stored, alert.name, deliveries)
+        return _evaluation(evaluation, alert.name, deliveries)
 
     def _notification(
         self,
