@@ -410,14 +410,16 @@ class AlertService(Service):
             org = s.get(OrganizationModel, row.org_id)
             assert org is not None
             alert = _record(row, org.name)
-            seen = int((row.cursors or {}).get(row.group_path, 0))
+            row_cursors = dict(row.cursors or {})
+            seen = int(row_cursors.get(row.group_path, 0))
         test = trigger == "test"
         cond = Condition.from_dict(alert.condition)
         clock = time.perf_counter()
         value: float | None = None
         error: tuple[str, str] | None = None
         result_id = None
-        cursors = self._newest_cursors(alert.group, seen)  # before the read: a later commit wakes it again
+        # What the check saw, for the change follower (read before the analysis: a later commit wakes it again)
+        cursors = self._newest_cursors(alert.group, seen) if alert.check_on_change else dict(row_cursors)
         try:
             with acting_as(alert.owner):
                 result = self.analytics.analyze(alert.group, alert.analysis, _SAME_DATA)

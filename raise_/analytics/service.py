@@ -86,6 +86,28 @@ class _Prepared:
     row_filter: tuple[str, dict[str, Any]] | None = None  # the spec's ``filters``, compiled and bound
 
 
+def _check_filter_values(name: str, dtype: Any, wanted: Any) -> None:
+    """INVALID_ANALYSIS unless every value of a filter on ``name`` can equal one of its values."""
+    values = wanted if isinstance(wanted, list) else [wanted]
+    kind = getattr(dtype, "kind", "")
+    if kind == "bool":
+        fits = all(isinstance(v, bool) for v in values)
+    elif getattr(dtype, "is_numeric", False):
+        fits = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    elif kind == "string":
+        fits = all(isinstance(v, str) for v in values)
+    else:
+        raise InvalidAnalysisError(
+            f"Cannot filter on {name!r}: it is {dtype}; filter on text, number or flag features and entity keys.",
+            {"column": name},
+        )
+    if not fits:
+        raise InvalidAnalysisError(
+            f"A filter on {name!r} ({dtype}) compares with values of that type, got {wanted!r}.",
+            {"column": name, "value": repr(wanted)},
+        )
+
+
 class AnalyticsService(Service):
     """Analyses (PRD §11) over the storage service's read path, their stored results and cache,
     and asynchronous analysis jobs (runs of the runs service it is given)."""
@@ -196,10 +218,15 @@ class AnalyticsService(Service):
                 if name not in not_features and name not in columns:
                     columns[name] = layout.resolve(name)  # read to filter on: authorized with the rest
                 param = f"_af{i}"
+                column = quote(name) if name in columns else f"CAST({quote(name)} AS VARCHAR)"
+                if name in columns:
+                    _check_filter_values(name, columns[name].dtype, wanted)
+                else:  # an entity key or the event time: compared as text
+                    wanted = [str(v) for v in wanted] if isinstance(wanted, list) else str(wanted)
                 if isinstance(wanted, list):
-                    conditions.append(f"list_contains(${param}, {quote(name)})")
+                    conditions.append(f"list_contains(${param}, {column})")
                 else:
-                    conditions.append(f"{quote(name)} = ${param}")
+                    conditions.append(f"{column} = ${param}")
                 bound[param] = wanted
             row_filter = (" AND ".join(conditions), bound)
         self.storage.authorize_features(layout, list(columns.values()), "read", "analyze")

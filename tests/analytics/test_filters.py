@@ -47,3 +47,11 @@ def test_bad_filters_are_coded_errors(signals: FeatureGroup) -> None:
         Aggregation(feature="click_count", metrics=["count"], filters={"country": {"a": 1}})
     with pytest.raises(InvalidAnalysisError, match="lists no values"):
         Aggregation(feature="click_count", metrics=["count"], filters={"country": []})
+
+
+def test_a_value_of_another_type_is_a_coded_error(signals: FeatureGroup, frame: pd.DataFrame) -> None:
+    with pytest.raises(InvalidAnalysisError, match="compares with values of that type"):
+        signals.analyze(Aggregation(feature="click_count", metrics=["count"], filters={"click_count": "abc"}))
+    key = frame["user_id"].iloc[0]
+    got = signals.analyze(Aggregation(feature="click_count", metrics=["count"], filters={"user_id": str(key)}))
+    assert got.metrics["count"] == int(frame[frame["user_id"] == key]["click_count"].count())
