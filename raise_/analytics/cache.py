@@ -121,6 +121,8 @@ class ResultStore:
             .order_by(AnalysisResultModel.freshness_at.desc())
             .limit(1)
         ).first()
+        if same is None and freshness.policy == "same_data":
+            return None  # only a result on the current data would do: no older one is looked for
         newest = (
             same
             or session.scalars(
