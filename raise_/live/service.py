@@ -438,10 +438,12 @@ class LiveTableService(Service):
 
     @internal
     def behind(self, table_id: str) -> bool:
-        """Whether a source of the table has commits the table has not consumed (cheap)."""
+        """Whether a source of the table has commits the table has not consumed (cheap). A
+        paused table is never behind: a follow-up the follower queued before the pause must not
+        refresh it."""
         with self.db.reader() as s:
             row = s.get(LiveTableModel, uuid.UUID(table_id))
-            if row is None:
+            if row is None or row.status == "paused":
                 return False
             sources, cursors = list(row.sources or []), dict(row.cursors or {})
         # No access check here (the refresh, as the owner, checks): the commit log names groups by path.
