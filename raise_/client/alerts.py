@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from raise_.alerts.conditions import Condition
 from raise_.alerts.records import AlertEvaluationRecord, AlertRecord
 from raise_.analytics.specs import AnalysisSpec, spec_from_dict
+from raise_.client.html_table import key_value_table
 from raise_.durations import format_duration
 
 if TYPE_CHECKING:
@@ -157,8 +158,7 @@ class AnalyticsAlert:
             ("checked", f"every {self.check_interval}" + (" and on change" if r.check_on_change else "")),
             ("last value", "none" if r.last_value is None else f"{r.last_value:.6g}"),
         ]
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in cells)
-        return f"<b>Alert {html.escape(r.name)}</b><table>{body}</table>"
+        return f"<b>Alert {html.escape(r.name)}</b>" + key_value_table(cells)
 
 
 class Alerts:

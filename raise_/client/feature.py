@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from raise_.catalog.records import FeatureRecord, ImpactReport
 from raise_.client.access import AccessControlled
+from raise_.client.html_table import key_value_table
 from raise_.client.lineage import Lineage
 from raise_.errors import FeatureDeprecatedWarning
 from raise_.models.audit import AuditEntries, AuditQuery
@@ -195,7 +196,6 @@ class Feature(AccessControlled):
         return hash(self._record.id)
 
     def _repr_html_(self) -> str:
-        from html import escape
 
         r = self._record
         rows = [
@@ -208,5 +208,4 @@ class Feature(AccessControlled):
             ("derived from", r.derived_from or ""),
             ("storage", f"{r.physical_table}.{r.physical_column}"),
         ]
-        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-        return f"<table class='raise-feature'>{body}</table>"
+        return key_value_table(rows, "raise-feature")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from raise_.analytics.refresh_policy import RefreshPolicy
 from raise_.analytics.specs import AnalysisSpec, spec_from_dict
+from raise_.client.html_table import key_value_table
 from raise_.errors import InvalidArgumentError
 from raise_.live.records import LiveTableRecord, RefreshEventRecord
 
@@ -173,8 +174,7 @@ class LiveTable:
             ("last refresh", r.last_refresh.isoformat(timespec="seconds") if r.last_refresh else "never"),
             ("rows", str(r.row_count)),
         ]
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in cells)
-        return f"<b>Live table {html.escape(r.name)}</b> <code>{html.escape(r.group)}</code><table>{body}</table>"
+        return f"<b>Live table {html.escape(r.name)}</b> <code>{html.escape(r.group)}</code>" + key_value_table(cells)
 
 
 class LiveTables:
