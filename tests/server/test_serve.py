@@ -142,6 +142,10 @@ def test_a_team_store_server(
     for path in ("api/kernels", "api/contents", "api/sessions", "api/terminals", "lab", "files/x", "tree"):
         assert served.get(path, token)[0] == 404, path
     assert served.get("api/status", token)[0] == 404
+    # a published dashboard's page is the store's too, behind the same token
+    code, body = served.get("raise/dashboards/overview", token)
+    assert code == 404 and "DASHBOARD_NOT_FOUND" in str(body)  # none published
+    assert served.get("raise/dashboards/overview", None)[0] == 403
     assert (tmp_path / "home" / "features.duckdb").exists()
 
     served.process.send_signal(stop_with)
@@ -266,6 +270,7 @@ def test_raise_serve_registers_only_the_stores_handlers(tmp_path: Path, base_url
     assert rules[-1] == ("(.*)$", "jupyter_server.base.handlers.Template404")  # the fallback stays last
     raise_patterns = [pattern for pattern, handler in rules if handler.startswith("raise_jupyter.")]
     assert f"{base_url}raise/v1/(.*)$" in raise_patterns and f"{base_url}raise/v1/health$" in raise_patterns
+    assert f"{base_url}raise/dashboards/([^/]+)$" in raise_patterns  # published dashboards (PRD §13.5)
 
 
 def test_raise_serve_started_in_its_store_directory_hands_out_no_file(start: Any, tmp_path: Path) -> None:
