@@ -41,6 +41,8 @@ export const ROUTES = {
   getLineage: { method: 'get_lineage', verb: 'GET', path: '/features/{group_path:4}/{name}[@{version}]/lineage' },
   commits: { method: 'commits', verb: 'GET', path: '/groups/{group_path:4}/commits' },
   listLiveTables: { method: 'list_live_tables', verb: 'GET', path: '/groups/{group_path:4}/live-tables' },
+  listDashboards: { method: 'list_dashboards', verb: 'GET', path: '/projects/{project_path:3}/dashboards' },
+  listAlerts: { method: 'list_alerts', verb: 'GET', path: '/projects/{project_path:3}/analytics/alerts' },
   analyze: { method: 'analyze', verb: 'POST', path: '/analytics/analyze' }
 } as const satisfies Record<string, IRoute>;
 
@@ -178,6 +180,60 @@ export interface ILiveTable {
   error_code: string | null;
   error_message: string | null;
   sources: string[]; // the groups whose data it reads
+}
+
+/**
+ * A dashboard of a project's organization (raise_/dashboards/records.py `DashboardRecord`).
+ * `published_url` (when `published`) is where the server shows its snapshot, relative to the
+ * Jupyter server's base URL (`raise/dashboards/NAME?org=ORG`); `snapshot_at` when it was taken.
+ */
+export interface IDashboard {
+  id: string;
+  org: string;
+  scope: string;
+  name: string;
+  description: string | null;
+  parameters: Record<string, unknown>[];
+  charts: Record<string, unknown>[];
+  layout: Record<string, unknown>;
+  published: boolean;
+  published_url: string | null;
+  refresh_seconds: number | null;
+  owner: string;
+  snapshot_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * An analytics alert of a project's organization (raise_/alerts/records.py `AlertRecord`):
+ * `status` is `active` or `paused`, `state` `ok` or `firing`; `last_value` is what the last check
+ * found (null before the first check or when it failed: `error_code`, `error_message`).
+ */
+export interface IAlert {
+  id: string;
+  org: string;
+  scope: string;
+  group: string;
+  name: string;
+  description: string | null;
+  analysis: Record<string, unknown>;
+  condition: Record<string, unknown>;
+  notify: string[];
+  channels: string[];
+  check_interval: number; // seconds
+  check_on_change: boolean;
+  status: 'active' | 'paused' | string;
+  state: 'ok' | 'firing' | string;
+  owner: string;
+  last_check: string | null;
+  last_triggered: string | null;
+  last_value: number | null;
+  trigger_count: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 /** An aggregation spec (raise_/analytics/specs.py `Aggregation.to_dict()`, the fields the sidebar sends). */
@@ -351,6 +407,21 @@ export function queryString(params: Record<string, unknown>): string {
   return text ? '?' + text : '';
 }
 
+/** `{baseUrl}{published_url}` for a published dashboard, else null (an absolute URL is kept as it is). */
+export function dashboardUrl(
+  baseUrl: string,
+  dashboard: Pick<IDashboard, 'published' | 'published_url'>
+): string | null {
+  const url = dashboard.published_url;
+  if (!dashboard.published || !url) {
+    return null;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    return url;
+  }
+  return baseUrl.replace(/\/*$/, '/') + url.replace(/^\/+/, '');
+}
+
 // -- the client -------------------------------------------------------------------------------
 
 /** Calls the server extension of the Jupyter server the page came from. */
@@ -515,6 +586,16 @@ export class RaiseClient {
   /** A group's live tables, by name (`GET /groups/{path}/live-tables`). */
   listLiveTables(groupPath: string): Promise<ILiveTable[]> {
     return this.call(ROUTES.listLiveTables, { group_path: groupPath });
+  }
+
+  /** The dashboards of a project's organization, by name (`GET /projects/{path}/dashboards`). */
+  listDashboards(projectPath: string): Promise<IDashboard[]> {
+    return this.call(ROUTES.listDashboards, { project_path: projectPath });
+  }
+
+  /** The analytics alerts of a project's organization (`GET /projects/{path}/analytics/alerts`). */
+  listAlerts(projectPath: string): Promise<IAlert[]> {
+    return this.call(ROUTES.listAlerts, { project_path: projectPath });
   }
 
   /**

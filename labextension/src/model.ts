@@ -12,12 +12,19 @@
  * clicked; the group opens in the tree at the same time. One detail shows at a time: a feature's
  * or a group's.
  *
+ * An open project also shows its organization's dashboards and analytics alerts
+ * (`GET /projects/{path}/dashboards`, `GET /projects/{path}/analytics/alerts`): they load when the
+ * project opens in the tree, each on its own, and the poll reloads them while it stays open.
+ *
  * It knows nothing of React or JupyterLab widgets: the view listens to `changed`.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
+  dashboardUrl,
+  IAlert,
   ICommit,
+  IDashboard,
   IDomain,
   IFeature,
   IFeatureGroup,
@@ -73,6 +80,18 @@ export interface IGroupDetail {
   commits: ICommit[] | null;
   liveTables: ILiveTable[] | null;
   errors: Partial<Record<'group' | 'features' | 'commits' | 'liveTables', string>>;
+}
+
+/**
+ * An open project's dashboards and alerts (those of its organization). Each part loads on its
+ * own; one that fails says why in `errors` (the last list it had is dropped), the other still shows.
+ */
+export interface IProjectOverview {
+  path: string;
+  loading: boolean;
+  dashboards: IDashboard[] | null;
+  alerts: IAlert[] | null;
+  errors: Partial<Record<'dashboards' | 'alerts', string>>;
 }
 
 /** The selected feature's statistics: loading on their own, after the rest of the detail if need be. */
@@ -240,6 +259,8 @@ export class CatalogModel {
   search: ISearchState | null = null;
   detail: IDetail | null = null;
   groupDetail: IGroupDetail | null = null;
+  /** The dashboards and alerts of each open project. */
+  readonly overviews = new Map<string, IProjectOverview>();
   versionCheck: VersionCheck = { state: 'pending' };
   lastRefresh: Date | null = null;
   hideArchived = false;
@@ -301,11 +322,18 @@ export class CatalogModel {
 
   async expand(kind: NodeKind, path: string): Promise<void> {
     this.expanded.add(CatalogModel.key(kind, path));
+    const overview = kind === 'project' && !this.overviews.has(path) ? this._loadOverview(path) : null;
     if (!this._loaded(kind, path)) {
       await this._loadChildren(kind, path);
     } else {
       this._emit();
     }
+    await overview;
+  }
+
+  /** Where a published dashboard shows: `{baseUrl}{published_url}` (null when it is not published). */
+  publishedUrl(dashboard: Pick<IDashboard, 'published' | 'published_url'>): string | null {
+    return dashboardUrl(this.client.serverSettings?.baseUrl ?? '/', dashboard);
   }
 
   /** Reload everything that is open: the poll and the refresh button. Overlapping calls share one run. */
@@ -584,6 +612,11 @@ export class CatalogModel {
         }
       }
     }
+    for (const path of [...this.overviews.keys()]) {
+      if (!this.isExpanded('project', path)) {
+        this.overviews.delete(path);
+      }
+    }
     const open = [...this.expanded].map(key => {
       const at = key.indexOf(':');
       return { kind: key.slice(0, at) as NodeKind, path: key.slice(at + 1) };
@@ -591,7 +624,8 @@ export class CatalogModel {
     await Promise.all([
       this.loadOrganizations(),
       this.checkVersion(),
-      ...open.map(({ kind, path }) => this._loadChildren(kind, path))
+      ...open.map(({ kind, path }) => this._loadChildren(kind, path)),
+      ...open.filter(({ kind }) => kind === 'project').map(({ path }) => this._loadOverview(path))
     ]);
     const work: Promise<void>[] = [];
     if (this.search && this.search.text.trim()) {
@@ -665,6 +699,48 @@ export class CatalogModel {
     }
   }
 
+  /** A project's dashboards and alerts, each on its own; a newer load of the same project wins. */
+  private async _loadOverview(path: string): Promise<void> {
+    const seq = (this._overviewSeq.get(path) ?? 0) + 1;
+    this._overviewSeq.set(path, seq);
+    const previous = this.overviews.get(path);
+    this.overviews.set(
+      path,
+      previous ? { ...previous, loading: true } : { path, loading: true, dashboards: null, alerts: null, errors: {} }
+    );
+    this._emit();
+    const [dashboards, alerts] = await Promise.allSettled([
+      this.client.listDashboards(path),
+      this.client.listAlerts(path)
+    ]);
+    if (this._overviewSeq.get(path) !== seq || !this.isExpanded('project', path)) {
+      if (!this.isExpanded('project', path) && this._overviewSeq.get(path) === seq) {
+        this.overviews.delete(path); // closed meanwhile: opening it again loads afresh
+        this._emit();
+      }
+      return;
+    }
+    const errors: IProjectOverview['errors'] = {};
+    const value = <T extends { name: string }>(
+      part: keyof IProjectOverview['errors'],
+      answer: PromiseSettledResult<T[]>
+    ): T[] | null => {
+      if (answer.status === 'fulfilled') {
+        return [...answer.value].sort(byName);
+      }
+      errors[part] = message(answer.reason);
+      return null;
+    };
+    this.overviews.set(path, {
+      path,
+      loading: false,
+      dashboards: value('dashboards', dashboards),
+      alerts: value('alerts', alerts),
+      errors
+    });
+    this._emit();
+  }
+
   /** Every project path the user may list (loads the organization, domain and project levels). */
   private async _allProjects(): Promise<string[]> {
     // Only the levels not loaded yet are fetched: nothing, once the tree is known.
@@ -698,6 +774,7 @@ export class CatalogModel {
   private _searchSeq = 0;
   private _detailSeq = 0;
   private _statsSeq = 0;
+  private _overviewSeq = new Map<string, number>();
 }
 
 /** `fn` over `items`, at most `limit` at a time, every outcome kept in order. */

@@ -1,6 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import {
+  dashboardUrl,
   expandPath,
   fromWire,
   queryString,
@@ -87,6 +88,29 @@ describe('RaiseClient', () => {
     ]);
     expect(sent.every(s => s.method === 'GET')).toBe(true);
     expect(sent[0].headers.get('Authorization')).toBe('token secret-token');
+  });
+
+  it('lists a project\'s dashboards and analytics alerts', async () => {
+    const dashboards = [{ name: 'engagement', charts: [], published: true, published_url: 'raise/dashboards/engagement?org=acme' }];
+    const alerts = [{ name: 'ctr-drop', state: 'firing', last_value: 0.01 }];
+    const { client, sent } = clientAnswering(url => ({ status: 200, body: url.includes('/dashboards') ? dashboards : alerts }));
+    expect(await client.listDashboards('acme/mlplatform/recommendation')).toEqual(dashboards);
+    expect(await client.listAlerts('acme/mlplatform/recommendation')).toEqual(alerts);
+    const base = 'http://localhost:8888/user/ada/raise/v1';
+    expect(sent.map(s => [s.method, s.url])).toEqual([
+      ['GET', `${base}/projects/acme/mlplatform/recommendation/dashboards`],
+      ['GET', `${base}/projects/acme/mlplatform/recommendation/analytics/alerts`]
+    ]);
+  });
+
+  it('passes a refused dashboards or alerts list on with its code', async () => {
+    const { client } = clientAnswering(() => ({
+      status: 403,
+      body: { error: { code: 'PERMISSION_DENIED', message: 'ada may not read alerts of acme.' } }
+    }));
+    const error = await client.listAlerts('acme/mlplatform/recommendation').catch(e => e);
+    expect(error).toBeInstanceOf(RaiseApiError);
+    expect([error.status, error.code, error.message]).toEqual([403, 'PERMISSION_DENIED', 'ada may not read alerts of acme.']);
   });
 
   it('addresses a feature version, or the newest without one, percent-encoding each name', async () => {
@@ -256,6 +280,27 @@ describe('RaiseClient.analyze', () => {
     expect(error).toBeInstanceOf(RaiseApiError);
     expect(error.code).toBe('PERMISSION_DENIED');
     expect(error.status).toBe(403);
+  });
+});
+
+describe('dashboardUrl', () => {
+  const published = { published: true, published_url: 'raise/dashboards/engagement%20daily?org=acme' };
+
+  it('puts a published dashboard\'s URL under the server\'s base URL', () => {
+    expect(dashboardUrl('http://localhost:8888/user/ada/', published)).toBe(
+      'http://localhost:8888/user/ada/raise/dashboards/engagement%20daily?org=acme'
+    );
+    expect(dashboardUrl('/', { published: true, published_url: '/raise/dashboards/x?org=acme' })).toBe(
+      '/raise/dashboards/x?org=acme'
+    );
+    expect(dashboardUrl('http://h/base', { published: true, published_url: 'raise/dashboards/x?org=acme' })).toBe(
+      'http://h/base/raise/dashboards/x?org=acme'
+    );
+  });
+
+  it('gives none for a dashboard that is not published', () => {
+    expect(dashboardUrl('/', { published: false, published_url: null })).toBeNull();
+    expect(dashboardUrl('/', { published: false, published_url: 'raise/dashboards/x?org=acme' })).toBeNull();
   });
 });
 

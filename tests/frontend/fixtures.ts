@@ -3,8 +3,10 @@
  */
 import {
   IAggregationSpec,
+  IAlert,
   IAnalysisRecord,
   ICommit,
+  IDashboard,
   IDomain,
   IFeature,
   IFeatureGroup,
@@ -143,6 +145,60 @@ export function liveTable(groupPath: string, name: string, extra: Partial<ILiveT
   };
 }
 
+/** A dashboard's record as `GET /projects/{project_path}/dashboards` answers it (raise_/dashboards/records.py). */
+export function dashboard(projectPath: string, name: string, extra: Partial<IDashboard> = {}): IDashboard {
+  const [org, domain, project] = projectPath.split('/');
+  return {
+    id: `id-dashboard-${name}`,
+    org,
+    scope: `${org}/${domain}/${project}`,
+    name,
+    description: null,
+    parameters: [],
+    charts: [{ title: 'Clicks', analysis: { type: 'aggregation' } }],
+    layout: {},
+    published: false,
+    published_url: null,
+    refresh_seconds: null,
+    owner: 'ada',
+    snapshot_at: null,
+    created_at: '2026-11-01T09:00:00+00:00',
+    updated_at: '2026-11-01T09:00:00+00:00',
+    ...extra
+  };
+}
+
+/** An alert's record as `GET /projects/{project_path}/analytics/alerts` answers it (raise_/alerts/records.py). */
+export function alert(projectPath: string, name: string, extra: Partial<IAlert> = {}): IAlert {
+  const [org] = projectPath.split('/');
+  return {
+    id: `id-alert-${name}`,
+    org,
+    scope: projectPath,
+    group: GROUP,
+    name,
+    description: null,
+    analysis: { type: 'aggregation', feature: 'click_count', metrics: ['avg'] },
+    condition: { metric: 'avg', op: '>', value: 5 },
+    notify: ['ada@example.com'],
+    channels: ['email'],
+    check_interval: 300,
+    check_on_change: false,
+    status: 'active',
+    state: 'ok',
+    owner: 'ada',
+    last_check: '2026-11-02T10:00:00+00:00',
+    last_triggered: null,
+    last_value: 3.4244285714285714,
+    trigger_count: 0,
+    error_code: null,
+    error_message: null,
+    created_at: '2026-11-01T09:00:00+00:00',
+    updated_at: '2026-11-02T10:00:00+00:00',
+    ...extra
+  };
+}
+
 export interface ICall {
   method: string;
   args: unknown[];
@@ -175,6 +231,13 @@ export class FakeClient {
 
   /** The live tables of each group (none unless a test puts some). */
   liveTables: Record<string, ILiveTable[]> = {};
+
+  /** The dashboards and alerts of each project (none unless a test puts some). */
+  dashboards: Record<string, IDashboard[]> = {};
+  alerts: Record<string, IAlert[]> = {};
+
+  /** The Jupyter server's settings, as far as the sidebar reads them (published dashboards' links). */
+  serverSettings = { baseUrl: 'http://localhost:8888/user/ada/' };
 
   /** What analyze answers: metric values per `group/name@version` (every metric null, count 0, for others). */
   statValues: Record<string, Record<string, unknown>> = {
@@ -308,6 +371,14 @@ export class FakeClient {
 
   listLiveTables(groupPath: string): Promise<ILiveTable[]> {
     return this._answer('listLiveTables', [groupPath], () => [...(this.liveTables[groupPath] ?? [])]);
+  }
+
+  listDashboards(projectPath: string): Promise<IDashboard[]> {
+    return this._answer('listDashboards', [projectPath], () => [...(this.dashboards[projectPath] ?? [])]);
+  }
+
+  listAlerts(projectPath: string): Promise<IAlert[]> {
+    return this._answer('listAlerts', [projectPath], () => [...(this.alerts[projectPath] ?? [])]);
   }
 
   analyze(path: string, spec: IAggregationSpec, freshness?: string): Promise<IAnalysisRecord> {

@@ -7,7 +7,7 @@ import {
   summarize,
   summarizeLineage
 } from '../../labextension/src/model';
-import { ctrLineage, demoFeatures, FakeClient, feature, GROUP } from './fixtures';
+import { alert, ctrLineage, dashboard, demoFeatures, FakeClient, feature, GROUP } from './fixtures';
 
 const PROJECT = 'acme/mlplatform/recommendation';
 
@@ -421,6 +421,78 @@ describe('CatalogModel', () => {
     model.setHideArchived(true);
     expect(changes).toBe(before + 1);
     expect(model.hideArchived).toBe(true);
+  });
+});
+
+describe('CatalogModel: a project\'s dashboards and alerts', () => {
+  it('loads them when the project opens, sorted by name', async () => {
+    const fake = new FakeClient();
+    fake.dashboards[PROJECT] = [dashboard(PROJECT, 'weekly'), dashboard(PROJECT, 'engagement')];
+    fake.alerts[PROJECT] = [alert(PROJECT, 'ctr-drop', { state: 'firing' })];
+    const { model } = await started(fake);
+    const overview = model.overviews.get(PROJECT)!;
+    expect(overview.loading).toBe(false);
+    expect(overview.dashboards!.map(d => d.name)).toEqual(['engagement', 'weekly']);
+    expect(overview.alerts!.map(a => [a.name, a.state])).toEqual([['ctr-drop', 'firing']]);
+    expect(overview.errors).toEqual({});
+    expect(fake.callsOf('listDashboards')).toEqual([[PROJECT]]);
+    expect(fake.callsOf('listAlerts')).toEqual([[PROJECT]]);
+  });
+
+  it('does not load them for a project that is not open', async () => {
+    const fake = new FakeClient();
+    fake.organizations = ['acme', 'partner'];
+    const { model } = await started(fake);
+    expect(model.overviews.size).toBe(0);
+    expect(fake.callsOf('listDashboards')).toEqual([]);
+    await model.expand('organization', 'acme');
+    await model.expand('domain', 'acme/mlplatform');
+    expect(fake.callsOf('listDashboards')).toEqual([]);
+    await model.expand('project', PROJECT);
+    expect(fake.callsOf('listDashboards')).toEqual([[PROJECT]]);
+    expect(model.overviews.get(PROJECT)!.dashboards).toEqual([]);
+  });
+
+  it('keeps a failure to its part: the other still shows', async () => {
+    const fake = new FakeClient();
+    fake.alerts[PROJECT] = [alert(PROJECT, 'ctr-drop')];
+    fake.failures.listDashboards = new RaiseApiError('ada may not read dashboards of acme.', 403, 'PERMISSION_DENIED');
+    const { model } = await started(fake);
+    const overview = model.overviews.get(PROJECT)!;
+    expect(overview.dashboards).toBeNull();
+    expect(overview.errors).toEqual({ dashboards: 'ada may not read dashboards of acme.' });
+    expect(overview.alerts!.map(a => a.name)).toEqual(['ctr-drop']);
+    expect(model.groups.get(PROJECT)).toHaveLength(2); // the groups are not held up either
+  });
+
+  it('reloads them on refresh while the project is open, and forgets them once it is closed', async () => {
+    const fake = new FakeClient();
+    fake.failures.listAlerts = new RaiseApiError('boom', 500, 'INTERNAL');
+    const { model } = await started(fake);
+    delete fake.failures.listAlerts;
+    fake.alerts[PROJECT] = [alert(PROJECT, 'ctr-drop', { state: 'firing', last_value: 9 })];
+    fake.dashboards[PROJECT] = [dashboard(PROJECT, 'engagement')];
+    await model.refresh();
+    const overview = model.overviews.get(PROJECT)!;
+    expect(overview.errors).toEqual({});
+    expect(overview.alerts![0].last_value).toBe(9);
+    expect(overview.dashboards!.map(d => d.name)).toEqual(['engagement']);
+    expect(fake.callsOf('listAlerts')).toHaveLength(2);
+
+    await model.toggle('project', PROJECT);
+    await model.refresh();
+    expect(model.overviews.has(PROJECT)).toBe(false);
+    expect(fake.callsOf('listAlerts')).toHaveLength(2);
+    await model.toggle('project', PROJECT);
+    expect(fake.callsOf('listAlerts')).toHaveLength(3);
+  });
+
+  it('gives a published dashboard\'s link under the server\'s base URL', async () => {
+    const { model } = await started();
+    expect(
+      model.publishedUrl({ published: true, published_url: 'raise/dashboards/engagement?org=acme' })
+    ).toBe('http://localhost:8888/user/ada/raise/dashboards/engagement?org=acme');
+    expect(model.publishedUrl({ published: false, published_url: null })).toBeNull();
   });
 });
 

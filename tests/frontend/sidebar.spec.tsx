@@ -7,7 +7,7 @@ import { RaiseApiError } from '../../labextension/src/api';
 import { formatDuration } from '../../labextension/src/components/common';
 import { refreshPolicyText } from '../../labextension/src/components/GroupDetail';
 import { CatalogModel } from '../../labextension/src/model';
-import { ctrLineage, FakeClient, GROUP, groupRecord, liveTable } from './fixtures';
+import { alert, ctrLineage, dashboard, FakeClient, GROUP, groupRecord, liveTable } from './fixtures';
 
 const PROJECT = 'acme/mlplatform/recommendation';
 
@@ -597,6 +597,118 @@ describe('a feature group\'s live tables', () => {
     await groupDetail();
     expect(screen.getByTestId('raise-group-live-tables').textContent).toBe('Live tablesNo live tables in this group.');
     expect(screen.queryAllByTestId('raise-live-table')).toEqual([]);
+  });
+});
+
+describe('a project\'s dashboards and alerts', () => {
+  const overview = async (): Promise<HTMLElement> => {
+    const shown = await screen.findByTestId('raise-project-overview');
+    await waitFor(() => expect(shown.getAttribute('aria-busy')).toBe('false'));
+    return shown;
+  };
+
+  it('lists the dashboards: charts, a published one\'s link opening in a new tab, its snapshot time', async () => {
+    const fake = new FakeClient();
+    fake.dashboards[PROJECT] = [
+      dashboard(PROJECT, 'engagement', {
+        description: 'Clicks and CTR by tier',
+        charts: [{ title: 'Clicks' }, { title: 'CTR' }, { title: 'Tiers' }],
+        published: true,
+        published_url: 'raise/dashboards/engagement?org=acme',
+        snapshot_at: '2026-11-02T10:15:30.123456+00:00'
+      }),
+      dashboard(PROJECT, 'draft')
+    ];
+    await renderSidebar(fake);
+    const shown = await overview();
+    expect(shown.dataset.path).toBe(PROJECT);
+    const rows = within(shown).getAllByTestId('raise-dashboard');
+    expect(rows.map(r => [r.dataset.name, r.dataset.charts, r.dataset.published])).toEqual([
+      ['draft', '1', 'false'],
+      ['engagement', '3', 'true']
+    ]);
+    const [draft, engagement] = rows;
+    expect(draft.textContent).toBe('draft 1 chart');
+    expect(within(draft).queryByTestId('raise-dashboard-link')).toBeNull();
+    expect(engagement.textContent).toBe('engagement 3 charts · published · snapshot 2026-11-02 10:15 UTC');
+    expect(engagement.getAttribute('title')).toBe('Clicks and CTR by tier');
+    const link = within(engagement).getByTestId('raise-dashboard-link') as HTMLAnchorElement;
+    expect(link.getAttribute('href')).toBe('http://localhost:8888/user/ada/raise/dashboards/engagement?org=acme');
+    expect(link.getAttribute('target')).toBe('_blank');
+    expect(link.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(within(engagement).getByTestId('raise-dashboard-snapshot').dataset.value).toBe('2026-11-02T10:15:30.123456+00:00');
+  });
+
+  it('lists the alerts with status, state, last value and channels, a firing one highlighted', async () => {
+    const fake = new FakeClient();
+    fake.alerts[PROJECT] = [
+      alert(PROJECT, 'ctr-drop', { state: 'firing', last_value: 0.0123456, channels: ['slack', 'email'], trigger_count: 2 }),
+      alert(PROJECT, 'clicks-low'),
+      alert(PROJECT, 'quiet', {
+        status: 'paused',
+        last_value: null,
+        last_check: null,
+        channels: [],
+        error_code: 'FEATURE_NOT_FOUND',
+        error_message: "Feature 'gone' not found."
+      })
+    ];
+    await renderSidebar(fake);
+    const shown = await overview();
+    const rows = within(shown).getAllByTestId('raise-alert');
+    expect(rows.map(r => [r.dataset.name, r.dataset.status, r.dataset.state])).toEqual([
+      ['clicks-low', 'active', 'ok'],
+      ['ctr-drop', 'active', 'firing'],
+      ['quiet', 'paused', 'ok']
+    ]);
+    const [ok, firing, paused] = rows;
+    expect(firing.className).toContain('jp-mod-firing');
+    expect(ok.className).not.toContain('jp-mod-firing');
+    expect(paused.className).not.toContain('jp-mod-firing');
+    expect(within(firing).getByTestId('raise-alert-state').className).toContain('jp-RaiseBadge-firing');
+    expect(firing.textContent).toBe('ctr-dropactivefiringlast value 0.0123 · slack, email');
+    expect(ok.textContent).toBe('clicks-lowactiveoklast value 3.4244 · email');
+    expect(within(paused).getByTestId('raise-alert-status').textContent).toBe('paused');
+    expect(within(paused).getByTestId('raise-alert-value').textContent).toBe('last value —');
+    expect(within(paused).getByTestId('raise-alert-channels').textContent).toBe('no channels');
+    expect(within(paused).getByTestId('raise-alert-error').textContent).toBe("FEATURE_NOT_FOUND: Feature 'gone' not found.");
+  });
+
+  it('says when there are none', async () => {
+    await renderSidebar();
+    const shown = await overview();
+    expect(within(shown).getByTestId('raise-project-dashboards').textContent).toBe('DashboardsNo dashboards yet.');
+    expect(within(shown).getByTestId('raise-project-alerts').textContent).toBe('AlertsNo alerts yet.');
+    expect(screen.queryAllByTestId('raise-dashboard')).toEqual([]);
+    expect(screen.queryAllByTestId('raise-alert')).toEqual([]);
+  });
+
+  it('shows why a part cannot be listed, the other part and the groups still showing', async () => {
+    const fake = new FakeClient();
+    fake.dashboards[PROJECT] = [dashboard(PROJECT, 'engagement')];
+    fake.failures.listAlerts = new RaiseApiError(
+      'No Raise route at GET /raise/v1/projects/acme/mlplatform/recommendation/analytics/alerts',
+      404,
+      'ROUTE_NOT_FOUND'
+    );
+    const { model } = await renderSidebar(fake);
+    const shown = await overview();
+    expect(within(within(shown).getByTestId('raise-project-alerts')).getByRole('alert').textContent).toMatch(/^No Raise route/);
+    expect(within(shown).getAllByTestId('raise-dashboard').map(d => d.dataset.name)).toEqual(['engagement']);
+    expect(node('group', GROUP)).toBeTruthy();
+
+    delete fake.failures.listAlerts;
+    fake.alerts[PROJECT] = [alert(PROJECT, 'ctr-drop', { state: 'firing' })];
+    await act(() => model.refresh());
+    expect(within(screen.getByTestId('raise-project-alerts')).queryByRole('alert')).toBeNull();
+    expect(screen.getByTestId('raise-alert').dataset.state).toBe('firing');
+  });
+
+  it('is gone when the project is closed', async () => {
+    await renderSidebar();
+    await overview();
+    fireEvent.click(node('project', PROJECT));
+    await waitFor(() => expect(screen.queryByTestId('raise-project-overview')).toBeNull());
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * The catalog as a tree (organization › domain › project › group › feature), and search results
+ * The catalog as a tree (organization › domain › project › group › feature; an open project also
+ * shows its organization's dashboards and alerts under its groups), and search results
  * as the same tree narrowed to the matching features.
  */
 import * as React from 'react';
@@ -7,6 +8,7 @@ import * as React from 'react';
 import { IFeature } from '../api';
 import { CatalogModel, NodeKind } from '../model';
 import { StatusBadge } from './common';
+import { ProjectOverview } from './ProjectOverview';
 
 const KIND_LABEL: Record<NodeKind, string> = {
   organization: 'organization',
@@ -100,6 +102,7 @@ function NodeChildren(props: { model: CatalogModel; kind: NodeKind; path: string
       items.push(<Node key={child.path} model={model} kind={child.kind} path={child.path} />);
     }
   }
+  const overview = kind === 'project' ? model.overviews.get(path) : undefined;
   const loaded =
     kind === 'group' ? model.features.has(path) : kind === 'project' ? model.groups.has(path) :
     kind === 'domain' ? model.projects.has(path) : model.domains.has(path);
@@ -110,6 +113,11 @@ function NodeChildren(props: { model: CatalogModel; kind: NodeKind; path: string
       {!error && !loaded && <Note kind="loading" text="Loading…" />}
       {!error && loaded && items.length === 0 && (
         <Note text={kind === 'group' ? 'No features yet.' : kind === 'project' ? 'No feature groups yet.' : 'Empty.'} />
+      )}
+      {overview && (
+        <li className="jp-RaiseTree-item" role="none">
+          <ProjectOverview model={model} overview={overview} />
+        </li>
       )}
     </ul>
   );
