@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -291,6 +292,50 @@ def _seed_cross_org(fs: FeatureStore) -> None:
     )
 
 
+def _seed_dashboard_and_alert(fs: FeatureStore) -> None:
+    """An engagement dashboard (published: its page is served once JupyterLab runs) and an alert
+    on the click-through rate, so the sidebar and ``fs.list_dashboards()`` show something."""
+    from raise_.alerts.conditions import Condition
+    from raise_.analytics.specs import Aggregation, Distribution
+    from raise_.dashboards.specs import Chart, DashboardParameter
+    from raise_.errors import AlertNotFoundError, DashboardNotFoundError
+
+    try:
+        fs.get_dashboard("engagement-overview")
+    except DashboardNotFoundError:
+        dashboard = fs.create_dashboard(name="engagement-overview", description="Engagement of acme's users")
+        countries = ["all", "DE", "FR", "GB", "JP", "US"]
+        dashboard.add_parameter(DashboardParameter.dropdown(name="country", options=countries))
+        dashboard.add_chart(
+            Chart(
+                title="Clicks by country",
+                analysis=Aggregation(feature="click_count", metrics=["sum"], group_by="country"),
+                chart_type="bar",
+                x="country",
+                y="sum",
+            )
+        )
+        dashboard.add_chart(
+            Chart(title="Time on site", analysis=Distribution(feature="session_minutes", metrics=["histogram"]),
+                  chart_type="histogram")
+        )  # fmt: skip
+        with warnings.catch_warnings():  # no server yet: `make demo` starts the one that serves it
+            warnings.simplefilter("ignore", UserWarning)
+            dashboard.publish()
+    try:
+        fs.get_alert("low-ctr")
+    except AlertNotFoundError:
+        fs.create_alert(
+            name="low-ctr",
+            analysis=Aggregation(feature="ctr", metrics=["avg"]),
+            condition=Condition.LESS_THAN(0.01),
+            notify=["ml-team@acme.com"],
+            channels=["email"],
+            check_interval="1h",
+            description="The click-through rate collapsed",
+        )
+
+
 def seed_demo_store() -> str:
     """Create (or complete) the demo store at ``$RAISE_HOME``; returns a summary of what it holds."""
     fs = FeatureStore(DEMO_PROJECT)
@@ -299,6 +344,7 @@ def seed_demo_store() -> str:
     _seed_restricted(fs)
     _seed_partner()
     _seed_cross_org(fs)
+    _seed_dashboard_and_alert(fs)
     groups = fs.list_feature_groups()
     with _acting_as(PARTNER_USER):
         groups += FeatureStore(PARTNER_PROJECT).list_feature_groups()
@@ -311,5 +357,6 @@ def seed_demo_store() -> str:
     orgs = sorted({g.path.split("/", 1)[0] for g in groups})
     return (
         f"demo store at {fs.home}: {len(orgs)} organizations ({', '.join(orgs)}), {len(groups)} feature groups, "
-        f"{n} features ({derived} derived), {sum(rows.values()):,} rows"
+        f"{n} features ({derived} derived), {sum(rows.values()):,} rows, "
+        f"{len(fs.list_dashboards())} dashboard, {len(fs.list_alerts())} alert"
     )

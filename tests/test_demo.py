@@ -323,3 +323,15 @@ def test_the_printed_url_opens_the_jupyterlab_raise_demo_starts(
         proc.terminate()
         proc.wait(30)
         log.close()
+
+
+def test_the_demo_has_a_published_dashboard_and_an_alert(demo: tuple[str, str]) -> None:
+    assert demo[0].endswith("1 dashboard, 1 alert")
+    fs = FeatureStore(DEMO_PROJECT)
+    (dashboard,) = fs.list_dashboards()
+    assert dashboard.name == "engagement-overview" and dashboard.published and dashboard.snapshot_time() is not None
+    users = fs.feature_group("user-signals").read(["click_count", "country"], history=True).to_pandas()
+    bars = dashboard.view({"country": "FR"}).charts[0]["spec"]["data"]["values"]
+    assert bars == [{"country": "FR", "sum": int(users.loc[users["country"] == "FR", "click_count"].sum())}]
+    (alert,) = fs.list_alerts()
+    assert (alert.name, alert.status, alert.channels) == ("low-ctr", "active", ["email"])
