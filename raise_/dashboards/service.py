@@ -248,8 +248,22 @@ class DashboardService(Service):
             raise InvalidArgumentError(f"description must be text, got {description!r}.", {})
         params = self._parameters(parameters) if parameters is not None else current_params
         drawn = [self._resolve_chart(scope, c, params) for c in charts] if charts is not None else current_charts
-        grid = check_layout(layout if layout is not None else current_layout, len(drawn))
         interval = _refresh_seconds(refresh_seconds) if refresh_seconds is not None else None
+        layout = layout if layout is not None else current_layout
+        return self._store(project_path, name, description, params, drawn, layout, interval)
+
+    def _store(
+        self,
+        project_path: str,
+        name: str,
+        description: str | None,
+        params: list[DashboardParameter],
+        drawn: list[dict[str, Any]],
+        layout: dict[str, Any],
+        interval: int | None,
+    ) -> DashboardRecord:
+        """Write a checked definition (charts already resolved and drawn once)."""
+        grid = check_layout(layout, len(drawn))
         with self.db.transaction() as s:
             row = self._row(s, project_path, name, "write")
             if description is not None:
@@ -281,7 +295,9 @@ class DashboardService(Service):
         """Add a chart (``Chart.to_dict()``): its source is resolved (the group of its features
         or live table), run once and checked to fit its chart type."""
         current = self.get_dashboard(project_path, name)
-        return self.update_dashboard(project_path, name, charts=[*current.charts, chart])
+        params = [DashboardParameter.from_dict(p) for p in current.parameters]
+        added = self._resolve_chart(current.scope, chart, params)  # the charts already there are not drawn again
+        return self._store(project_path, name, None, params, [*current.charts, added], current.layout, None)
 
     @filtered("checks write on the dashboard's project")
     def delete_dashboard(self, project_path: str, name: str) -> bool:
@@ -391,9 +407,9 @@ class DashboardService(Service):
             return s.scalar(select(DashboardModel.id).where(DashboardModel.published.is_(True)).limit(1)) is not None
 
     @internal
-    def published_in(self, name: str) -> list[str]:
-        """The organizations that have a published dashboard ``name`` (the page's URL may omit
-        its organization when there is one)."""
+    def published_org(self, name: str) -> str:
+        """The organization of the published dashboard ``name`` when the page's URL omits it:
+        DASHBOARD_NOT_FOUND when none or several organizations publish one by that name."""
         from raise_.metadata.models import OrganizationModel
 
         with self.db.reader() as s:
@@ -402,7 +418,15 @@ class DashboardService(Service):
                 .join(DashboardModel, DashboardModel.org_id == OrganizationModel.id)
                 .where(DashboardModel.name == name, DashboardModel.published.is_(True))
             ).all()
-        return sorted(r[0] for r in rows)
+        orgs = sorted(r[0] for r in rows)
+        if len(orgs) != 1:
+            raise DashboardNotFoundError(
+                f"No published dashboard {name!r}."
+                if not orgs
+                else f"Dashboards named {name!r} are published in {', '.join(orgs)}: add ?org=ORG.",
+                {"name": name, "organizations": orgs},
+            )
+        return orgs[0]
 
     # -- snapshots --------------------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ from typing import Any, Final, Protocol
 
 from raise_.changes.feed import ChangeFeed
 from raise_.governance.identity import acting_as
-from raise_.live.service import LiveTableService
 from raise_.storage.records import CommitEvent
 
 __all__ = ["ChangeConsumer", "LiveFollower"]
@@ -44,7 +43,7 @@ class ChangeConsumer(Protocol):
 class LiveFollower:
     def __init__(
         self,
-        live: LiveTableService | ChangeConsumer,
+        live: ChangeConsumer,
         feed: ChangeFeed,
         *,
         workers: int = 2,

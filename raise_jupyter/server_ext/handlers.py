@@ -37,7 +37,7 @@ from raise_.api.errors import PayloadTooLargeError, RateLimitedError, UriTooLong
 from raise_.api.forwarded_warnings import HEADER, encode_header
 from raise_.api.routes import API_PREFIX
 from raise_.codec import JSON, IpcBody
-from raise_.errors import DashboardNotFoundError, RaiseError
+from raise_.errors import RaiseError
 from raise_.governance.request_context import REQUEST, RequestContext
 from raise_jupyter.server_ext.identity import REQUEST_ACTOR, actor_of_request
 from raise_jupyter.server_ext.kernel_access import OwnerAuthorizer
@@ -390,17 +390,7 @@ class DashboardPageHandler(RaiseHandler):
 
         def answer() -> Any:
             service = opened()
-            chosen = org
-            if chosen is None:
-                orgs = service.dashboards.published_in(name)
-                if len(orgs) != 1:
-                    raise DashboardNotFoundError(
-                        f"No published dashboard {name!r}."
-                        if not orgs
-                        else f"Dashboards named {name!r} are published in {', '.join(orgs)}: add ?org=ORG.",
-                        {"name": name, "organizations": orgs},
-                    )
-                chosen = orgs[0]
+            chosen = org if org is not None else service.dashboards.published_org(name)
             if want_state:
                 return service.dashboard_state(chosen, name)
             return service.dashboard_page(chosen, name)

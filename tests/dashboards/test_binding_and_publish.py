@@ -75,14 +75,16 @@ def test_a_chart_the_viewer_may_not_read_says_so(fs: FeatureStore, monkeypatch: 
     dashboard.add_chart(
         Chart(title="Revenue", analysis=Aggregation(feature="revenue", metrics=["sum"]), chart_type="bar")
     )
-    dashboard.publish() if fs._backend.__class__.__name__ == "RemoteBackend" else None
+    revenue = _values(dashboard.view().charts[1]["spec"])[0]["value"]  # what alice, who may read it, sees
     monkeypatch.setenv("RAISE_USER", "bob@acme")
     bob = FeatureStore("acme/mlplatform/recommendation")
     cells = bob.get_dashboard("mixed").view().charts
     assert cells[0]["spec"] is not None and cells[0]["message"] is None
     assert cells[1]["spec"] is None and "may not see this chart" in cells[1]["message"]
     html = bob.get_dashboard("mixed").render("html")
-    assert "may not see this chart" in html and str(_values(cells[0]["spec"])[0]["value"]) in html
+    clicks = _values(cells[0]["spec"])[0]["value"]
+    assert "may not see this chart" in html and f'"value":{clicks}' in html  # the readable chart's data
+    assert f'"value":{revenue}' not in html  # the denied chart's data is not in the page
 
 
 def test_the_published_page_is_served_behind_the_login(fs: FeatureStore, request: pytest.FixtureRequest) -> None:
@@ -110,6 +112,12 @@ def test_the_published_page_is_served_behind_the_login(fs: FeatureStore, request
         urllib.request.Request(url + "&state=1", headers={"Authorization": f"token {token}"})
     )
     assert json.loads(state.read())["snapshot_at"] == dashboard.reload().snapshot_at.isoformat()
+    bare = url.split("?")[0]  # without ?org=: the one organization publishing "served"
+    same = urllib.request.urlopen(urllib.request.Request(bare, headers={"Authorization": f"token {token}"}))
+    assert same.status == 200 and "Clicks by tier" in same.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(urllib.request.Request(bare + "x", headers={"Authorization": f"token {token}"}))
+    assert missing.value.code == 404 and b"DASHBOARD_NOT_FOUND" in missing.value.read()
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(url)
     assert denied.value.code in (401, 403)
@@ -135,4 +143,5 @@ def test_a_linked_live_table_refresh_redraws_the_snapshot(fs: FeatureStore) -> N
     assert dashboard.snapshot_time() > first  # the refresh of daily_engagement redrew it
     table = group.get_live_table("daily_engagement").query()
     page = dashboard.published_page()
-    assert str(int(table["count"].sum())) in page or all(str(int(c)) in page for c in table["count"])
+    for tier, count in zip(table["user_tier"], table["count"], strict=True):  # the refreshed rows, inline
+        assert f'"user_tier":"{tier}"' in page and f'"count":{int(count)}' in page
