@@ -24,6 +24,7 @@ from raise_.catalog.records import ImpactReport
 from raise_.client import Domain, Feature, FeatureGroup, FeatureStore, Organization, Project
 from raise_.client.alerts import AnalyticsAlert
 from raise_.client.dashboards import Dashboard
+from raise_.client.jobs import Job, JobRun
 from raise_.client.lineage import Lineage
 from raise_.client.live import LiveTable
 from raise_.dashboards import models as _dashboard_models  # noqa: F401
@@ -49,10 +50,11 @@ from raise_.errors import (
 )
 from raise_.expressions import Issue, Reference, ValidationResult
 from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
-from raise_.lineage import LineageGraph, LineageNode
 
 # Every subsystem's catalog tables join the catalog's metadata whenever raise_ is imported, so
 # the migrations, their model check and the test fixtures see all of them.
+from raise_.jobs import models as _job_models  # noqa: F401
+from raise_.lineage import LineageGraph, LineageNode
 from raise_.live import models as _live_models  # noqa: F401
 from raise_.models.audit import AuditEntry, AuditQuery
 from raise_.notifications import models as _notification_models  # noqa: F401
@@ -79,6 +81,27 @@ from raise_.types import (
 
 __version__ = "0.1.0"
 
+from raise_.transforms import (
+    CheckSeverity,
+    ColumnarSource,
+    CustomCheck,
+    DatabaseSource,
+    FeatureGroupSource,
+    FileSystem,
+    FreshnessCheck,
+    HybridTransform,
+    IncrementalConfig,
+    NullCheck,
+    ObjectStorage,
+    RangeCheck,
+    RowCountCheck,
+    Schedule,
+    SQLTransform,
+    Target,
+    UniqueCheck,
+    python_transform,
+)
+
 __all__ = [
     "ACL",
     "ACLChainEntry",
@@ -96,12 +119,16 @@ __all__ = [
     "Bytes",
     "Chart",
     "ChartType",
+    "CheckSeverity",
     "CircularDependencyError",
+    "ColumnarSource",
     "CommitRecord",
     "Condition",
     "Correlation",
+    "CustomCheck",
     "Dashboard",
     "DashboardParameter",
+    "DatabaseSource",
     "Dataset",
     "Distribution",
     "Domain",
@@ -113,14 +140,19 @@ __all__ = [
     "FeatureDeprecatedWarning",
     "FeatureExistsError",
     "FeatureGroup",
+    "FeatureGroupSource",
     "FeatureNotFoundError",
     "FeatureStore",
     "FeatureType",
+    "FileSystem",
     "Float16",
     "Float32",
     "Float64",
     "Freshness",
+    "FreshnessCheck",
+    "HybridTransform",
     "ImpactReport",
+    "IncrementalConfig",
     "Int32",
     "Int64",
     "InvalidAnalysisError",
@@ -128,29 +160,40 @@ __all__ = [
     "InvalidExpressionError",
     "InvalidNameError",
     "Issue",
+    "Job",
+    "JobRun",
     "Lineage",
     "LineageBreakError",
     "LineageBreakWarning",
     "LineageGraph",
     "LineageNode",
     "LiveTable",
+    "NullCheck",
+    "ObjectStorage",
     "Organization",
     "PermissionDeniedError",
     "PrincipalGroup",
     "Project",
     "RaiseError",
+    "RangeCheck",
     "RecordLookup",
     "Reference",
     "RefreshPolicy",
+    "RowCountCheck",
+    "SQLTransform",
+    "Schedule",
     "SchemaChangeError",
     "SnapshotRecord",
     "StatTest",
     "String",
     "Struct",
+    "Target",
     "Timestamp",
+    "UniqueCheck",
     "ValidationResult",
     "VersionDiff",
     "WriteResult",
     "__version__",
     "parse_dtype",
+    "python_transform",
 ]

@@ -17,6 +17,7 @@ from raise_.config import Settings
 from raise_.dashboards.service import register_dashboard_schedules
 from raise_.governance import current_user
 from raise_.governance.identity import with_acting_as
+from raise_.jobs.service import register_job_schedules
 from raise_.live.follower import LiveFollower
 from raise_.live.service import register_live_schedules
 from raise_.metadata.database import CatalogDatabase
@@ -73,10 +74,13 @@ class Engine:
         # Alerts and published dashboards also need the scheduler (and on-change alerts the feed).
         self.service.alerts.on_tables_changed.append(self._live_tables_changed)
         self.service.dashboards.on_published.append(self._live_tables_changed)
+        # Active jobs need the scheduler for their schedules and on-change polls.
+        self.service.jobs.on_jobs_changed.append(self._live_tables_changed)
         if self._background and (
             self.service.live.any_live_tables()
             or self.service.alerts.any_alerts()
             or self.service.dashboards.any_published()
+            or self.service.jobs.any_jobs()
         ):
             self.follow_changes()
 
@@ -123,6 +127,7 @@ class Engine:
                 register_live_schedules(self._scheduler, self.service.live)
                 register_dashboard_schedules(self._scheduler, self.service.dashboards)
                 register_alert_schedules(self._scheduler, self.service.alerts)
+                register_job_schedules(self._scheduler, self.service.jobs)
             return self._scheduler
 
     @property
@@ -155,6 +160,7 @@ class Engine:
         self.service.change_feed.stop()
         if scheduler is not None:
             scheduler.stop()
+        self.service.jobs.shutdown()
         self.runs.shutdown()
         self.service.close_store()
         self.db.dispose()

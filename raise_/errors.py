@@ -23,6 +23,7 @@ __all__ = [
     "CatalogError",
     "ChannelNotConfiguredError",
     "CircularDependencyError",
+    "ConnectionNotConfiguredError",
     "CrossOrgAccessError",
     "DashboardExistsError",
     "DashboardNotFoundError",
@@ -45,6 +46,11 @@ __all__ = [
     "InvalidDtypeError",
     "InvalidExpressionError",
     "InvalidFileError",
+    "InvalidJobError",
+    "JobExistsError",
+    "JobNotFoundError",
+    "JobRunNotFoundError",
+    "JobStateError",
     "InvalidNameError",
     "InvalidParameterError",
     "InvalidRefreshPolicyError",
@@ -58,10 +64,13 @@ __all__ = [
     "PrincipalGroupNotFoundError",
     "ProjectExistsError",
     "ProjectNotFoundError",
+    "QualityCheckFailedError",
     "RaiseError",
     "SchemaChangeError",
     "SnapshotExistsError",
     "SnapshotNotFoundError",
+    "SourceReadFailedError",
+    "TransformFailedError",
     "ValidationFailedError",
     "VersionExistsError",
     "VersionNotFoundError",
@@ -334,6 +343,61 @@ class DeliveryFailedError(RaiseError):
 
     code = "DELIVERY_FAILED"
     http_status = 502
+
+
+class JobNotFoundError(_NotFound):
+    code = "JOB_NOT_FOUND"
+
+
+class JobExistsError(_Exists):
+    code = "JOB_EXISTS"
+
+
+class JobRunNotFoundError(_NotFound):
+    code = "JOB_RUN_NOT_FOUND"
+
+
+class InvalidJobError(RaiseError):
+    """A job definition that cannot run: a source, transform, target, schedule, incremental
+    mode or quality check that is unknown, badly parameterised or does not fit the others."""
+
+    code = "INVALID_JOB"
+    http_status = 422
+
+
+class JobStateError(RaiseError):
+    """A lifecycle step the job's status does not allow (running a deprecated job, ...)."""
+
+    code = "JOB_STATE"
+    http_status = 409
+
+
+class ConnectionNotConfiguredError(RaiseError):
+    """A database source naming a connection the server has no configuration for."""
+
+    code = "CONNECTION_NOT_CONFIGURED"
+    http_status = 422
+
+
+class SourceReadFailedError(RaiseError):
+    """A job's source could not be read (missing files, an unreachable bucket or database)."""
+
+    code = "SOURCE_READ_FAILED"
+    http_status = 422
+
+
+class TransformFailedError(RaiseError):
+    """A job's SQL or Python transform raised: the message is the transform's own, with its line."""
+
+    code = "TRANSFORM_FAILED"
+    http_status = 422
+
+
+class QualityCheckFailedError(RaiseError):
+    """A quality check of error severity failed: nothing was written (details hold the report)."""
+
+    code = "QUALITY_CHECK_FAILED"
+    http_status = 422
 
 
 class InvalidRefreshPolicyError(RaiseError):

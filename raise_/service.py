@@ -26,6 +26,7 @@ from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
 from raise_.changes.feed import ChangeFeed
 from raise_.dashboards.service import DashboardService
+from raise_.jobs.service import JobService
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import ServiceContext
@@ -122,6 +123,15 @@ class DataService:
             self.context, self.analytics, self.live, self.namespaces, schedules=schedules
         )
         self.alerts = AlertService(self.context, self.analytics, self.storage, self.notifications, schedules=schedules)
+        # Transformation jobs: computed in a run's own process, committed here (PRD §15).
+        self.jobs = JobService(
+            self.context,
+            self.storage,
+            self.features,
+            runs=self.runs,
+            home=offline_store_path.parent,
+            schedules=schedules,
+        )
 
     @property
     def store(self) -> SqlEngine:
@@ -262,3 +272,23 @@ class DataService:
     test_alert = _owned_by("alerts", AlertService.test_alert)
     alert_history = _owned_by("alerts", AlertService.alert_history)
     alert_deliveries = _owned_by("alerts", AlertService.alert_deliveries)
+
+    # -- transformation jobs (PRD §15) --------------------------------------------------------------
+    create_job = _owned_by("jobs", JobService.create_job)
+    get_job = _owned_by("jobs", JobService.get_job)
+    list_jobs = _owned_by("jobs", JobService.list_jobs)
+    update_job = _owned_by("jobs", JobService.update_job)
+    delete_job = _owned_by("jobs", JobService.delete_job)
+    activate_job = _owned_by("jobs", JobService.activate_job)
+    deploy_job = _owned_by("jobs", JobService.deploy_job)
+    undeploy_job = _owned_by("jobs", JobService.undeploy_job)
+    pause_job = _owned_by("jobs", JobService.pause_job)
+    resume_job = _owned_by("jobs", JobService.resume_job)
+    deprecate_job = _owned_by("jobs", JobService.deprecate_job)
+    reset_job_checkpoint = _owned_by("jobs", JobService.reset_job_checkpoint)
+    trigger_job = _owned_by("jobs", JobService.trigger_job)
+    list_job_runs = _owned_by("jobs", JobService.list_job_runs)
+    get_job_run = _owned_by("jobs", JobService.get_job_run)
+    cancel_job_run = _owned_by("jobs", JobService.cancel_job_run)
+    job_status = _owned_by("jobs", JobService.job_status)
+    job_lineage = _owned_by("jobs", JobService.job_lineage)

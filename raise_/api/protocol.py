@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from raise_.dashboards.records import DashboardRecord, DashboardView
     from raise_.expressions.model import ValidationResult
     from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
+    from raise_.jobs.records import DeployResult, JobRecord, JobRunRecord
     from raise_.lineage.graph import LineageGraph, LineageNode
     from raise_.live.records import LiveTableRecord, RefreshEventRecord
     from raise_.models.audit import (
@@ -762,3 +763,123 @@ class Backend(Protocol):
         name: str,
         limit: int = 50,
     ) -> list[dict[str, Any]]: ...
+
+    def list_jobs(
+        self,
+        project_path: str,
+        group: str | None = None,
+        status: str | None = None,
+    ) -> list[JobRecord]: ...
+
+    def create_job(
+        self,
+        project_path: str,
+        name: str,
+        definition: dict[str, Any],
+        description: str | None = None,
+        tags: list[str] | None = None,
+        if_exists: str = "error",
+    ) -> JobRecord: ...
+
+    def get_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> JobRecord: ...
+
+    def update_job(
+        self,
+        project_path: str,
+        name: str,
+        definition: dict[str, Any] | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+    ) -> JobRecord: ...
+
+    def delete_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> bool: ...
+
+    def activate_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> JobRecord: ...
+
+    def deploy_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> DeployResult: ...
+
+    def undeploy_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> JobRecord: ...
+
+    def pause_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> JobRecord: ...
+
+    def resume_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> JobRecord: ...
+
+    def deprecate_job(
+        self,
+        project_path: str,
+        name: str,
+    ) -> JobRecord: ...
+
+    def trigger_job(
+        self,
+        project_path: str,
+        name: str,
+        execution_date: datetime | str | None = None,
+    ) -> JobRunRecord: ...
+
+    def job_status(
+        self,
+        project_path: str,
+        name: str,
+    ) -> dict[str, Any]: ...
+
+    def list_job_runs(
+        self,
+        project_path: str,
+        name: str,
+        limit: int = 50,
+    ) -> list[JobRunRecord]: ...
+
+    def get_job_run(
+        self,
+        project_path: str,
+        name: str,
+        run_id: str,
+    ) -> JobRunRecord: ...
+
+    def cancel_job_run(
+        self,
+        project_path: str,
+        name: str,
+        run_id: str,
+    ) -> JobRunRecord: ...
+
+    def reset_job_checkpoint(
+        self,
+        project_path: str,
+        name: str,
+    ) -> JobRecord: ...
+
+    def job_lineage(
+        self,
+        project_path: str,
+        name: str,
+    ) -> dict[str, Any]: ...

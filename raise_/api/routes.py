@@ -311,6 +311,25 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("resume_alert", "POST", f"{_P}/analytics/alerts/{{name}}/resume"),
     Route("alert_history", "GET", f"{_P}/analytics/alerts/{{name}}/history"),
     Route("alert_deliveries", "GET", f"{_P}/analytics/alerts/{{name}}/deliveries"),
+    # -- transformation jobs (PRD §15, §20.1 *Jobs*): named in the project's organization ------------
+    Route("list_jobs", "GET", f"{_P}/jobs"),
+    Route("create_job", "POST", f"{_P}/jobs"),
+    Route("get_job", "GET", f"{_P}/jobs/{{name}}"),
+    Route("update_job", "PATCH", f"{_P}/jobs/{{name}}"),
+    Route("delete_job", "DELETE", f"{_P}/jobs/{{name}}"),
+    Route("activate_job", "POST", f"{_P}/jobs/{{name}}/activate"),
+    Route("deploy_job", "POST", f"{_P}/jobs/{{name}}/deploy"),
+    Route("undeploy_job", "POST", f"{_P}/jobs/{{name}}/undeploy"),
+    Route("pause_job", "POST", f"{_P}/jobs/{{name}}/pause"),
+    Route("resume_job", "POST", f"{_P}/jobs/{{name}}/resume"),
+    Route("deprecate_job", "POST", f"{_P}/jobs/{{name}}/deprecate"),
+    Route("trigger_job", "POST", f"{_P}/jobs/{{name}}/trigger"),
+    Route("job_status", "GET", f"{_P}/jobs/{{name}}/status"),
+    Route("list_job_runs", "GET", f"{_P}/jobs/{{name}}/runs"),
+    Route("get_job_run", "GET", f"{_P}/jobs/{{name}}/runs/{{run_id}}"),
+    Route("cancel_job_run", "POST", f"{_P}/jobs/{{name}}/runs/{{run_id}}/cancel"),
+    Route("reset_job_checkpoint", "POST", f"{_P}/jobs/{{name}}/checkpoint/reset"),
+    Route("job_lineage", "GET", f"{_P}/jobs/{{name}}/lineage"),
 )
 
 

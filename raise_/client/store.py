@@ -22,6 +22,7 @@ from raise_.client.backend import Backend, open_backend
 from raise_.client.dashboards import Dashboards
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.client.group import FeatureGroup, feature_definition
+from raise_.client.jobs import Jobs
 from raise_.client.live import LiveTable
 from raise_.client.namespace import Domain, Organization, Project
 from raise_.config import Settings
@@ -36,7 +37,7 @@ __all__ = ["DEFAULT_PROJECT_PATH", "FeatureStore"]
 DEFAULT_PROJECT_PATH = "default/default/default"
 
 
-class FeatureStore(Analyzes, Dashboards, Alerts):
+class FeatureStore(Analyzes, Dashboards, Alerts, Jobs):
     """A connection to the store, in the context of one project.
 
     ``FeatureStore("acme/mlplatform/recommendation")`` or ``FeatureStore(org=..., domain=...,

@@ -10,6 +10,7 @@ DuckDB is generated from that checked tree, so a user's text can only ever be a 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from raise_.expressions.nesting import MAX_NESTING, nesting
 from raise_.expressions.syntax import position_of
 
 __all__ = ["CompiledPredicate", "compile_predicate"]
+
+_INTERVAL_TEXT = re.compile(r"^\s*\d+(\.\d+)?(\s+[A-Za-z]+)?\s*$")
 
 _ALLOWED: tuple[type[exp.Expression], ...] = (
     exp.And,
@@ -58,6 +61,15 @@ _ALLOWED: tuple[type[exp.Expression], ...] = (
     exp.Length,
     exp.Coalesce,
     exp.Round,
+)
+# Also allowed in a database source's filter (``ts >= CURRENT_DATE - INTERVAL '7 days'``).
+_TIME: tuple[type[exp.Expression], ...] = (
+    exp.Interval,
+    exp.Var,
+    exp.CurrentDate,
+    exp.CurrentTimestamp,
+    exp.Cast,
+    exp.DataType,
 )
 
 
@@ -96,11 +108,21 @@ def _check_nesting(text: str, tokens: list[Token]) -> None:
         )
 
 
-def compile_predicate(text: object, columns: Mapping[str, str], *, prefix: str = "f") -> CompiledPredicate:
-    """Check ``text`` as a predicate over ``columns`` (user name → SQL column name)."""
+def compile_predicate(
+    text: object,
+    columns: Mapping[str, str],
+    *,
+    prefix: str = "f",
+    dialect_name: str = "duckdb",
+    allow_time: bool = False,
+) -> CompiledPredicate:
+    """Check ``text`` as a predicate over ``columns`` (user name → SQL column name), written and
+    generated in ``dialect_name``; ``allow_time`` also allows intervals, ``CURRENT_DATE``,
+    ``CURRENT_TIMESTAMP`` and casts (an interval's text stays in the SQL: it is checked to be one)."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidExpressionError('filter must be a non-empty SQL predicate, e.g. "clicks > 10".', {})
-    dialect = Dialect.get_or_raise("duckdb")
+    dialect = Dialect.get_or_raise(dialect_name)
+    allowed = _ALLOWED + _TIME if allow_time else _ALLOWED
     try:
         tokens = dialect.tokenize(text)
         _check_nesting(text, tokens)  # before the parser's recursion meets it
@@ -122,7 +144,7 @@ def compile_predicate(text: object, columns: Mapping[str, str], *, prefix: str =
         raise InvalidExpressionError(f"filter {text!r} must be one predicate, not several statements.", {})
     tree = statements[0]
     for node in tree.walk():
-        if not isinstance(node, _ALLOWED):
+        if not isinstance(node, allowed):
             raise InvalidExpressionError(
                 f"filter {text!r} uses {node.key.upper()}, which a row filter cannot contain; use comparisons, "
                 "AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, arithmetic and LOWER/UPPER/ABS/LENGTH/COALESCE/ROUND.",
@@ -143,9 +165,13 @@ def compile_predicate(text: object, columns: Mapping[str, str], *, prefix: str =
         col.replace(exp.column(exp.to_identifier(columns[name], quoted=True)))
     params: dict[str, Any] = {}
     for lit in list(tree.find_all(exp.Literal)):
+        if lit.find_ancestor(exp.Interval) is not None:
+            if not _INTERVAL_TEXT.match(str(lit.this)):
+                raise InvalidExpressionError(f"filter {text!r}: {lit.sql()} is not an interval such as '7 days'.", {})
+            continue
         key = f"{prefix}{len(params)}"
         params[key] = _literal_value(lit)
         lit.replace(exp.Placeholder(this=key))
     if isinstance(tree, exp.Column | exp.Literal | exp.Placeholder):
         raise InvalidExpressionError(f"filter {text!r} is a value, not a condition.", {"filter": text})
-    return CompiledPredicate(tree.sql(dialect="duckdb"), params, frozenset(used))
+    return CompiledPredicate(tree.sql(dialect=dialect_name), params, frozenset(used))

@@ -32,6 +32,7 @@ Handler = Callable[[RunRecord, "RunContext"], Mapping[str, Any] | None]
 BUILTIN_KINDS: Final[Mapping[str, str]] = {
     "analysis": "raise_.analytics.jobs:run_analysis",
     "audit-alerts": "raise_.scheduling.audit_alerts:check_all_audit_alerts",
+    "job-compute": "raise_.jobs.execution:run_job_compute",
     "live-refresh": "raise_.live.refresh:run_live_refresh",
 }
 ENV_RUN_KINDS: Final = "RAISE_RUN_KINDS"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -22,7 +23,7 @@ from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, GroupLayout
 from raise_.storage.offline import Outputs
 from raise_.storage.offline_store import DuckDBFile, quote
 from raise_.storage.reader import ReadRequest, read_group
-from raise_.storage.records import Checkpoint, CommitEvent, CommitInfo, CommitRecord, SnapshotRecord
+from raise_.storage.records import Checkpoint, CommitEvent, CommitInfo, CommitRecord, RunMarker, SnapshotRecord
 from raise_.storage.training import training_set
 from raise_.storage.writer import apply_write
 
@@ -99,9 +100,28 @@ class DuckDBOfflineStore:
         return {f.name: f.type for f in schema}
 
     def commit(
-        self, layout: GroupLayout, prepared: PreparedWrite, mode: str, *, actor: str, now: datetime
+        self,
+        layout: GroupLayout,
+        prepared: PreparedWrite,
+        mode: str,
+        *,
+        actor: str,
+        now: datetime,
+        marker: RunMarker | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> CommitInfo:
-        return apply_write(self.sql, layout, prepared, mode, actor=actor, now=now)
+        return apply_write(
+            self.sql, layout, prepared, mode, actor=actor, now=now, marker=marker, before_commit=before_commit
+        )
+
+    def run_commits(self, owner_id: str, run_id: str | None = None) -> list[RunMarker]:
+        sql = "SELECT owner_id, run_id, checkpoint, committed_at, commit_id FROM _raise_run_commits WHERE owner_id = $o"
+        params: dict[str, Any] = {"o": owner_id}
+        if run_id is not None:
+            sql += " AND run_id = $r"
+            params["r"] = run_id
+        rows = self.sql.cursor().execute(sql + " ORDER BY commit_id DESC", params).fetchall()
+        return [RunMarker(str(o), str(r), c, t, int(i)) for o, r, c, t, i in rows]
 
     def scan(self, layout: GroupLayout, request: ReadRequest, plan: Plan, outputs: Outputs) -> pa.Table:
         return read_group(self.sql, layout, request, plan, outputs)

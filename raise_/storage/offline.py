@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Final, Protocol
@@ -27,7 +28,7 @@ from raise_.storage.derived import Node, Plan
 from raise_.storage.ingest import PreparedWrite
 from raise_.storage.layout import GroupLayout
 from raise_.storage.reader import ReadRequest
-from raise_.storage.records import Checkpoint, CommitEvent, CommitInfo, CommitRecord, SnapshotRecord
+from raise_.storage.records import Checkpoint, CommitEvent, CommitInfo, CommitRecord, RunMarker, SnapshotRecord
 from raise_.storage.sql_engine import SqlEngine
 
 __all__ = ["OFFLINE_STORES", "OfflineStore", "SqlEngine", "open_offline_store"]
@@ -55,9 +56,22 @@ class OfflineStore(Protocol):
         ...
 
     def commit(
-        self, layout: GroupLayout, prepared: PreparedWrite, mode: str, *, actor: str, now: datetime
+        self,
+        layout: GroupLayout,
+        prepared: PreparedWrite,
+        mode: str,
+        *,
+        actor: str,
+        now: datetime,
+        marker: RunMarker | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> CommitInfo:
-        """Write ``prepared`` as one commit (``append``, ``upsert`` or ``overwrite``); its id and rows."""
+        """Write ``prepared`` as one commit (``append``, ``upsert`` or ``overwrite``); its id and rows.
+        A ``marker`` (the run that writes and its checkpoint) is stored in the same commit."""
+        ...
+
+    def run_commits(self, owner_id: str, run_id: str | None = None) -> list[RunMarker]:
+        """The commits runs of ``owner_id`` made (of one run, when given), newest first."""
         ...
 
     def scan(self, layout: GroupLayout, request: ReadRequest, plan: Plan, outputs: Outputs) -> pa.Table:

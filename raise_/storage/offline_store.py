@@ -55,6 +55,15 @@ _BOOKKEEPING = (
         rows BIGINT NOT NULL,
         written_at TIMESTAMPTZ NOT NULL
     )""",
+    # Which run (of a job, ...) made a commit and the checkpoint it advanced, written in the
+    # commit's own transaction (DESIGN §8 "exactly-once"): raise_.storage.run_commits.
+    """CREATE TABLE IF NOT EXISTS _raise_run_commits (
+        commit_id BIGINT PRIMARY KEY,
+        owner_id VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL,
+        checkpoint VARCHAR,
+        committed_at TIMESTAMPTZ NOT NULL
+    )""",
 )
 
 

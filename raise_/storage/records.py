@@ -35,6 +35,18 @@ class SnapshotRecord:
 
 
 @dataclass(frozen=True)
+class RunMarker:
+    """What a run records in the commit it makes (DESIGN §8 "exactly-once"): who (``owner_id``,
+    a job's id), which run, and the checkpoint (JSON text) the commit advances to."""
+
+    owner_id: str
+    run_id: str
+    checkpoint: str | None = None
+    committed_at: datetime | None = None
+    commit_id: int | None = None
+
+
+@dataclass(frozen=True)
 class CommitInfo:
     """What an offline store says of a commit it just made."""
 

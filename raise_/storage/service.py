@@ -43,7 +43,7 @@ from raise_.storage.ingest import prepare_write, to_arrow
 from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
 from raise_.storage.offline import OfflineStore, SqlEngine
 from raise_.storage.reader import ReadRequest, empty_result
-from raise_.storage.records import CommitEvent, CommitRecord, SnapshotRecord, WriteResult
+from raise_.storage.records import CommitEvent, CommitRecord, RunMarker, SnapshotRecord, WriteResult
 from raise_.storage.writer import WRITE_MODES
 
 __all__ = ["CommitRecord", "SnapshotRecord", "StorageService", "WriteResult"]
@@ -149,6 +149,35 @@ class StorageService(Service):
     @guarded("write", lambda a: Target.path(a["group_path"]), "write to")
     def write(self, group_path: str, data: Any, mode: str = "append") -> WriteResult:
         """Write rows as one commit (``append``, ``upsert`` or ``overwrite``)."""
+        return self._write(group_path, data, mode)
+
+    @internal
+    def write_for_run(
+        self,
+        group_path: str,
+        data: Any,
+        mode: str,
+        marker: RunMarker,
+        before_commit: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        """A run's write (a job's output): as :meth:`write`, checked for the caller (the run acts as
+        its owner), with ``marker`` stored in the same commit (DESIGN §8 "exactly-once")."""
+        self.authorize("write", Target.path(group_path), "write to")
+        return self._write(group_path, data, mode, marker, before_commit)
+
+    @internal
+    def run_commits(self, owner_id: str, run_id: str | None = None) -> list[RunMarker]:
+        """The commits runs of ``owner_id`` made, newest first (internal: no door reaches it)."""
+        return self.offline.run_commits(owner_id, run_id)
+
+    def _write(
+        self,
+        group_path: str,
+        data: Any,
+        mode: str,
+        marker: RunMarker | None = None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> WriteResult:
         if mode not in WRITE_MODES:
             raise InvalidArgumentError(
                 f"Invalid write mode {mode!r}: use 'append', 'upsert' or 'overwrite'.", {"mode": repr(mode)}
@@ -160,7 +189,9 @@ class StorageService(Service):
             prepared = prepare_write(layout, data, now, self.offline.key_types(layout))
             self.authorize_features(layout, list(prepared.features), "write", "write to")
             bar.update()
-            commit = self.offline.commit(layout, prepared, mode, actor=self.actor(), now=now)
+            commit = self.offline.commit(
+                layout, prepared, mode, actor=self.actor(), now=now, marker=marker, before_commit=before_commit
+            )
             bar.update()
             if prepared.keys_were_inferred or layout.group.event_time is None:
                 self.namespace_service.fix_group_schema(group_path, prepared.keys, prepared.event_time)

@@ -11,6 +11,7 @@ leaves the previous commit intact, because DuckDB makes the transaction all-or-n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -20,7 +21,7 @@ import pyarrow as pa
 from raise_.storage.ingest import ROW_COLUMN, PreparedWrite
 from raise_.storage.layout import COMMIT_COLUMN, SUPERSEDED_COLUMN, GroupLayout
 from raise_.storage.offline_store import DuckDBFile, quote
-from raise_.storage.records import CommitInfo
+from raise_.storage.records import CommitInfo, RunMarker
 
 __all__ = ["WRITE_MODES", "CommitInfo", "apply_write"]
 
@@ -59,6 +60,8 @@ def apply_write(
     *,
     actor: str,
     now: datetime,
+    marker: RunMarker | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> CommitInfo:
     q = quote
     table, history = q(layout.table), q(layout.history_table)
@@ -135,6 +138,13 @@ def apply_write(
                     cur.execute(f"DROP TABLE {_STAGED}")
             finally:
                 cur.unregister(_INCOMING)
+            if before_commit is not None:
+                before_commit()  # a test's fault point: the rows are in, nothing is committed
+            if marker is not None:
+                cur.execute(
+                    "INSERT INTO _raise_run_commits VALUES ($1, $2, $3, $4, $5)",
+                    [commit_id, marker.owner_id, marker.run_id, marker.checkpoint, now],
+                )
             cur.execute(
                 "INSERT INTO _raise_commits VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 [commit_id, layout.table, layout.path, mode, distinct, actor, now],

@@ -1,0 +1,305 @@
+"""A job run's compute: read the sources, transform, check quality, stage the output (PRD §15).
+
+This is the handler of run kind ``job-compute``: it runs in the run's own process (``raise run
+RUN_ID`` under the subprocess launcher) and never opens the offline store, so user code can
+crash, exit or run out of memory without touching the store or the server. It gets everything
+through the run's spec (the job's definition, the checkpoint, the staging folder and the
+feature-group sources the owner of the store staged) and returns what it produced; the owner
+then writes the output with the run's marker in one commit (:mod:`raise_.jobs.service`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from raise_.errors import QualityCheckFailedError, RaiseError, TransformFailedError
+from raise_.jobs.definition import JobDefinition, decode_checkpoint, encode_checkpoint
+from raise_.jobs.python_code import check_dependencies, load_function, transform_error
+from raise_.jobs.quality import CheckResult, CheckSeverity
+from raise_.jobs.reading import CheckpointBound, dataset_of_file, open_files, stage_database
+from raise_.jobs.sandbox import bind_template, sandbox_connection
+from raise_.jobs.sources import ColumnarSource, DatabaseSource, FeatureGroupSource, FileSystem
+from raise_.jobs.transforms import HybridTransform, PythonTransform, SQLTransform, TransformContext
+from raise_.runs.context import RunContext
+from raise_.runs.records import RunRecord
+from raise_.storage.ingest import to_arrow
+
+__all__ = ["FAULT_ENV", "OUTPUT_FILE", "fault_point", "run_job_compute"]
+
+OUTPUT_FILE: Final = "output.parquet"
+#: Tests only: the name of a point (``after_read``, ``after_transform``, ``mid_write``,
+#: ``after_write``) at which the process kills itself with SIGKILL, as a crash would.
+FAULT_ENV: Final = "RAISE_JOB_FAULT"
+_BATCH_ROWS: Final = 131_072
+_OUTPUT_TABLE: Final = "_raise_output"
+
+
+def fault_point(name: str) -> None:
+    if os.environ.get(FAULT_ENV, "") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _floor_of(kind: type | None) -> Any:
+    """The checkpoint a first run binds: below every value of the column's kind."""
+    if kind is datetime:
+        return datetime(1, 1, 1, tzinfo=UTC)
+    if kind is date:
+        return date(1, 1, 1)
+    if kind is float:
+        return float("-inf")
+    if kind is int:
+        return -(2**63) + 1
+    if kind is str:
+        return ""
+    return None
+
+
+def _python_kind(typ: pa.DataType) -> type | None:
+    if pa.types.is_timestamp(typ):
+        return datetime
+    if pa.types.is_date(typ):
+        return date
+    if pa.types.is_integer(typ):
+        return int
+    if pa.types.is_floating(typ):
+        return float
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        return str
+    return None
+
+
+def _as_input(table: pa.Table, fmt: str) -> Any:
+    if fmt == "arrow":
+        return table
+    if fmt == "records":
+        return table.to_pylist()
+    if fmt == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    return table.to_pandas()
+
+
+class _Compute:
+    def __init__(self, run: RunRecord, ctx: RunContext) -> None:
+        self.run = run
+        self.ctx = ctx
+        spec = run.spec
+        self.job_id = str(spec["job_id"])
+        self.job_name = str(spec["job_name"])
+        self.job_run_id = str(spec["job_run_id"])
+        self.definition = JobDefinition.from_dict(dict(spec["definition"]))
+        self.checkpoint = decode_checkpoint(spec.get("checkpoint"))
+        self.execution_date = datetime.fromisoformat(str(spec["execution_date"]))
+        self.staging = Path(str(spec["staging"]))
+        self.staged: Mapping[str, str] = dict(spec.get("staged") or {})
+        self.home = Path(str(spec.get("home") or self.staging))
+        self.con = sandbox_connection(self.staging / "spill", os.environ.get("RAISE_JOB_MEMORY_LIMIT") or None)
+
+    # -- read ---------------------------------------------------------------------------------
+
+    def bound(self) -> CheckpointBound | None:
+        inc = self.definition.incremental
+        if not inc.uses_checkpoint or inc.checkpoint_column is None:
+            return None
+        return CheckpointBound(inc.checkpoint_column, self.checkpoint, inc.lookback_seconds)
+
+    def open_sources(self) -> dict[str, ds.Dataset]:
+        bound = self.bound()
+        opened: dict[str, ds.Dataset] = {}
+        for source in self.definition.sources:
+            name = source.source_name
+            if isinstance(source, FileSystem):
+                opened[name] = open_files(source, bound)
+            elif isinstance(source, DatabaseSource | ColumnarSource):
+                path, _ = stage_database(source, self.home, self.staging / "inputs" / f"{name}.parquet", bound)
+                opened[name] = dataset_of_file(path, None, name)
+            elif isinstance(source, FeatureGroupSource):
+                opened[name] = dataset_of_file(Path(self.staged[name]), bound, name)
+        return opened
+
+    def register(self, datasets: dict[str, ds.Dataset]) -> tuple[int, Any, type | None]:
+        """Register the sources in the sandbox; rows read, the largest checkpoint value read and
+        the kind of the checkpoint column."""
+        column = self.definition.incremental.checkpoint_column
+        rows, newest, kind = 0, None, None
+        for i, (name, dataset) in enumerate(datasets.items()):
+            self.con.register(name, dataset)
+            if i == 0 and "source" not in datasets:
+                self.con.register("source", dataset)
+            has = column is not None and column in dataset.schema.names
+            quoted = '"' + (column or "").replace('"', '""') + '"'
+            n, top = self.con.execute(
+                f'SELECT count(*), {"max(" + quoted + ")" if has else "NULL"} FROM "{name.replace(chr(34), "")}"'
+            ).fetchall()[0]
+            rows += int(n)
+            if has:
+                kind = kind or _python_kind(dataset.schema.field(str(column)).type)
+                if top is not None and (newest is None or top > newest):
+                    newest = top
+        return rows, newest, kind
+
+    # -- transform ----------------------------------------------------------------------------
+
+    def context(self) -> TransformContext:
+        params = dict(getattr(self.definition.transform, "parameters", {}) or {})
+        return TransformContext(
+            job_id=self.job_id,
+            job_name=self.job_name,
+            run_id=self.job_run_id,
+            execution_date=self.execution_date,
+            checkpoint_value=self.checkpoint,
+            parameters=params,
+        )
+
+    def sql_reader(self, transform: SQLTransform, kind: type | None) -> pa.RecordBatchReader:
+        label = f"transform {transform.name}"
+        checkpoint = self.checkpoint
+        if checkpoint is None and self.definition.incremental.uses_checkpoint:
+            checkpoint = _floor_of(kind)
+        values = {
+            **transform.parameters,
+            "checkpoint": checkpoint,
+            "execution_date": self.execution_date,
+            "run_id": self.job_run_id,
+        }
+        sql, params = bind_template(transform.sql, label, values)
+        try:
+            return self.con.execute(sql, params).to_arrow_reader(_BATCH_ROWS)
+        except duckdb.Error as exc:
+            raise _sql_error(exc, label) from None
+
+    def python(self, transform: PythonTransform, data: Any) -> pa.Table:
+        label = f"transform {transform.name}"
+        check_dependencies(list(transform.dependencies), label)
+        fn = load_function(transform.source, transform.function_name, label)
+        try:
+            result = fn(self.context(), data)
+        except RaiseError:
+            raise
+        except Exception as exc:
+            raise transform_error(exc, label) from None
+        if result is None:
+            raise TransformFailedError(f"{label} returned nothing: return the rows to write.", {"transform": label})
+        try:
+            return to_arrow(result, f"what {label} returned")
+        except RaiseError as exc:
+            raise TransformFailedError(f"{label}: {exc.message}", {"transform": label}) from None
+
+    def transform(self, datasets: dict[str, ds.Dataset], kind: type | None) -> Path:
+        out = self.staging / OUTPUT_FILE
+        t = self.definition.transform
+        if isinstance(t, SQLTransform):
+            reader = self.sql_reader(t, kind)
+            _write_stream(reader, out, f"transform {t.name}")
+        elif isinstance(t, HybridTransform):
+            reader = self.sql_reader(t.sql_transform, kind)
+            table = _read_all(reader, f"transform {t.sql_transform.name}")
+            pq.write_table(self.python(t.python_transform, _as_input(table, t.python_transform.input_format)), out)
+        else:
+            assert isinstance(t, PythonTransform)
+            inputs = {name: _as_input(d.to_table(), t.input_format) for name, d in datasets.items()}
+            data = next(iter(inputs.values())) if len(inputs) == 1 else inputs
+            pq.write_table(self.python(t, data), out)
+        return out
+
+    # -- quality ------------------------------------------------------------------------------
+
+    def quality(self, output: Path) -> tuple[list[CheckResult], bool]:
+        self.con.register(_OUTPUT_TABLE, ds.dataset(str(output), format="parquet"))
+        results = []
+        for check in self.definition.quality_checks:
+            try:
+                results.append(check.evaluate(self.con, _OUTPUT_TABLE))
+            except RaiseError:
+                raise
+            except Exception as exc:
+                results.append(
+                    CheckResult(
+                        check.name, check.check_type, str(check.severity), False, f"{type(exc).__name__}: {exc}"
+                    )
+                )
+        failed = [r for r in results if not r.passed and r.severity == CheckSeverity.ERROR.value]
+        return results, not failed
+
+
+def _sql_error(exc: Exception, label: str) -> TransformFailedError:
+    text = str(exc)
+    found = re.search(r"LINE (\d+):", text)
+    line = int(found.group(1)) if found else None
+    first = text.splitlines()[0] if text else type(exc).__name__
+    where = f" (line {line})" if line else ""
+    return TransformFailedError(
+        f"{label} failed{where}: {first}", {"transform": label, "line": line, "error": text[:2000]}
+    )
+
+
+def _read_all(reader: pa.RecordBatchReader, label: str) -> pa.Table:
+    try:
+        return reader.read_all()
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise _sql_error(exc, label) from None
+
+
+def _write_stream(reader: pa.RecordBatchReader, out: Path, label: str) -> None:
+    try:
+        with pq.ParquetWriter(str(out), reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise _sql_error(exc, label) from None
+
+
+def run_job_compute(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
+    job = _Compute(run, ctx)
+    try:
+        with ctx.stage("read"):
+            datasets = job.open_sources()
+            rows_read, newest, kind = job.register(datasets)
+        ctx.metric("rows_read", rows_read)
+        ctx.log(f"read {rows_read} rows from {', '.join(datasets)}")
+        fault_point("after_read")
+        ctx.raise_if_cancelled()
+        with ctx.stage("transform"):
+            output = job.transform(datasets, kind)
+        fault_point("after_transform")
+        ctx.raise_if_cancelled()
+        output_rows = pq.ParquetFile(str(output)).metadata.num_rows
+        ctx.metric("output_rows", output_rows)
+        with ctx.stage("quality"):
+            results, passed = job.quality(output)
+        report = [r.to_dict() for r in results]
+        checkpoint_after = newest if newest is not None else job.checkpoint
+        outcome = {
+            "output": str(output),
+            "output_rows": output_rows,
+            "rows_read": rows_read,
+            "checkpoint_after": encode_checkpoint(checkpoint_after)
+            if job.definition.incremental.uses_checkpoint
+            else None,
+            "quality": {"passed": passed, "checks": report},
+        }
+        (job.staging / "outcome.json").write_text(json.dumps(outcome, default=str))
+        if not passed:
+            failed = [r.name for r in results if not r.passed and r.severity == CheckSeverity.ERROR.value]
+            raise QualityCheckFailedError(
+                f"Quality check {failed[0]!r} failed"
+                + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "")
+                + f": {next(r.message for r in results if r.name == failed[0])}. Nothing was written.",
+                {"quality": outcome["quality"], "rows_read": rows_read, "output_rows": output_rows},
+            )
+        return outcome
+    finally:
+        job.con.close()
