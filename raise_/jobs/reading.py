@@ -100,6 +100,7 @@ def open_files(source: FileSystem, bound: CheckpointBound | None = None) -> ds.D
     name = source.source_name
     try:
         fs, root = fsspec.core.url_to_fs(source.path, **source.storage_options)
+        fs.invalidate_cache()  # fsspec keeps listings per instance: a run must see the files there now
         if any(ch in root for ch in "*?["):
             files = sorted(fs.glob(root))
             base = root.split("*")[0].rsplit("/", 1)[0]

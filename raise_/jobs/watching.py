@@ -23,6 +23,7 @@ def _files(source: FileSystem) -> str:
     import fsspec
 
     fs, root = fsspec.core.url_to_fs(source.path, **source.storage_options)
+    fs.invalidate_cache()  # fsspec keeps listings per instance: a poll must see the files there now
     found = fs.find(root, detail=True) if fs.isdir(root) else {root: fs.info(root)}
     parts = []
     for path, info in sorted(found.items()):
