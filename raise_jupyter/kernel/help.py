@@ -115,6 +115,23 @@ COMMANDS: tuple[Command, ...] = (
         "notify: [data-quality@acme.com]\nchannels: [email]\ncheck_interval: 1h",
         True,
     ),
+    Command(
+        "job",
+        "%%raise job NAME [--run] [-o VAR]  |  %raise job NAME [--run] [-o VAR]",
+        "Create the transformation job NAME (a draft) from the YAML body: sources (each with its source_type: "
+        "filesystem, object_storage, database, columnar, feature_group), transform (transform_type: sql, name, "
+        "sql, parameters), target (a group name, or feature_group, features, write_mode, key_columns), schedule "
+        "(manual, on_change, cron:EXPR, 30m), incremental (mode, checkpoint_column, lookback, key_columns), "
+        "quality_checks, description, tags, retries, timeout; and show it. With no body it opens the job NAME "
+        "as it is. --run runs it now and shows the run; -o stores the Job in VAR.",
+        "%%raise job daily_clicks --run\n"
+        "sources:\n  - {source_type: filesystem, path: /data/clicks/, format: parquet}\n"
+        "transform:\n  transform_type: sql\n  name: daily_clicks\n"
+        "  sql: SELECT user_id, DATE(event_time) AS date, COUNT(*) AS clicks FROM source GROUP BY 1, 2\n"
+        "target: {feature_group: user-signals, features: {clicks: daily_clicks}, write_mode: upsert, "
+        "key_columns: [user_id, date]}\nincremental: {mode: incremental, checkpoint_column: event_time}",
+        True,
+    ),
     Command("help", "%raise help [COMMAND]", "This help, or one command's.", "%raise help sql", False),
 )
 

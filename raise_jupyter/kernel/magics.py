@@ -33,6 +33,8 @@ from raise_.errors import (
     InvalidArgumentError,
     InvalidExpressionError,
     InvalidFileError,
+    JobExistsError,
+    JobNotFoundError,
     LiveTableExistsError,
     LiveTableNotFoundError,
     RaiseError,
@@ -43,6 +45,7 @@ from raise_jupyter.kernel.results import (
     DEFAULT_PREVIEW_ROWS,
     CreatedFeatures,
     DerivedFeature,
+    JobShown,
     LiveTableShown,
     QueryResult,
 )
@@ -103,6 +106,7 @@ class RaiseMagics(Magics):
             "live": (self._live, None),
             "dashboard": (self._dashboard, True),
             "alert": (self._alert, True),
+            "job": (self._job, None),
             "help": (self._help, False),
         }
 
@@ -427,6 +431,39 @@ class RaiseMagics(Magics):
             self.shell.user_ns[options.output] = alert
         return alert
 
+    def _job(self, args: list[str], cell: str | None) -> JobShown:
+        parser = _Parser("job")
+        parser.add_argument("name")
+        parser.add_argument("--run", action="store_true")
+        parser.add_argument("-o", "--output", metavar="VAR")
+        options = parser.parse_args(args)
+        if options.output is not None and not _is_variable_name(options.output):
+            raise InvalidArgumentError(
+                f"-o {options.output!r}: give a Python variable name to store the job in.",
+                {"output": options.output},
+            )
+        name: str = options.name
+        if cell is None or not cell.strip():  # no body: open the job that exists, as it is
+            try:
+                job, how = self.store.get_job(name), "opened"
+            except JobNotFoundError as exc:
+                _add_hint(
+                    exc, f"To create it, put `%%raise job {name}` on the first line of a cell and its YAML below."
+                )
+                raise
+        else:
+            body = _job_body(cell)
+            try:
+                job, how = self.store.create_job(name, **body), "created"
+            except JobExistsError as exc:
+                _add_hint(exc, f"`%raise job {name}` (no body) opens it as it is.")
+                raise
+        if options.output is not None and self.shell is not None:
+            self.shell.user_ns[options.output] = job
+        # A run that fails is shown with its error (the run is the result), not raised.
+        job_run = job.run() if options.run else None
+        return JobShown(job, how, job_run)
+
     def _help(self, args: list[str], cell: str | None) -> HelpText:
         parser = _Parser("help")
         parser.add_argument("command", nargs="?")
@@ -537,6 +574,77 @@ def _alert_body(cell: str) -> dict[str, Any]:
     if not isinstance(body.get("check_on_change", False), bool):
         raise InvalidFileError("check_on_change is true or false.", {"source": "cell"})
     return body
+
+
+#: The keys of a ``%%raise job`` body: ``JobDefinition.to_dict()`` (``timeout_seconds`` is
+#: ``timeout``'s stored name) and ``fs.create_job``'s description and tags.
+JOB_KEYS = (
+    "sources",
+    "transform",
+    "target",
+    "schedule",
+    "incremental",
+    "quality_checks",
+    "description",
+    "tags",
+    "retries",
+    "timeout",
+    "timeout_seconds",
+    "launcher",
+)
+_JOB_REQUIRED = ("sources", "transform", "target")
+_JOB_EXAMPLE = (
+    "sources:\n  - {source_type: filesystem, path: /data/clicks/, format: parquet}\n"
+    "transform:\n  transform_type: sql\n  name: daily_clicks\n"
+    "  sql: SELECT user_id, DATE(event_time) AS date, COUNT(*) AS clicks FROM source GROUP BY 1, 2\n"
+    "target: {feature_group: user-signals, write_mode: upsert, key_columns: [user_id, date]}\n"
+    "schedule: cron:0 2 * * *\nincremental: {mode: incremental, checkpoint_column: event_time}"
+)
+
+
+def _job_body(cell: str) -> dict[str, Any]:
+    """The keyword arguments of ``fs.create_job`` from a ``%%raise job`` body; the SDK checks the
+    parts themselves (``JobDefinition.build`` takes each in its stored, dict form)."""
+    try:
+        body = yaml.safe_load(cell)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
+    if not isinstance(body, dict):
+        raise InvalidFileError(f"The cell body is a job's definition in YAML, e.g.\n{_JOB_EXAMPLE}", {"source": "cell"})
+    unknown = sorted(str(k) for k in body if k not in JOB_KEYS)
+    if unknown:
+        raise InvalidFileError(
+            f"The cell body has no key {unknown[0]!r}: a job's definition has {', '.join(JOB_KEYS)}.",
+            {"source": "cell", "key": unknown[0]},
+        )
+    missing = [k for k in _JOB_REQUIRED if body.get(k) is None]
+    if missing:
+        raise InvalidFileError(
+            f"The cell body has no {missing[0]}: a job reads sources, runs a transform and writes a target, "
+            f"e.g.\n{_JOB_EXAMPLE}",
+            {"source": "cell", "key": missing[0]},
+        )
+    if "timeout" in body and "timeout_seconds" in body:
+        raise InvalidFileError(
+            "The cell body gives timeout twice (timeout and timeout_seconds): give it once.", {"source": "cell"}
+        )
+    if "timeout_seconds" in body:
+        body["timeout"] = body.pop("timeout_seconds")
+    checks = body.get("quality_checks")
+    if isinstance(checks, list):  # YAML reads `check_type: null` as nothing: it means the null check
+        body["quality_checks"] = [
+            {**c, "check_type": "null"} if isinstance(c, dict) and "check_type" in c and c["check_type"] is None else c
+            for c in checks
+        ]
+    tags = body.get("tags")
+    if isinstance(tags, str):
+        body["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
+    return body
+
+
+def _add_hint(exc: RaiseError, hint: str) -> None:
+    exc.message += f" {hint}"
+    exc.args = (exc.message,)
 
 
 def _exists(group: Any, name: str, version: str | None) -> bool:

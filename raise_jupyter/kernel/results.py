@@ -13,11 +13,13 @@ from typing import Any
 import pandas as pd
 
 from raise_.client.feature import Feature
+from raise_.client.html_table import key_value_table
+from raise_.client.jobs import Job, JobRun
 from raise_.client.lineage import Lineage
 from raise_.client.live import LiveTable
 from raise_.expressions.model import ValidationResult
 
-__all__ = ["DEFAULT_PREVIEW_ROWS", "CreatedFeatures", "DerivedFeature", "LiveTableShown", "QueryResult"]
+__all__ = ["DEFAULT_PREVIEW_ROWS", "CreatedFeatures", "DerivedFeature", "JobShown", "LiveTableShown", "QueryResult"]
 
 DEFAULT_PREVIEW_ROWS = 20
 
@@ -191,3 +193,81 @@ class LiveTableShown:
         if name.startswith("_") or name in ("table", "rows", "how"):
             raise AttributeError(name)
         return getattr(self.table, name)
+
+
+@dataclass
+class JobShown:
+    """What ``%raise job`` shows: the job and, with ``--run``, the run the cell started.
+
+    ``how`` is ``"created"`` (the cell created it, a draft) or ``"opened"`` (no body: the job as it
+    is). The result stands in for the job (``_.run()``, ``_.activate()``, ``_.runs``).
+    """
+
+    job: Job
+    how: str
+    job_run: JobRun | None = None
+
+    def headline(self) -> str | None:
+        if self.how == "created":
+            return f"Created job {self.job.name} in {self.job.project} ({self.job.status})."
+        return None
+
+    def __repr__(self) -> str:
+        lines = [line for line in (self.headline(), repr(self.job)) if line]
+        if self.job_run is not None:
+            lines.append(repr(self.job_run))
+        return "\n".join(lines)
+
+    def _job_rows(self) -> list[tuple[str, str]]:
+        r = self.job.record
+        last = r.last_run
+        return [
+            ("status", r.status),
+            ("target", r.target_group),
+            ("sources", ", ".join(str(s.get("name", "")) for s in r.definition.get("sources", []))),
+            ("transform", str(r.definition.get("transform", {}).get("transform_type", ""))),
+            ("schedule", repr(self.job.schedule)),
+            ("incremental", str(r.definition.get("incremental", {}).get("mode", "full"))),
+            ("checkpoint", _text((r.checkpoint or {}).get("value"))),
+            ("next run", _text(r.next_run_at)),
+            ("last run", f"{last.status} ({last.rows_written} rows written)" if last else "never"),
+        ]
+
+    def _run_rows(self, run: JobRun) -> list[tuple[str, str]]:
+        r = run.record
+        rows = [
+            ("status", r.status),
+            ("trigger", r.trigger),
+            ("rows read / written", f"{r.rows_read} / {r.rows_written}"),
+            (
+                "checkpoint",
+                f"{_text((r.checkpoint_before or {}).get('value'))} → {_text((r.checkpoint_after or {}).get('value'))}",
+            ),
+            ("stages", ", ".join(f"{k} {v:.2f}s" for k, v in (r.timings or {}).items())),
+        ]
+        if r.quality_report:
+            checks = r.quality_report.get("checks", [])
+            rows.append(("quality", ", ".join(f"{c['name']}: {'ok' if c['passed'] else 'FAILED'}" for c in checks)))
+        if r.error_code:
+            rows.append(("error", f"{r.error_code}: {r.error}"))
+        return rows
+
+    def _repr_html_(self) -> str:
+        headline = self.headline()
+        parts = [f"<p>{escape(headline)}</p>"] if headline else []
+        parts.append(f"<b>Job {escape(self.job.name)}</b> " + key_value_table(self._job_rows()))
+        if self.job_run is not None:
+            parts.append(f"<b>Run of {escape(self.job.name)}</b> " + key_value_table(self._run_rows(self.job_run)))
+        return "".join(parts)
+
+    def __getattr__(self, name: str) -> Any:
+        # display hooks (_repr_*_) must not be borrowed from the job, nor its own fields before they are set
+        if name.startswith("_") or name in ("job", "how", "job_run"):
+            raise AttributeError(name)
+        return getattr(self.job, name)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
