@@ -41,6 +41,7 @@ export const ROUTES = {
   getLineage: { method: 'get_lineage', verb: 'GET', path: '/features/{group_path:4}/{name}[@{version}]/lineage' },
   commits: { method: 'commits', verb: 'GET', path: '/groups/{group_path:4}/commits' },
   listLiveTables: { method: 'list_live_tables', verb: 'GET', path: '/groups/{group_path:4}/live-tables' },
+  listJobs: { method: 'list_jobs', verb: 'GET', path: '/projects/{project_path:3}/jobs', query: ['group'] },
   listDashboards: { method: 'list_dashboards', verb: 'GET', path: '/projects/{project_path:3}/dashboards' },
   listAlerts: { method: 'list_alerts', verb: 'GET', path: '/projects/{project_path:3}/analytics/alerts' },
   analyze: { method: 'analyze', verb: 'POST', path: '/analytics/analyze' }
@@ -180,6 +181,85 @@ export interface ILiveTable {
   error_code: string | null;
   error_message: string | null;
   sources: string[]; // the groups whose data it reads
+}
+
+/**
+ * When a transformation job runs (raise_/jobs/schedules.py `Schedule.to_dict()`): `cron` with its
+ * expression (UTC; daily and hourly schedules are crons too), `interval` every `every_seconds`,
+ * `on_change` of its `sources` (null: all of them), `once` `at` a time, or `manual`.
+ */
+export interface IJobSchedule {
+  schedule_type: 'cron' | 'interval' | 'on_change' | 'once' | 'manual' | string;
+  expression?: string;
+  every_seconds?: number;
+  sources?: string[] | null;
+  poll_seconds?: number;
+  at?: string;
+}
+
+/**
+ * A job's definition as stored (raise_/jobs/definition.py): the sidebar reads its schedule and
+ * the names of its sources and transform.
+ */
+export interface IJobDefinition {
+  sources: { source_type: string; name: string; [key: string]: unknown }[];
+  transform: { transform_type: string; name: string; [key: string]: unknown };
+  target: { feature_group: string; [key: string]: unknown };
+  schedule: IJobSchedule;
+  incremental: { mode: string; [key: string]: unknown };
+  quality_checks: Record<string, unknown>[];
+  [key: string]: unknown;
+}
+
+/**
+ * One run of a job (raise_/jobs/records.py `JobRunRecord`): `status` is `pending`, `running`,
+ * `succeeded`, `failed`, `cancelled` or `timed_out`; a failed one says why in `error_code` and
+ * `error`.
+ */
+export interface IJobRun {
+  id: string;
+  job_id: string;
+  job_name: string;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | string;
+  trigger: string;
+  actor: string;
+  execution_date: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  rows_read: number;
+  rows_written: number;
+  timings: Record<string, number>; // seconds per stage
+  error_code: string | null;
+  error: string | null;
+  commit_id: number | null;
+  quality_report: { passed: boolean; checks: Record<string, unknown>[] } | null;
+  attempt: number;
+  [key: string]: unknown; // checkpoints, metrics, log: not shown
+}
+
+/**
+ * A transformation job (raise_/jobs/records.py `JobRecord`), as `GET /projects/{path}/jobs?group=`
+ * lists the jobs writing to a group: `status` is `draft`, `active`, `paused`, `failed` or
+ * `deprecated`; `last_run` is null before its first run.
+ */
+export interface IJob {
+  id: string;
+  name: string;
+  project: string;
+  description: string | null;
+  owner: string;
+  tags: string[];
+  definition: IJobDefinition;
+  target_group: string; // the path of the group it writes to
+  status: 'draft' | 'active' | 'paused' | 'failed' | 'deprecated' | string;
+  launcher: string;
+  created_at: string;
+  updated_at: string;
+  deployed_at: string | null;
+  checkpoint: { type: string; value: unknown } | null;
+  last_run: IJobRun | null;
+  next_run_at: string | null;
 }
 
 /**
@@ -586,6 +666,15 @@ export class RaiseClient {
   /** A group's live tables, by name (`GET /groups/{path}/live-tables`). */
   listLiveTables(groupPath: string): Promise<ILiveTable[]> {
     return this.call(ROUTES.listLiveTables, { group_path: groupPath });
+  }
+
+  /**
+   * The jobs writing to a group, by name (`GET /projects/{path}/jobs?group={group_path}`): those
+   * of its project's organization that target it and that the caller may read.
+   */
+  listJobs(groupPath: string): Promise<IJob[]> {
+    const projectPath = groupPath.split('/').slice(0, 3).join('/');
+    return this.call(ROUTES.listJobs, { project_path: projectPath }, { group: groupPath });
   }
 
   /** The dashboards of a project's organization, by name (`GET /projects/{path}/dashboards`). */

@@ -8,8 +8,8 @@
  * when a feature is selected; the poll keeps them rather than analyzing again every 30 s (each
  * analysis is an audit entry), and the detail says when the group has newer commits.
  *
- * A feature group's detail (its record, its features, its commits and its live tables) shows when its name is
- * clicked; the group opens in the tree at the same time. One detail shows at a time: a feature's
+ * A feature group's detail (its record, its features, its commits, its live tables and the jobs writing to
+ * it) shows when its name is clicked; the group opens in the tree at the same time. One detail shows at a time: a feature's
  * or a group's.
  *
  * An open project also shows its organization's dashboards and analytics alerts
@@ -28,6 +28,7 @@ import {
   IDomain,
   IFeature,
   IFeatureGroup,
+  IJob,
   ILineageGraph,
   ILiveTable,
   ILineageNode,
@@ -68,8 +69,9 @@ export interface IDetail {
 
 /**
  * A feature group as its detail shows it: its record (`GET /groups/{path}`), its features (the
- * tree's list, `GET /groups/{path}/features`), its writes (`GET /groups/{path}/commits`) and its
- * live tables (`GET /groups/{path}/live-tables`). Each part loads on its own; one that fails says
+ * tree's list, `GET /groups/{path}/features`), its writes (`GET /groups/{path}/commits`), its
+ * live tables (`GET /groups/{path}/live-tables`) and the transformation jobs writing to it
+ * (`GET /projects/{project}/jobs?group={path}`). Each part loads on its own; one that fails says
  * why in `errors`, and the others still show.
  */
 export interface IGroupDetail {
@@ -79,7 +81,8 @@ export interface IGroupDetail {
   features: IFeatureSummary[] | null;
   commits: ICommit[] | null;
   liveTables: ILiveTable[] | null;
-  errors: Partial<Record<'group' | 'features' | 'commits' | 'liveTables', string>>;
+  jobs: IJob[] | null;
+  errors: Partial<Record<'group' | 'features' | 'commits' | 'liveTables' | 'jobs', string>>;
 }
 
 /**
@@ -426,14 +429,24 @@ export class CatalogModel {
     this.groupDetail =
       previous !== null && previous.path === path
         ? { ...previous, loading: true }
-        : { path, loading: true, group: null, features: null, commits: null, liveTables: null, errors: {} };
+        : {
+            path,
+            loading: true,
+            group: null,
+            features: null,
+            commits: null,
+            liveTables: null,
+            jobs: null,
+            errors: {}
+          };
     this._emit();
     const opened = refresh || this.isExpanded('group', path) ? Promise.resolve() : this.expand('group', path);
-    const [group, features, commits, liveTables] = await Promise.allSettled([
+    const [group, features, commits, liveTables, jobs] = await Promise.allSettled([
       this.client.getFeatureGroup(path),
       opened.then(() => this._groupFeatures(path)),
       this.client.commits(path),
-      this.client.listLiveTables(path)
+      this.client.listLiveTables(path),
+      this.client.listJobs(path)
     ]);
     if (seq !== this._detailSeq) {
       return; // something else was selected meanwhile
@@ -453,6 +466,7 @@ export class CatalogModel {
       features: value('features', features),
       commits: value('commits', commits),
       liveTables: value('liveTables', liveTables),
+      jobs: value('jobs', jobs),
       errors
     };
     this._emit();

@@ -10,11 +10,13 @@ import re
 import time
 import urllib.request
 from datetime import UTC, timedelta
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from raise_ import Aggregation, RefreshPolicy
+from raise_ import Aggregation, FileSystem, RefreshPolicy, Schedule, SQLTransform, Target
 
 from .lab_driver import DEMO_PROJECT, Lab, LabPage
 
@@ -247,18 +249,47 @@ def test_clicking_a_group_shows_its_detail(lab_page: LabPage, lab: Lab) -> None:
     expect(sidebar.get_by_test_id("raise-group-detail")).to_have_count(0)
 
 
-def test_a_groups_detail_lists_its_live_tables(lab_page: LabPage, lab: Lab) -> None:
-    group = lab.store().feature_group("user-signals")
+def test_a_groups_detail_lists_its_live_tables_and_jobs(lab_page: LabPage, lab: Lab, tmp_path: Path) -> None:
+    fs = lab.store()
+    group = fs.feature_group("user-signals")
     clicks = Aggregation(feature="click_count", metrics=["sum", "avg", "count"], group_by="country")
+    by_country = group.analyze(clicks).to_dataframe()
     daily = group.create_live_table(
         "clicks_by_country", clicks, refresh="on_change", description="Clicks per country, after each write"
     )
     peaks = group.create_live_table(
         "click_peaks", Aggregation(feature="click_count", metrics=["max"]), refresh=RefreshPolicy.cron("0 */6 * * *")
     ).pause()
+    # A job writing to the group, run once: three rows of a country the group has, so the live
+    # table's countries (which its on-change refresh may recompute meanwhile) stay the same.
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    pd.DataFrame(
+        {
+            "user_id": [1, 2, 3],
+            "event_time": pd.to_datetime(["2026-10-15"] * 3, utc=True),
+            "clicks": [4, 5, 6],
+            "country": [by_country["country"].iloc[0]] * 3,
+        }
+    ).to_parquet(exports / "clicks.parquet")
+    job = fs.create_job(
+        name="import_clicks",
+        sources=[FileSystem(path=str(exports), format="parquet")],
+        transform=SQLTransform(
+            name="rename", sql="SELECT user_id, event_time, clicks AS click_count, country FROM source"
+        ),
+        target=Target(feature_group="user-signals"),
+        schedule=Schedule.daily(hour=3),
+        description="Clicks exported by the web team",
+    )
     try:
+        run = job.run()
+        assert run.status == "succeeded", run.error
+        assert run.rows_written == 3 and job.status == "draft"
+        assert job.last_run is not None and job.last_run.id == run.id
+        assert [j.name for j in fs.list_jobs(group="user-signals")] == ["import_clicks"]
         assert daily.last_refresh is not None and peaks.last_refresh is not None
-        countries = len(group.analyze(clicks).to_dataframe())
+        countries = len(by_country)
         assert daily.row_count == countries > 0 and peaks.row_count == 1
 
         sidebar = lab_page.open_sidebar()
@@ -284,9 +315,29 @@ def test_a_groups_detail_lists_its_live_tables(lab_page: LabPage, lab: Lab) -> N
         expect(tables.nth(1)).to_have_attribute("title", "Clicks per country, after each write")
         detail.get_by_test_id("raise-group-live-tables").scroll_into_view_if_needed()
         lab_page.shot("group-live-tables")
-    finally:  # the store stays as the seed made it for the other tests
+
+        # the job writing to the group: its status, schedule and last run, as the SDK reports them
+        jobs = detail.get_by_test_id("raise-job")
+        expect(jobs).to_have_count(1)
+        row = jobs.nth(0)
+        expect(row).to_have_attribute("data-name", "import_clicks")
+        expect(row.get_by_test_id("raise-job-status")).to_have_text(job.status)
+        expect(row.get_by_test_id("raise-job-schedule")).to_have_text("cron 0 3 * * *")
+        expect(row).to_have_attribute("data-last-run", run.status)
+        expect(row).to_have_attribute("data-rows-written", str(run.rows_written))
+        assert run.completed_at is not None
+        when = run.completed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        expect(row.get_by_test_id("raise-job-last-run")).to_have_text(
+            f"last run succeeded, {run.rows_written} rows written {when} UTC"
+        )
+        expect(row).to_have_attribute("title", "Clicks exported by the web team")
+        expect(row.get_by_test_id("raise-job-error")).to_have_count(0)
+        detail.get_by_test_id("raise-group-jobs").scroll_into_view_if_needed()
+        lab_page.shot("group-jobs")
+    finally:  # the store stays as the seed made it for the other tests (but for the job's three rows)
         daily.delete()
         peaks.delete()
+        fs.delete_job(job.name)
 
 
 def test_insert_puts_the_snippet_into_the_active_cell(lab_page: LabPage, lab: Lab) -> None:

@@ -11,6 +11,8 @@ import {
   IFeature,
   IFeatureGroup,
   IHealth,
+  IJob,
+  IJobRun,
   ILineageGraph,
   ILiveTable,
   IOrganization,
@@ -145,6 +147,70 @@ export function liveTable(groupPath: string, name: string, extra: Partial<ILiveT
   };
 }
 
+/** A run of a job as a job record's `last_run` carries it (raise_/jobs/records.py `JobRunRecord`): a success by default. */
+export function jobRun(jobName: string, extra: Partial<IJobRun> = {}): IJobRun {
+  return {
+    id: `run-${jobName}-${++ids}`,
+    job_id: `id-job-${jobName}`,
+    job_name: jobName,
+    status: 'succeeded',
+    trigger: 'schedule',
+    actor: 'ada@acme',
+    execution_date: '2026-11-02T02:00:00+00:00',
+    created_at: '2026-11-02T02:00:00.010000+00:00',
+    started_at: '2026-11-02T02:00:00.120000+00:00',
+    completed_at: '2026-11-02T02:00:03.450000+00:00',
+    rows_read: 600,
+    rows_written: 412,
+    checkpoint_before: null,
+    checkpoint_after: null,
+    timings: { read: 0.8, transform: 0.2, quality: 0.01, write: 1.1 },
+    metrics: { rows_read: 600, output_rows: 412 },
+    error_code: null,
+    error: null,
+    commit_id: 3,
+    quality_report: { passed: true, checks: [] },
+    compute_run_id: null,
+    attempt: 1,
+    log: '',
+    ...extra
+  };
+}
+
+/** A job's record as `GET /projects/{project_path}/jobs?group=` answers it (raise_/jobs/records.py `JobRecord`). */
+export function job(groupPath: string, name: string, extra: Partial<IJob> = {}): IJob {
+  const project = groupPath.split('/').slice(0, 3).join('/');
+  return {
+    id: `id-job-${name}`,
+    name,
+    project,
+    description: null,
+    owner: 'ada@acme',
+    tags: [],
+    definition: {
+      sources: [{ source_type: 'object_storage', name: 'clickstream', path: 's3://data-lake/events/clickstream/', format: 'parquet' }],
+      transform: { transform_type: 'sql', name: 'daily_clicks_transform', sql: 'SELECT user_id FROM source' },
+      target: { feature_group: groupPath.split('/')[3], features: {}, write_mode: 'append' },
+      schedule: { schedule_type: 'cron', expression: '0 2 * * *' },
+      incremental: { mode: 'full' },
+      quality_checks: [],
+      retries: 0,
+      timeout_seconds: 3600,
+      launcher: 'subprocess'
+    },
+    target_group: groupPath,
+    status: 'active',
+    launcher: 'subprocess',
+    created_at: '2026-11-01T09:00:00+00:00',
+    updated_at: '2026-11-01T09:00:00+00:00',
+    deployed_at: '2026-11-01T09:00:01+00:00',
+    checkpoint: null,
+    last_run: jobRun(name),
+    next_run_at: '2026-11-03T02:00:00+00:00',
+    ...extra
+  };
+}
+
 /** A dashboard's record as `GET /projects/{project_path}/dashboards` answers it (raise_/dashboards/records.py). */
 export function dashboard(projectPath: string, name: string, extra: Partial<IDashboard> = {}): IDashboard {
   const [org, domain, project] = projectPath.split('/');
@@ -231,6 +297,9 @@ export class FakeClient {
 
   /** The live tables of each group (none unless a test puts some). */
   liveTables: Record<string, ILiveTable[]> = {};
+
+  /** The jobs writing to each group (none unless a test puts some). */
+  jobs: Record<string, IJob[]> = {};
 
   /** The dashboards and alerts of each project (none unless a test puts some). */
   dashboards: Record<string, IDashboard[]> = {};
@@ -371,6 +440,10 @@ export class FakeClient {
 
   listLiveTables(groupPath: string): Promise<ILiveTable[]> {
     return this._answer('listLiveTables', [groupPath], () => [...(this.liveTables[groupPath] ?? [])]);
+  }
+
+  listJobs(groupPath: string): Promise<IJob[]> {
+    return this._answer('listJobs', [groupPath], () => [...(this.jobs[groupPath] ?? [])]);
   }
 
   listDashboards(projectPath: string): Promise<IDashboard[]> {

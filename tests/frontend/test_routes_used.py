@@ -76,6 +76,7 @@ def test_the_table_lists_what_the_sidebar_browses() -> None:
         "commits",
         "analyze",
         "list_live_tables",
+        "list_jobs",
     }
 
 

@@ -1,12 +1,12 @@
 /**
  * One feature group: its entity keys, event-time column, TTL, owner and tags, its features (type,
  * derived ones marked, each opening its own detail), its writes (the rows they added up to and the
- * last few commits) and its live tables (status, refresh policy, last refresh). Everything is as
- * the server's routes answer it.
+ * last few commits), its live tables (status, refresh policy, last refresh) and the transformation
+ * jobs writing to it (status, schedule, last run). Everything is as the server's routes answer it.
  */
 import * as React from 'react';
 
-import { ICommit, IFeatureGroup, ILiveTable, IRefreshPolicy } from '../api';
+import { ICommit, IFeatureGroup, IJob, IJobRun, IJobSchedule, ILiveTable, IRefreshPolicy } from '../api';
 import { CatalogModel, IFeatureSummary, IGroupDetail } from '../model';
 import { formatDuration, formatTime, PartError, Section, StatusBadge, Tags } from './common';
 
@@ -246,6 +246,126 @@ function LiveTables(props: { tables: ILiveTable[] | null; error?: string }): JSX
   );
 }
 
+/**
+ * A job's schedule as the detail writes it: `cron` and its expression, `every` and the interval,
+ * `on change`, `once at` and the time, or `manual`.
+ */
+export function scheduleText(schedule: IJobSchedule | null | undefined): string {
+  if (!schedule) {
+    return '—';
+  }
+  switch (schedule.schedule_type) {
+    case 'cron':
+      return `cron ${schedule.expression ?? '?'}`;
+    case 'interval':
+      return schedule.every_seconds ? `every ${formatDuration(schedule.every_seconds)}` : 'every ?';
+    case 'on_change':
+      return 'on change';
+    case 'once':
+      return schedule.at ? `once at ${formatTime(schedule.at)}` : 'once';
+    default:
+      return schedule.schedule_type;
+  }
+}
+
+function scheduleTitle(job: IJob): string | undefined {
+  const schedule = job.definition?.schedule;
+  const what: Record<string, string> = {
+    cron: 'Runs on this cron schedule (UTC)',
+    interval: `Runs every ${schedule?.every_seconds ?? '?'} seconds`,
+    on_change: schedule?.sources?.length
+      ? `Runs when ${schedule.sources.join(', ')} change${schedule.sources.length === 1 ? 's' : ''}`
+      : 'Runs when one of its sources changes',
+    once: 'Runs once, at this time',
+    manual: 'Runs only when asked (job.run())'
+  };
+  const title = schedule ? what[schedule.schedule_type] : undefined;
+  const next = job.next_run_at ? `next run ${formatTime(job.next_run_at)}` : '';
+  return [title, next].filter(Boolean).join('; ') || undefined;
+}
+
+/** The time a run's line shows: when it ended, else when it started, else when it was due. */
+function runTime(run: IJobRun): string {
+  return run.completed_at ?? run.started_at ?? run.execution_date;
+}
+
+function LastRun(props: { run: IJobRun | null }): JSX.Element {
+  const { run } = props;
+  if (!run) {
+    return <span data-testid="raise-job-last-run">never run</span>;
+  }
+  const rows = run.rows_written;
+  const when = runTime(run);
+  return (
+    <span
+      data-testid="raise-job-last-run"
+      data-status={run.status}
+      data-rows={run.status === 'succeeded' ? rows : undefined}
+      data-value={when}
+      title={`Run ${run.id} (${run.trigger}), by ${run.actor}`}
+    >
+      last run{' '}
+      <span className={`jp-RaiseBadge jp-RaiseBadge-run jp-RaiseBadge-${run.status}`} data-testid="raise-job-run-status">
+        {run.status.replace('_', ' ')}
+      </span>
+      {run.status === 'succeeded' && `, ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} written`}
+      {` ${formatTime(when)}`}
+    </span>
+  );
+}
+
+function Jobs(props: { jobs: IJob[] | null; error?: string }): JSX.Element {
+  const { jobs } = props;
+  if (!jobs) {
+    return props.error ? <PartError text={props.error} /> : <div className="jp-RaiseDetail-muted">Loading…</div>;
+  }
+  if (!jobs.length) {
+    return <div className="jp-RaiseDetail-muted">No jobs write to this group.</div>;
+  }
+  return (
+    <ul className="jp-RaiseGroup-jobs">
+      {jobs.map(job => {
+        const schedule = scheduleText(job.definition?.schedule);
+        const run = job.last_run;
+        const failed = run !== null && run.status !== 'succeeded' && run.error_code !== null;
+        return (
+          <li
+            key={job.name}
+            className={`jp-RaiseGroup-job jp-mod-${job.status}`}
+            data-testid="raise-job"
+            data-name={job.name}
+            data-status={job.status}
+            data-schedule={schedule}
+            data-last-run={run?.status}
+            data-rows-written={run?.status === 'succeeded' ? run.rows_written : undefined}
+            title={job.description ?? undefined}
+          >
+            <div className="jp-RaiseGroup-liveHeader">
+              <code className="jp-RaiseGroup-liveName">{job.name}</code>
+              <span className={`jp-RaiseBadge jp-RaiseBadge-job jp-RaiseBadge-${job.status}`} data-testid="raise-job-status">
+                {job.status}
+              </span>
+            </div>
+            <div className="jp-RaiseDetail-muted">
+              <span data-testid="raise-job-schedule" title={scheduleTitle(job)}>
+                {schedule}
+              </span>
+              {' · '}
+              <LastRun run={run} />
+            </div>
+            {failed && (
+              <div className="jp-RaiseDetail-error" data-testid="raise-job-error" title={run.error ?? undefined}>
+                {run.error_code}
+                {run.error ? `: ${run.error.split('\n')[0]}` : ''}
+              </div>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 export function GroupDetail(props: {
   model: CatalogModel;
   detail: IGroupDetail;
@@ -287,6 +407,9 @@ export function GroupDetail(props: {
       </Section>
       <Section title="Live tables" testid="raise-group-live-tables">
         <LiveTables tables={detail.liveTables} error={detail.errors.liveTables} />
+      </Section>
+      <Section title="Jobs" testid="raise-group-jobs">
+        <Jobs jobs={detail.jobs} error={detail.errors.jobs} />
       </Section>
     </section>
   );
