@@ -482,7 +482,7 @@ def ipc_to_table(data: bytes | memoryview, *, check: bool = False) -> pa.Table:
 
 
 def _register_raise_types() -> None:
-    from raise_.lineage.graph import LineageEdge, LineageGraph, LineageNode
+    from raise_.lineage.graph import LineageEdge, LineageGraph, LineageJob, LineageNode
     from raise_.types import FeatureType, parse_dtype
 
     register_type(FeatureType, "$dtype", str, parse_dtype)
@@ -492,12 +492,14 @@ def _register_raise_types() -> None:
             "focus_id": graph.focus.id,
             "nodes": [to_wire(n, LineageNode) for n in graph.nodes.values()],
             "edges": [to_wire(e, LineageEdge) for e in graph.edges],
+            "jobs": [to_wire(j, LineageJob) for j in graph.jobs],
         }
 
     def graph_from_wire(data: dict[str, Any]) -> LineageGraph:
         nodes = [from_wire(n, LineageNode) for n in data["nodes"]]
         edges = [from_wire(e, LineageEdge) for e in data["edges"]]
-        return LineageGraph(data["focus_id"], nodes, edges)
+        jobs = [from_wire(j, LineageJob) for j in data.get("jobs", [])]
+        return LineageGraph(data["focus_id"], nodes, edges, jobs)
 
     register_type(LineageGraph, "$lineage_graph", graph_to_wire, graph_from_wire)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from raise_.expressions.syntax import ExpressionSyntaxError, parse_expression
 from raise_.governance import audit
 from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, guarded
-from raise_.lineage import LineageEdge, LineageGraph, LineageNode
+from raise_.lineage import LineageEdge, LineageGraph, LineageJob, LineageNode
 from raise_.metadata.models import FeatureLineageModel, FeatureModel
 
 if TYPE_CHECKING:
@@ -156,6 +156,9 @@ class LineageService(Service):
     def __init__(self, context: ServiceContext, features: FeatureService) -> None:
         super().__init__(context)
         self.feature_service = features
+        #: The jobs next to a feature (group path, feature name) → jobs, given by the jobs
+        #: subsystem when the façade is assembled (the catalog does not know about jobs).
+        self.jobs_of: Callable[[str, str], list[LineageJob]] | None = None
 
     def _visible_nodes(self, s: Session, ids: Iterable[uuid.UUID]) -> list[LineageNode]:
         """The nodes of ``ids``; those the caller may not read only as restricted placeholders
@@ -189,8 +192,8 @@ class LineageService(Service):
                 )
                 for e in edges_among(s, ids)
             ]
-        graph = LineageGraph(str(row.id), nodes, edges)
-        return graph
+        jobs = self.jobs_of(group_path, row.name) if self.jobs_of is not None else []
+        return LineageGraph(str(row.id), nodes, edges, jobs)
 
     @guarded("read", lambda a: Target.path(a["group_path"], a["name"], a["version"]), "read the lineage of")
     def lineage_closure(

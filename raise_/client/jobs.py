@@ -89,7 +89,8 @@ class JobRun:
             rows.append(("quality", ", ".join(f"{c['name']}: {'ok' if c['passed'] else 'FAILED'}" for c in checks)))
         if r.error_code:
             rows.append(("error", f"{r.error_code}: {r.error}"))
-        return key_value_table(f"Run of {html.escape(r.job_name)}", rows)
+        cells = [(k, "" if v is None else str(v)) for k, v in rows]
+        return f"<b>Run of {html.escape(r.job_name)}</b>" + key_value_table(cells)
 
 
 class Job:
@@ -277,7 +278,8 @@ class Job:
             ("next run", r.next_run_at),
             ("last run", f"{r.last_run.status} ({r.last_run.rows_written} rows)" if r.last_run else "never"),
         ]
-        return key_value_table(f"Job {html.escape(r.name)}", rows)
+        cells = [(k, "" if v is None else str(v)) for k, v in rows]
+        return f"<b>Job {html.escape(r.name)}</b>" + key_value_table(cells)
 
 
 class Jobs:

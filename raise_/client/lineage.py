@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from raise_.lineage import LineageGraph, LineageNode
+from raise_.lineage import LineageGraph, LineageJob, LineageNode
 
 if TYPE_CHECKING:
     from raise_.client.backend import Backend
@@ -33,6 +33,21 @@ class Lineage:
     def downstream(self) -> list[LineageNode]:
         """The features computed from this one."""
         return self._graph.downstream_of(self._graph.focus.id)
+
+    @property
+    def jobs(self) -> list[LineageJob]:
+        """The transformation jobs that write this feature (``relation == "writes"``) or read it."""
+        return list(self._graph.jobs)
+
+    @property
+    def upstream_jobs(self) -> list[LineageJob]:
+        """The jobs that write this feature, with their sources as ``inputs``."""
+        return [j for j in self._graph.jobs if j.relation == "writes"]
+
+    @property
+    def downstream_jobs(self) -> list[LineageJob]:
+        """The jobs that read this feature through a feature-group source."""
+        return [j for j in self._graph.jobs if j.relation == "reads"]
 
     def all_upstream(self, include_external: bool = True) -> list[LineageNode]:
         """Every ancestor; ``include_external=False`` stays inside this feature's organization."""

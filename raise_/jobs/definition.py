@@ -128,7 +128,7 @@ class JobDefinition:
             retries=retries,
             timeout_seconds=int(timeout)
             if isinstance(timeout, int | float) and not isinstance(timeout, bool)
-            else timeout,  # type: ignore[arg-type]
+            else timeout,
             launcher=launcher,
         )
 

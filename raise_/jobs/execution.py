@@ -34,7 +34,6 @@ from raise_.jobs.sources import ColumnarSource, DatabaseSource, FeatureGroupSour
 from raise_.jobs.transforms import HybridTransform, PythonTransform, SQLTransform, TransformContext
 from raise_.runs.context import RunContext
 from raise_.runs.records import RunRecord
-from raise_.storage.ingest import to_arrow
 
 __all__ = ["FAULT_ENV", "OUTPUT_FILE", "fault_point", "run_job_compute"]
 
@@ -78,6 +77,31 @@ def _python_kind(typ: pa.DataType) -> type | None:
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         return str
     return None
+
+
+def _to_table(data: Any, label: str) -> pa.Table:
+    """What a Python transform returned, as Arrow: records, a dict of columns, pandas, polars or Arrow."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    module = type(data).__module__
+    try:
+        if module.startswith("pandas"):
+            return pa.Table.from_pandas(data, preserve_index=False)
+        if module.startswith("polars"):
+            return data.to_arrow()
+        if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+            return pa.Table.from_pylist(data)
+        if isinstance(data, dict):
+            return pa.table(data)
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise TransformFailedError(f"{label} returned rows Arrow cannot read: {exc}", {"transform": label}) from None
+    raise TransformFailedError(
+        f"{label} returned {type(data).__name__}; return records (a list of dicts), a pandas or polars DataFrame "
+        "or an Arrow table.",
+        {"transform": label},
+    )
 
 
 def _as_input(table: pa.Table, fmt: str) -> Any:
@@ -193,10 +217,7 @@ class _Compute:
             raise transform_error(exc, label) from None
         if result is None:
             raise TransformFailedError(f"{label} returned nothing: return the rows to write.", {"transform": label})
-        try:
-            return to_arrow(result, f"what {label} returned")
-        except RaiseError as exc:
-            raise TransformFailedError(f"{label}: {exc.message}", {"transform": label}) from None
+        return _to_table(result, label)
 
     def transform(self, datasets: dict[str, ds.Dataset], kind: type | None) -> Path:
         out = self.staging / OUTPUT_FILE

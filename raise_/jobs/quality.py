@@ -22,7 +22,6 @@ import duckdb
 
 from raise_.durations import parse_duration
 from raise_.errors import InvalidArgumentError, InvalidJobError
-from raise_.storage.offline_store import quote
 
 __all__ = [
     "CheckResult",
@@ -36,6 +35,10 @@ __all__ = [
     "UniqueCheck",
     "check_from_dict",
 ]
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 class CheckSeverity(StrEnum):

@@ -266,7 +266,7 @@ def stage_database(
                     sql, params
                 )
                 for part in _partitions(result):
-                    columns = list(zip(*part, strict=True)) if part else [[] for _ in wanted]
+                    columns: list[Any] = list(zip(*part, strict=True)) if part else [[] for _ in wanted]
                     batch = pa.record_batch(
                         [_column_array(list(col), f.type) for col, f in zip(columns, schema, strict=True)],
                         schema=schema,

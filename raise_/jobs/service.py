@@ -62,6 +62,8 @@ from raise_.jobs.execution import OUTPUT_FILE, fault_point
 from raise_.jobs.models import JobCheckpointModel, JobModel, JobQualityReportModel, JobRunModel, JobSourceModel
 from raise_.jobs.records import DeployResult, JobRecord, JobRunRecord
 from raise_.jobs.sources import FeatureGroupSource
+from raise_.lineage import LineageJob
+from raise_.metadata.models import OrganizationModel
 from raise_.metadata.naming import validate_namespace_name
 from raise_.runs.runner import LiveRuns, is_orphaned, runner_id
 from raise_.runs.service import RunService
@@ -397,7 +399,7 @@ class JobService(Service):
                 query = query.where(JobModel.status == status)
             out = []
             for row in s.scalars(query.order_by(JobModel.name)).all():
-                if self.can(Target.path(row.target_group), "read"):
+                if self.access.can("read", Target.path(row.target_group)):
                     out.append(self._record(s, row))
             return out
 
@@ -616,6 +618,48 @@ class JobService(Service):
         record = self.get_job(project_path, name)
         return job_datasets(record)
 
+    @internal
+    def lineage_jobs(self, group_path: str, feature: str) -> list[LineageJob]:
+        """The jobs that write ``feature`` of ``group_path`` (its target maps a column to it, or
+        maps nothing and writes by name) or read it (a feature-group source of that group listing
+        it or all features); only jobs whose target group the caller may read."""
+        from raise_.jobs.lineage import job_datasets
+
+        org = group_path.split("/")[0]
+        out: list[LineageJob] = []
+        with self.db.reader() as s:
+            rows = s.scalars(
+                select(JobModel)
+                .join(OrganizationModel, OrganizationModel.id == JobModel.org_id)
+                .where(OrganizationModel.name == org)
+            ).all()
+            for row in rows:
+                relation = None
+                mapped = set((row.target or {}).get("features", {}).values())
+                if row.target_group == group_path and (not mapped or feature in mapped):
+                    relation = "writes"
+                for source in row.sources or []:
+                    if source.get("source_type") != "feature_group":
+                        continue
+                    if self._group_path(row.scope, str(source["feature_group"])) == group_path and (
+                        not source.get("features") or feature in source["features"]
+                    ):
+                        relation = relation or "reads"
+                if relation is None or not self.access.can("read", Target.path(row.target_group)):
+                    continue
+                datasets = job_datasets(self._record(s, row))
+                out.append(
+                    LineageJob(
+                        name=row.name,
+                        project=row.scope,
+                        status=row.status,
+                        relation=relation,
+                        inputs=datasets["inputs"],
+                        outputs=datasets["outputs"],
+                    )
+                )
+        return out
+
     def _reports(self, s: Any, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, JobQualityReportModel]:
         if not run_ids:
             return {}
@@ -722,7 +766,8 @@ class JobService(Service):
                 timings: dict[str, float] = {}
                 t0 = time.perf_counter()
                 staged = self._stage_feature_groups(project, definition, staging)
-                timings["stage"] = time.perf_counter() - t0
+                if staged:  # feature-group sources, read here as the owner for the run's process
+                    timings["stage_inputs"] = time.perf_counter() - t0
                 with self.db.transaction() as s:
                     s.execute(
                         update(JobRunModel)
@@ -826,7 +871,7 @@ class JobService(Service):
             stored = s.scalar(select(JobCheckpointModel).where(JobCheckpointModel.job_id == row.id))
             newest = markers[0] if markers else None
             if newest is not None and (
-                stored is None or stored.commit_id is None or newest.commit_id > stored.commit_id
+                stored is None or stored.commit_id is None or (newest.commit_id or 0) > stored.commit_id
             ):
                 value = json.loads(newest.checkpoint) if newest.checkpoint else None
                 self._store_checkpoint(s, row, value, newest.commit_id)

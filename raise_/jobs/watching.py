@@ -47,7 +47,7 @@ def _table(source: DatabaseSource | ColumnarSource, column: str | None, home: Pa
             has = column is not None and column in {
                 c["name"] for c in sa.inspect(conn).get_columns(db_source.table, schema=db_source.schema)
             }
-            columns = [exp.Count(this=exp.Star())]
+            columns: list[exp.Expression] = [exp.Count(this=exp.Star())]
             if has:
                 columns.append(exp.Max(this=exp.column(str(column), quoted=True)))
             sql = exp.select(*columns).from_(exp.table_(db_source.table, db=db_source.schema, quoted=True))

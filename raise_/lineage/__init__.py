@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from raise_.lineage.graph import LineageEdge, LineageGraph, LineageNode
+from raise_.lineage.graph import LineageEdge, LineageGraph, LineageJob, LineageNode
 
-__all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
+__all__ = ["LineageEdge", "LineageGraph", "LineageJob", "LineageNode"]

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-__all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
+__all__ = ["LineageEdge", "LineageGraph", "LineageJob", "LineageNode"]
 
 OPENLINEAGE_RUN_EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 SQL_JOB_FACET_SCHEMA = "https://openlineage.io/spec/facets/1-1-0/SQLJobFacet.json#/$defs/SQLJobFacet"
@@ -103,6 +103,34 @@ class LineageEdge:
             "feature_id": self.feature_id,
             "upstream_feature_id": self.upstream_feature_id,
             "expression_context": self.expression_context,
+        }
+
+
+@dataclass(frozen=True)
+class LineageJob:
+    """A transformation job next to the focus feature: one that writes it (``writes``) or reads it
+    through a feature-group source (``reads``). ``inputs`` and ``outputs`` are datasets named as
+    OpenLineage names them (``namespace``, ``name``: ``s3://bucket`` + key, ``raise`` + group path)."""
+
+    name: str
+    project: str
+    status: str
+    relation: str  # "writes" or "reads": what the job does to the focus feature
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.project}/jobs/{self.name}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "qualified_name": self.qualified_name,
+            "status": self.status,
+            "relation": self.relation,
+            "inputs": [dict(i) for i in self.inputs],
+            "outputs": [dict(o) for o in self.outputs],
         }
 
 
@@ -288,8 +316,16 @@ def _dot_quote(text: str) -> str:
 class LineageGraph:
     """The lineage around one focus feature version: its nodes, its edges and their renderings."""
 
-    def __init__(self, focus_id: str, nodes: Iterable[LineageNode], edges: Iterable[LineageEdge]) -> None:
+    def __init__(
+        self,
+        focus_id: str,
+        nodes: Iterable[LineageNode],
+        edges: Iterable[LineageEdge],
+        jobs: Iterable[LineageJob] = (),
+    ) -> None:
         self.nodes: dict[str, LineageNode] = {node.id: node for node in nodes}
+        #: The transformation jobs that write the focus feature or read it (issue 20).
+        self.jobs: list[LineageJob] = sorted(jobs, key=lambda j: (j.relation, j.qualified_name))
         if focus_id not in self.nodes:
             raise ValueError(f"focus feature {focus_id!r} is not among the graph's nodes")
         self._focus_id = focus_id
@@ -343,6 +379,7 @@ class LineageGraph:
                 }
                 for edge in self._sorted_edges()
             ],
+            "jobs": [job.to_dict() for job in self.jobs],
             "statistics": {"total_nodes": len(self.nodes), "total_edges": len(self.edges)},
         }
 
@@ -385,7 +422,29 @@ class LineageGraph:
         for node in self._sorted_nodes():
             if self._upstream[node.id]:
                 events.append(self._run_event(node, event_time, namespace_prefix, producer))
+        events.extend(self._job_event(job, event_time, namespace_prefix, producer) for job in self.jobs)
         return events
+
+    @staticmethod
+    def _job_event(job: LineageJob, event_time: str, prefix: str, producer: str) -> dict[str, Any]:
+        """A transformation job as a run event: its sources in, its target group out."""
+
+        def dataset(d: dict[str, Any]) -> dict[str, Any]:
+            namespace = str(d["namespace"])
+            if namespace == "raise":
+                namespace = f"{prefix}://{str(d['name']).split('/')[0]}"
+            return {"namespace": namespace, "name": str(d["name"])}
+
+        return {
+            "eventType": "COMPLETE",
+            "eventTime": event_time,
+            "producer": producer,
+            "schemaURL": OPENLINEAGE_RUN_EVENT_SCHEMA,
+            "run": {"runId": str(uuid.uuid5(uuid.NAMESPACE_URL, "raise-job:" + job.qualified_name))},
+            "job": {"namespace": f"{prefix}://{job.project.split('/')[0]}", "name": job.qualified_name, "facets": {}},
+            "inputs": [dataset(i) for i in job.inputs],
+            "outputs": [dataset(o) for o in job.outputs],
+        }
 
     def _run_event(self, node: LineageNode, event_time: str, prefix: str, producer: str) -> dict[str, Any]:
         def namespace(group_path: str) -> str:
