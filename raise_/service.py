@@ -26,11 +26,11 @@ from raise_.catalog.lineage_service import LineageService
 from raise_.catalog.namespace_service import NamespaceService
 from raise_.changes.feed import ChangeFeed
 from raise_.dashboards.service import DashboardService
-from raise_.jobs.service import JobService
 from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import ServiceContext
 from raise_.governance.identity import with_acting_as
+from raise_.jobs.service import JobService
 from raise_.live.service import LiveTableService
 from raise_.metadata.database import CatalogDatabase
 from raise_.notifications.config import NotificationSettings

@@ -41,7 +41,8 @@ class JobDefinition:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise InvalidJobError(
-                f"Two sources are named {dupes[0]!r}; give each a name= of its own (a SQL transform reads them by name).",
+                f"Two sources are named {dupes[0]!r}; give each a name= of its own "
+                "(a SQL transform reads them by name).",
                 {"field": "sources", "name": dupes[0]},
             )
         watched = self.schedule.sources or []

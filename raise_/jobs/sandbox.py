@@ -65,6 +65,15 @@ def bind_template(sql: str, label: str, values: Mapping[str, Any]) -> tuple[str,
             f"{label}: a SQL transform is one SELECT (it reads the sources; the job writes the target).",
             {"transform": label},
         )
+    seen = {node.name for node in trees[0].find_all(exp.Placeholder, exp.Parameter)}
+    for placeholder, name in bound.names.items():
+        if placeholder not in seen:
+            raise TransformFailedError(
+                f"{label}: {{{{{name}}}}} sits inside a quoted string or a comment, where it would be pasted text; "
+                f"write it bare or as the whole literal ('{{{{{name}}}}}') so it is bound as a value, or build the "
+                f"text in SQL ('run ' || {{{{{name}}}}}).",
+                {"transform": label, "parameter": name},
+            )
     for node in trees[0].walk():
         if isinstance(node, exp.DDL | exp.DML | exp.Command):
             raise TransformFailedError(

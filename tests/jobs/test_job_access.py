@@ -104,7 +104,9 @@ def test_a_job_shows_in_its_features_lineage(open_org: FeatureStore, totals: Fea
     (writer,) = lineage.upstream_jobs
     assert writer.qualified_name == "acme/mlplatform/recommendation/jobs/totals"
     assert writer.inputs == [{"namespace": "file", "name": str(folder), "source": "clickstream", "type": "filesystem"}]
-    assert writer.outputs == [{"namespace": "raise", "name": "acme/mlplatform/recommendation/totals", "features": ["clicks"]}]
+    assert writer.outputs == [
+        {"namespace": "raise", "name": "acme/mlplatform/recommendation/totals", "features": ["clicks"]}
+    ]
     (reader,) = lineage.downstream_jobs
     assert reader.name == "doubles" and reader.outputs[0]["name"].endswith("/summary")
     events = {e["job"]["name"]: e for e in lineage.to_openlineage()}
@@ -144,7 +146,9 @@ def test_bad_input_changes_nothing(open_org: FeatureStore, totals: FeatureGroup,
     with pytest.raises(FeatureNotFoundError, match="create_features=True"):
         make_job(open_org, folder, name="unmapped", target=Target(feature_group="totals", features={"clicks": "nope"}))
     with pytest.raises(InvalidJobError, match="Unknown source type"):
-        open_org.create_job(name="bad", sources=[{"source_type": "ftp"}], transform=SQLTransform(name="t", sql=SQL), target="totals")
+        open_org.create_job(
+            name="bad", sources=[{"source_type": "ftp"}], transform=SQLTransform(name="t", sql=SQL), target="totals"
+        )
     with pytest.raises(InvalidJobError, match="upsert"):
         make_job(open_org, folder, name="bad", target=Target(feature_group="totals", write_mode="upsert"))
     backend = open_org._backend
@@ -154,7 +158,11 @@ def test_bad_input_changes_nothing(open_org: FeatureStore, totals: FeatureGroup,
         backend.create_job(
             open_org.path,
             "raw",
-            {"sources": [{"source_type": "filesystem", "path": str(folder), "format": "xlsx"}], "transform": {"transform_type": "sql", "name": "t", "sql": SQL}, "target": "totals"},
+            {
+                "sources": [{"source_type": "filesystem", "path": str(folder), "format": "xlsx"}],
+                "transform": {"transform_type": "sql", "name": "t", "sql": SQL},
+                "target": "totals",
+            },
             None,
             None,
             "error",

@@ -33,7 +33,7 @@ def lake(s3_endpoint: str, tmp_path: Path) -> pd.DataFrame:
 
 def test_creating_jobs(signals: FeatureGroup, lake: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
     # --- README: Creating Jobs ---
-    from raise_ import (
+    from raise_ import (  # noqa: I001
         FeatureStore,
         ObjectStorage,
         SQLTransform,
@@ -98,7 +98,7 @@ def test_creating_jobs(signals: FeatureGroup, lake: pd.DataFrame, capsys: pytest
 
 def test_sources_block(open_org: FeatureStore) -> None:
     # --- README: Sources ---
-    from raise_ import ObjectStorage, FileSystem, ColumnarSource, FeatureGroupSource
+    from raise_ import ObjectStorage, FileSystem, ColumnarSource, FeatureGroupSource  # noqa: I001
 
     # S3/GCS/Azure Blob
     s3 = ObjectStorage(
@@ -206,6 +206,7 @@ def test_python_transform_block(open_org: FeatureStore) -> None:
     @python_transform(name="segment_users", dependencies=["pandas"])
     def segment_users(context, data):
         import pandas as pd
+
         df = pd.DataFrame(data)
 
         def assign_segment(row):

@@ -65,7 +65,8 @@ def totals_job(fs: FeatureStore, folder: Path, schedule: Schedule, name: str = "
         sources=[FileSystem(path=str(folder), format="parquet", name="clickstream")],
         transform=SQLTransform(
             name="t",
-            sql="SELECT user_id, {{execution_date}} AS event_time, count(*) AS clicks FROM clickstream GROUP BY user_id",
+            sql="SELECT user_id, {{execution_date}} AS event_time, count(*) AS clicks "
+            "FROM clickstream GROUP BY user_id",
         ),
         target=Target(feature_group="totals"),
         schedule=schedule,
@@ -82,7 +83,12 @@ def totals_job(fs: FeatureStore, folder: Path, schedule: Schedule, name: str = "
     ],
 )
 def test_a_slot_runs_once_with_its_execution_date(
-    open_org: FeatureStore, totals: FeatureGroup, tmp_path: Path, schedule: Schedule, cron: str | None, every: float | None
+    open_org: FeatureStore,
+    totals: FeatureGroup,
+    tmp_path: Path,
+    schedule: Schedule,
+    cron: str | None,
+    every: float | None,
 ) -> None:
     write_parquet(click_events(50, seed=1), tmp_path / "events" / "e.parquet")
     job = totals_job(open_org, tmp_path / "events", schedule)

@@ -238,7 +238,7 @@ def test_database_errors_name_the_fault(
         assert (run.status, run.error_code) == ("failed", code), (name, run.error)
         assert "postgresql" not in (run.error or "")  # the URL never shows
     assert len(stored(raw)) == 0
-    with pytest.raises(InvalidJobError, match="connections.yaml"):
+    with pytest.raises(InvalidJobError, match=r"connections\.yaml"):
         DatabaseSource(connection="postgresql://u:secret@h/db", table="events")
 
 

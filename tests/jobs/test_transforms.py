@@ -92,19 +92,23 @@ def test_template_variables_are_bound_values(open_org: FeatureStore, totals: Fea
     write_parquet(events, tmp_path / "events" / "events.parquet")
     sql = """
         SELECT user_id, max(event_time) AS event_time, count(*) AS clicks,
+               'run {{run_id}}' AS label, sum(revenue) AS revenue
+        FROM clickstream GROUP BY user_id
+    """
+    job = job_with(open_org, SQLTransform(name="bound", sql=sql), tmp_path)
+    run = job.run()  # {{run_id}} inside a longer literal would be pasted text: refused
+    assert (run.status, run.error_code) == ("failed", "TRANSFORM_FAILED") and "quoted string" in run.error
+    sql = """
+        SELECT user_id, max(event_time) AS event_time, count(*) AS clicks,
                '{{run_id}}' || '|' || {{label}} AS label,
                sum(revenue) * {{factor}} AS revenue
         FROM clickstream
         WHERE event_time <= '{{execution_date}}'
         GROUP BY user_id
     """
-    transform = SQLTransform(name="bound", sql=sql, parameters={"label": "it's; DROP TABLE x --", "factor": 2})
-    job = job_with(open_org, transform, tmp_path)
-    run = job.run()
-    assert run.status == "failed" and run.error_code == "TRANSFORM_FAILED"  # '{{run_id}}' || ... is inside text
-    fixed = SQLTransform(name="bound", sql=sql.replace("'{{run_id}}' || '|' || {{label}}", "{{run_id}} || '|' || {{label}}"),
-                         parameters={"label": "it's; DROP TABLE x --", "factor": 2})
-    job.update(transform=fixed)
+    job.update(
+        transform=SQLTransform(name="bound", sql=sql, parameters={"label": "it's; DROP TABLE x --", "factor": 2})
+    )
     run = job.run()
     assert run.status == "succeeded", run.error
     got = totals.read().to_pandas().sort_values("user_id")
@@ -130,9 +134,11 @@ def test_python_transform_takes_and_returns_every_format(
             frame = data.to_pandas()
         else:
             frame = data
-        out = frame.groupby("user_id").agg(
-            clicks=("user_id", "size"), revenue=("revenue", "sum"), event_time=("event_time", "max")
-        ).reset_index()
+        out = (
+            frame.groupby("user_id")
+            .agg(clicks=("user_id", "size"), revenue=("revenue", "sum"), event_time=("event_time", "max"))
+            .reset_index()
+        )
         out["label"] = context.job_name + ":" + type(data).__module__.split(".")[0]
         kind = context.parameters.get("return", "pandas")
         if kind == "pandas":
@@ -149,7 +155,9 @@ def test_python_transform_takes_and_returns_every_format(
     assert set(got["label"]) == {f"t:{module}"}
 
 
-def test_hybrid_sql_then_python(open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path) -> None:
+def test_hybrid_sql_then_python(
+    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
+) -> None:
     @python_transform(name="label")
     def label(context, data):
         data["label"] = ["big" if r > 100 else "small" for r in data["revenue"]]
