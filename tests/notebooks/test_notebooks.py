@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_outputs import NEEDS_S3  # the notebooks with a cell that reads S3
 
 from raise_jupyter.server_ext.background import BackgroundServer
 
@@ -34,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZER = NOTEBOOK_DIR / "nbval_sanitize.cfg"
 
-#: The seed README's example list (``01``–``05`` as notebooks), a quick start before them and the
-#: analytics, live-table and dashboard-and-alert stories after them.
+#: The seed README's example list (``01``–``05`` and ``07_transformations`` as notebooks), a quick
+#: start before them and the analytics, live-table and dashboard-and-alert stories after them.
 EXPECTED = (
     "00_quickstart",
     "01_basic_feature_creation",
@@ -45,6 +46,7 @@ EXPECTED = (
     "05_audit_logging",
     "06_analytics",
     "07_live_tables",
+    "07_transformations",
     "08_dashboards_alerts",
 )
 #: These play several people in one kernel by switching ``RAISE_USER``; a server knows its users by
@@ -179,10 +181,18 @@ def _report(proc: subprocess.CompletedProcess[str]) -> str:
     return (proc.stdout[-12_000:] + proc.stderr[-3_000:]).strip()
 
 
+def _s3_if_needed(name: str, request: pytest.FixtureRequest) -> None:
+    """The session's S3 API (moto) for a notebook that reads S3: ``AWS_ENDPOINT_URL`` in this
+    process's environment, which the kernel, the server and the jobs' child processes inherit."""
+    if name in NEEDS_S3:
+        request.getfixturevalue("s3_endpoint")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_on_the_embedded_engine(name: str, tmp_path: Path) -> None:
+def test_notebook_on_the_embedded_engine(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     pytest.importorskip("nbval")
+    _s3_if_needed(name, request)
     proc = _nbval(NOTEBOOK_DIR / f"{name}.ipynb", _environment(tmp_path))
     assert proc.returncode == 0, _report(proc)
 
@@ -190,9 +200,14 @@ def test_notebook_on_the_embedded_engine(name: str, tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in EXPECTED if n not in EMBEDDED_ONLY])
 def test_notebook_through_the_server(
-    name: str, tmp_path: Path, raise_server: BackgroundServer, monkeypatch: pytest.MonkeyPatch
+    name: str,
+    tmp_path: Path,
+    raise_server: BackgroundServer,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     pytest.importorskip("nbval")
+    _s3_if_needed(name, request)
     home = tmp_path / "server-home"
     raise_server.extension.use_store(str(home), f"sqlite:///{home / 'catalog.db'}")
     # The server acts as its own user (token login), in this process: the notebook's alice.
@@ -225,6 +240,10 @@ SANITIZED = [
     ("head " + "ab12" * 16, "head <sha256>"),
     ("0  2e95b9c8c54f7f02fe087deb0230b427e26955e464426e...", "0  <hash>..."),
     ("export_destination='/tmp/pytest-of-root/pytest-3/t0/raise-nb-05-pr41rvua/'", "export_destination='<tmp>/'"),
+    (
+        "<th style='text-align:left'>stages</th><td>read 0.01s, transform 0.00s, write 0.03s</td></tr>",
+        "<th style='text-align:left'>stages</th><td><seconds></td></tr>",
+    ),
 ]
 KEPT = [
     "0        7 2024-10-05 09:00:00+00:00          0          0.0",  # sample data lies in 2024
