@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from raise_.client.feature import Feature
-from raise_.client.html_table import key_value_table
 from raise_.client.jobs import Job, JobRun
 from raise_.client.lineage import Lineage
 from raise_.client.live import LiveTable
@@ -218,46 +217,12 @@ class JobShown:
             lines.append(repr(self.job_run))
         return "\n".join(lines)
 
-    def _job_rows(self) -> list[tuple[str, str]]:
-        r = self.job.record
-        last = r.last_run
-        return [
-            ("status", r.status),
-            ("target", r.target_group),
-            ("sources", ", ".join(str(s.get("name", "")) for s in r.definition.get("sources", []))),
-            ("transform", str(r.definition.get("transform", {}).get("transform_type", ""))),
-            ("schedule", repr(self.job.schedule)),
-            ("incremental", str(r.definition.get("incremental", {}).get("mode", "full"))),
-            ("checkpoint", _text((r.checkpoint or {}).get("value"))),
-            ("next run", _text(r.next_run_at)),
-            ("last run", f"{last.status} ({last.rows_written} rows written)" if last else "never"),
-        ]
-
-    def _run_rows(self, run: JobRun) -> list[tuple[str, str]]:
-        r = run.record
-        rows = [
-            ("status", r.status),
-            ("trigger", r.trigger),
-            ("rows read / written", f"{r.rows_read} / {r.rows_written}"),
-            (
-                "checkpoint",
-                f"{_text((r.checkpoint_before or {}).get('value'))} → {_text((r.checkpoint_after or {}).get('value'))}",
-            ),
-            ("stages", ", ".join(f"{k} {v:.2f}s" for k, v in (r.timings or {}).items())),
-        ]
-        if r.quality_report:
-            checks = r.quality_report.get("checks", [])
-            rows.append(("quality", ", ".join(f"{c['name']}: {'ok' if c['passed'] else 'FAILED'}" for c in checks)))
-        if r.error_code:
-            rows.append(("error", f"{r.error_code}: {r.error}"))
-        return rows
-
     def _repr_html_(self) -> str:
         headline = self.headline()
         parts = [f"<p>{escape(headline)}</p>"] if headline else []
-        parts.append(f"<b>Job {escape(self.job.name)}</b> " + key_value_table(self._job_rows()))
+        parts.append(self.job._repr_html_())
         if self.job_run is not None:
-            parts.append(f"<b>Run of {escape(self.job.name)}</b> " + key_value_table(self._run_rows(self.job_run)))
+            parts.append(self.job_run._repr_html_())
         return "".join(parts)
 
     def __getattr__(self, name: str) -> Any:
@@ -265,9 +230,3 @@ class JobShown:
         if name.startswith("_") or name in ("job", "how", "job_run"):
             raise AttributeError(name)
         return getattr(self.job, name)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "none"
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -187,7 +187,9 @@ def test_job_creates_the_job_runs_it_and_shows_both(
         f"rows_written={len(daily(events))})",
     ]
     html = shown._repr_html_()
-    assert html.count("<table") == 2 and "Job daily_clicks" in html and "Run of daily_clicks" in html
+    assert html.count("<table") == 2 and "<b>Job daily_clicks</b>" in html and "<b>Run of daily_clicks</b>" in html
+    assert html == f"<p>Created job daily_clicks in {PROJECT} (draft).</p>{job._repr_html_()}{run._repr_html_()}"
+    assert f"<td>{len(events)} / {len(daily(events))}</td>" in html
     # the result stands in for the job
     assert shown.name == "daily_clicks" and [r.status for r in shown.runs] == ["succeeded"]
 
@@ -294,6 +296,7 @@ def test_a_body_on_an_existing_name_is_refused_and_changes_nothing(
     assert message.startswith("[JOB_EXISTS] Job 'daily_clicks' already exists in acme")
     assert message.endswith("`%raise job daily_clicks` (no body) opens it as it is.")
     assert fs.get_job("daily_clicks").schedule == Schedule.cron("0 2 * * *")
+    assert [j.name for j in fs.list_jobs()] == ["daily_clicks"]
 
 
 def test_a_bad_definition_in_a_cell_prints_one_line_without_traceback(
