@@ -132,6 +132,7 @@ class DataService:
             home=offline_store_path.parent,
             schedules=schedules,
         )
+        self.lineage.jobs_of = self.jobs.lineage_jobs  # a feature's lineage shows the jobs writing or reading it
 
     @property
     def store(self) -> SqlEngine:

@@ -13,7 +13,8 @@ from raise_.jobs.quality import QualityCheck, check_from_dict
 from raise_.jobs.schedules import Schedule
 from raise_.jobs.sources import Source, source_from_dict
 from raise_.jobs.targets import Target, target_from_value
-from raise_.jobs.transforms import Transform, transform_from_dict
+from raise_.jobs.transforms import HybridTransform, SQLTransform, Transform, transform_from_dict
+from raise_.query.parameters import parameter_names
 
 __all__ = ["LAUNCHERS", "JobDefinition", "decode_checkpoint", "encode_checkpoint"]
 
@@ -61,6 +62,14 @@ class JobDefinition:
         timeout = self.timeout_seconds
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             raise InvalidJobError("timeout is a positive number of seconds.", {"field": "timeout"})
+        sql = _sql_of(self.transform)
+        if sql is not None and not self.incremental.uses_checkpoint and "checkpoint" in parameter_names(sql):
+            raise InvalidJobError(
+                "The SQL uses {{checkpoint}}, which has no value in a full-refresh job (it would be NULL and keep "
+                "no row): make the job incremental (incremental=IncrementalConfig.incremental('event_time')) or "
+                "drop the condition.",
+                {"field": "transform.sql"},
+            )
         if self.launcher not in LAUNCHERS:
             raise InvalidJobError(
                 f"Unknown launcher {self.launcher!r}; use one of {', '.join(LAUNCHERS)}.", {"field": "launcher"}
@@ -146,6 +155,14 @@ class JobDefinition:
             timeout=data.get("timeout_seconds", 3600),
             launcher=str(data.get("launcher", "subprocess")),
         )
+
+
+def _sql_of(transform: Transform) -> str | None:
+    if isinstance(transform, SQLTransform):
+        return transform.sql
+    if isinstance(transform, HybridTransform):
+        return transform.sql_transform.sql
+    return None
 
 
 def encode_checkpoint(value: Any) -> dict[str, Any] | None:

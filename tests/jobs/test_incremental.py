@@ -201,3 +201,19 @@ def test_exactly_once_after_sigkill_at_every_point(
     assert len(after_write) == 1 and after_write[0].status == "succeeded"  # its commit landed: set right
     orphaned = [r for r in job.runs if r.error_code == "RUN_ORPHANED"]
     assert len(orphaned) == 1  # the run whose process died mid-write wrote nothing and says so
+
+
+def test_checkpoint_in_a_full_refresh_job_is_refused(
+    open_org: FeatureStore, feed: FeatureGroup, tmp_path: Path
+) -> None:
+    from raise_.errors import InvalidJobError
+
+    batch(1, 5, tmp_path / "events")
+    with pytest.raises(InvalidJobError, match=r"full-refresh"):
+        open_org.create_job(
+            name="full",
+            sources=[FileSystem(path=str(tmp_path / "events"), format="parquet")],
+            transform=SQLTransform(name="t", sql="SELECT * FROM source WHERE event_time >= '{{checkpoint}}'"),
+            target="feed",
+        )
+    assert open_org.list_jobs() == []
