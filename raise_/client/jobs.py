@@ -227,6 +227,7 @@ class Job:
                 "incremental": definition.pop("incremental", current.incremental),
                 "quality_checks": definition.pop("quality_checks", current.quality_checks),
                 "retries": definition.pop("retries", current.retries),
+                "retry_delay": definition.pop("retry_delay", current.retry_delay_seconds),
                 "timeout": definition.pop("timeout", current.timeout_seconds),
                 "launcher": definition.pop("launcher", current.launcher),
             }
@@ -304,6 +305,7 @@ class Jobs:
         description: str | None = None,
         tags: list[str] | None = None,
         retries: int = 0,
+        retry_delay: int = 300,
         timeout: int | float = 3600,
         launcher: str = "subprocess",
         if_exists: str = "error",
@@ -320,6 +322,7 @@ class Jobs:
             incremental=incremental,
             quality_checks=quality_checks,
             retries=retries,
+            retry_delay=retry_delay,
             timeout=timeout,
             launcher=launcher,
         )

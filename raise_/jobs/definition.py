@@ -32,6 +32,7 @@ class JobDefinition:
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig.full)
     quality_checks: list[QualityCheck] = field(default_factory=list)
     retries: int = 0
+    retry_delay_seconds: int = 300
     timeout_seconds: int = 3600
     launcher: str = "subprocess"
 
@@ -59,6 +60,9 @@ class JobDefinition:
             raise InvalidJobError("Two quality checks have the same name.", {"field": "quality_checks"})
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 0 <= self.retries <= 10:
             raise InvalidJobError("retries is a whole number from 0 to 10.", {"field": "retries"})
+        delay = self.retry_delay_seconds
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 86400:
+            raise InvalidJobError("retry_delay is a whole number of seconds from 0 to 86400.", {"field": "retry_delay"})
         timeout = self.timeout_seconds
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             raise InvalidJobError("timeout is a positive number of seconds.", {"field": "timeout"})
@@ -105,6 +109,7 @@ class JobDefinition:
             "incremental": self.incremental.to_dict(),
             "quality_checks": [c.to_dict() for c in self.quality_checks],
             "retries": self.retries,
+            "retry_delay_seconds": self.retry_delay_seconds,
             "timeout_seconds": self.timeout_seconds,
             "launcher": self.launcher,
         }
@@ -120,6 +125,7 @@ class JobDefinition:
         incremental: Any = None,
         quality_checks: Any = None,
         retries: int = 0,
+        retry_delay: int = 300,
         timeout: int | float = 3600,
         launcher: str = "subprocess",
     ) -> JobDefinition:
@@ -136,6 +142,7 @@ class JobDefinition:
             incremental=IncrementalConfig.from_value(incremental),
             quality_checks=[check_from_dict(c) for c in checks],
             retries=retries,
+            retry_delay_seconds=retry_delay,
             timeout_seconds=int(timeout)
             if isinstance(timeout, int | float) and not isinstance(timeout, bool)
             else timeout,
@@ -152,6 +159,7 @@ class JobDefinition:
             incremental=data.get("incremental"),
             quality_checks=list(data.get("quality_checks") or []),
             retries=int(data.get("retries", 0)),
+            retry_delay=int(data.get("retry_delay_seconds", 300)),
             timeout=data.get("timeout_seconds", 3600),
             launcher=str(data.get("launcher", "subprocess")),
         )

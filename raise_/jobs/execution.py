@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import signal
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -21,14 +22,20 @@ from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from raise_.errors import QualityCheckFailedError, RaiseError, TransformFailedError
 from raise_.jobs.definition import JobDefinition, decode_checkpoint, encode_checkpoint
 from raise_.jobs.python_code import check_dependencies, load_function, transform_error
 from raise_.jobs.quality import CheckResult, CheckSeverity
-from raise_.jobs.reading import CheckpointBound, dataset_of_file, open_files, stage_database
+from raise_.jobs.reading import (
+    CheckpointBound,
+    FileScan,
+    file_relation,
+    list_files,
+    parquet_relation,
+    stage_database,
+)
 from raise_.jobs.sandbox import bind_template, sandbox_connection
 from raise_.jobs.sources import ColumnarSource, DatabaseSource, FeatureGroupSource, FileSystem
 from raise_.jobs.transforms import HybridTransform, PythonTransform, SQLTransform, TransformContext
@@ -65,18 +72,37 @@ def _floor_of(kind: type | None) -> Any:
     return None
 
 
-def _python_kind(typ: pa.DataType) -> type | None:
-    if pa.types.is_timestamp(typ):
+def _python_kind_of(typ: Any) -> type | None:
+    """The Python kind of a DuckDB column type (of the checkpoint column)."""
+    text = str(typ).upper()
+    if text.startswith("TIMESTAMP"):
         return datetime
-    if pa.types.is_date(typ):
+    if text == "DATE":
         return date
-    if pa.types.is_integer(typ):
+    if text in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"):
         return int
-    if pa.types.is_floating(typ):
+    if text in ("FLOAT", "DOUBLE") or text.startswith("DECIMAL"):
         return float
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+    if text == "VARCHAR":
         return str
     return None
+
+
+def _peak_rss() -> int:
+    """The most memory this process has held (bytes): Linux's VmHWM, which starts afresh with the
+    program (``ru_maxrss`` keeps the parent's peak across fork and exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _to_table(data: Any, label: str) -> pa.Table:
@@ -130,7 +156,9 @@ class _Compute:
         self.staging = Path(str(spec["staging"]))
         self.staged: Mapping[str, str] = dict(spec.get("staged") or {})
         self.home = Path(str(spec.get("home") or self.staging))
-        self.con = sandbox_connection(self.staging / "spill", os.environ.get("RAISE_JOB_MEMORY_LIMIT") or None)
+        self.output = self.staging / OUTPUT_FILE
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.relations: dict[str, Any] = {}
 
     # -- read ---------------------------------------------------------------------------------
 
@@ -140,39 +168,58 @@ class _Compute:
             return None
         return CheckpointBound(inc.checkpoint_column, self.checkpoint, inc.lookback_seconds)
 
-    def open_sources(self) -> dict[str, ds.Dataset]:
+    def open_sources(self) -> None:
+        """List the files, stage the database tables, then open the locked connection allowed to
+        read exactly those files, with a view per source."""
         bound = self.bound()
-        opened: dict[str, ds.Dataset] = {}
+        plans: list[tuple[str, Any]] = []
+        allowed: list[str] = [str(self.output)]
+        filesystems: list[Any] = []
         for source in self.definition.sources:
             name = source.source_name
             if isinstance(source, FileSystem):
-                opened[name] = open_files(source, bound)
+                scan = list_files(source)
+                allowed.extend(scan.files)
+                if scan.filesystem is not None and all(fs is not scan.filesystem for fs in filesystems):
+                    filesystems.append(scan.filesystem)
+                plans.append((name, scan))
             elif isinstance(source, DatabaseSource | ColumnarSource):
                 path, _ = stage_database(source, self.home, self.staging / "inputs" / f"{name}.parquet", bound)
-                opened[name] = dataset_of_file(path, None, name)
+                allowed.append(str(path))
+                plans.append((name, (path, None)))  # the database applied the checkpoint already
             elif isinstance(source, FeatureGroupSource):
-                opened[name] = dataset_of_file(Path(self.staged[name]), bound, name)
-        return opened
+                path = Path(self.staged[name])
+                allowed.append(str(path))
+                plans.append((name, (path, bound)))
+        self.con = sandbox_connection(
+            self.staging / "spill", os.environ.get("RAISE_JOB_MEMORY_LIMIT") or None, allowed, filesystems
+        )
+        for name, plan in plans:
+            if isinstance(plan, FileScan):
+                rel = file_relation(self.con, plan, bound)
+            else:
+                rel = parquet_relation(self.con, plan[0], plan[1])
+            rel.create_view(name)
+            self.relations[name] = rel
+        if "source" not in self.relations and plans:
+            self.relations[plans[0][0]].create_view("source")
 
-    def register(self, datasets: dict[str, ds.Dataset]) -> tuple[int, Any, type | None]:
-        """Register the sources in the sandbox; rows read, the largest checkpoint value read and
-        the kind of the checkpoint column."""
+    def register(self) -> tuple[int, Any, type | None]:
+        """Rows read, the largest checkpoint value read and the kind of the checkpoint column."""
+        assert self.con is not None
         column = self.definition.incremental.checkpoint_column
         rows, newest, kind = 0, None, None
-        for i, (name, dataset) in enumerate(datasets.items()):
-            self.con.register(name, dataset)
-            if i == 0 and "source" not in datasets:
-                self.con.register("source", dataset)
-            has = column is not None and column in dataset.schema.names
-            quoted = '"' + (column or "").replace('"', '""') + '"'
-            n, top = self.con.execute(
-                f'SELECT count(*), {"max(" + quoted + ")" if has else "NULL"} FROM "{name.replace(chr(34), "")}"'
-            ).fetchall()[0]
-            rows += int(n)
+        for rel in self.relations.values():
+            has = column is not None and column in rel.columns
             if has:
-                kind = kind or _python_kind(dataset.schema.field(str(column)).type)
+                found = rel.aggregate(f"count(*), max({_quote(str(column))})").fetchall()[0]
+                kind = kind or _python_kind_of(rel.types[rel.columns.index(column)])
+                n, top = found
                 if top is not None and (newest is None or top > newest):
                     newest = top
+            else:
+                n = rel.aggregate("count(*)").fetchall()[0][0]
+            rows += int(n)
         return rows, newest, kind
 
     # -- transform ----------------------------------------------------------------------------
@@ -200,10 +247,17 @@ class _Compute:
             "run_id": self.job_run_id,
         }
         sql, params = bind_template(transform.sql, label, values)
+        assert self.con is not None
         try:
-            return self.con.execute(sql, params).to_arrow_reader(_BATCH_ROWS)
+            # A relation streams its batches; a DB-API result would copy every row first.
+            return self.con.sql(sql, params=params).to_arrow_reader(_BATCH_ROWS)
         except duckdb.Error as exc:
-            raise _sql_error(exc, label) from None
+            detail: Exception = exc
+            try:  # the relation API drops the line of a parse or bind error: prepare it again for that
+                self.con.execute(sql, params)
+            except duckdb.Error as again:
+                detail = again
+            raise _sql_error(detail, label) from None
 
     def python(self, transform: PythonTransform, data: Any) -> pa.Table:
         label = f"transform {transform.name}"
@@ -219,8 +273,8 @@ class _Compute:
             raise TransformFailedError(f"{label} returned nothing: return the rows to write.", {"transform": label})
         return _to_table(result, label)
 
-    def transform(self, datasets: dict[str, ds.Dataset], kind: type | None) -> Path:
-        out = self.staging / OUTPUT_FILE
+    def transform(self, kind: type | None) -> Path:
+        out = self.output
         t = self.definition.transform
         if isinstance(t, SQLTransform):
             reader = self.sql_reader(t, kind)
@@ -231,7 +285,7 @@ class _Compute:
             pq.write_table(self.python(t.python_transform, _as_input(table, t.python_transform.input_format)), out)
         else:
             assert isinstance(t, PythonTransform)
-            inputs = {name: _as_input(d.to_table(), t.input_format) for name, d in datasets.items()}
+            inputs = {name: _as_input(rel.to_arrow_table(), t.input_format) for name, rel in self.relations.items()}
             data = next(iter(inputs.values())) if len(inputs) == 1 else inputs
             pq.write_table(self.python(t, data), out)
         return out
@@ -239,7 +293,8 @@ class _Compute:
     # -- quality ------------------------------------------------------------------------------
 
     def quality(self, output: Path) -> tuple[list[CheckResult], bool]:
-        self.con.register(_OUTPUT_TABLE, ds.dataset(str(output), format="parquet"))
+        assert self.con is not None
+        self.con.read_parquet([str(output)]).create_view(_OUTPUT_TABLE)
         results = []
         for check in self.definition.quality_checks:
             try:
@@ -284,17 +339,22 @@ def _write_stream(reader: pa.RecordBatchReader, out: Path, label: str) -> None:
 
 
 def run_job_compute(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
+    at_start = _peak_rss()  # the interpreter and its imports, before any source is opened
+    ctx.metric("start_rss_bytes", at_start)
+    ctx.log(f"peak memory at start: {at_start // 2**20} MiB")
     job = _Compute(run, ctx)
     try:
         with ctx.stage("read"):
-            datasets = job.open_sources()
-            rows_read, newest, kind = job.register(datasets)
+            job.open_sources()
+            rows_read, newest, kind = job.register()
         ctx.metric("rows_read", rows_read)
-        ctx.log(f"read {rows_read} rows from {', '.join(datasets)}")
+        ctx.log(f"peak memory after reading: {_peak_rss() // 2**20} MiB")
+        ctx.log(f"read {rows_read} rows from {', '.join(job.relations)}")
         fault_point("after_read")
         ctx.raise_if_cancelled()
         with ctx.stage("transform"):
-            output = job.transform(datasets, kind)
+            output = job.transform(kind)
+        ctx.log(f"peak memory after the transform: {_peak_rss() // 2**20} MiB")
         fault_point("after_transform")
         ctx.raise_if_cancelled()
         output_rows = pq.ParquetFile(str(output)).metadata.num_rows
@@ -312,6 +372,8 @@ def run_job_compute(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
             else None,
             "quality": {"passed": passed, "checks": report},
         }
+        # What the run's process held at most: a source larger than this was streamed, not loaded.
+        ctx.metric("peak_rss_bytes", _peak_rss())
         (job.staging / "outcome.json").write_text(json.dumps(outcome, default=str))
         if not passed:
             failed = [r.name for r in results if not r.passed and r.severity == CheckSeverity.ERROR.value]
@@ -323,4 +385,5 @@ def run_job_compute(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
             )
         return outcome
     finally:
-        job.con.close()
+        if job.con is not None:
+            job.con.close()

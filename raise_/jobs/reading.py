@@ -1,9 +1,11 @@
-"""Reading a job's sources as Arrow datasets, batch by batch (PRD §15.3).
+"""Reading a job's sources batch by batch (PRD §15.3).
 
-Files (local, or any fsspec URL: ``s3://``, ``gs://``, ``az://``) become a
-``pyarrow.dataset`` over the files listed at the start of the run, so files that arrive during
-the run wait for the next one; DuckDB scans it with projection and filter pushdown, one batch at
-a time, so a source larger than memory is never loaded whole. A database table is streamed
+Files (local, or any fsspec URL: ``s3://``, ``gs://``, ``az://``) are the files listed at the
+start of the run (files that arrive later wait for the next one), read by DuckDB's own Parquet,
+CSV and JSON readers (remote ones through the fsspec filesystem registered with DuckDB), which
+stream with projection and filter pushdown inside DuckDB's memory limit: a source larger than
+memory is never loaded whole. (A ``pyarrow.dataset`` scanned through DuckDB buffered more than
+the data itself on a 1 GB source: its read-ahead is not bounded by DuckDB's limit.) A database table is streamed
 (server-side cursor, ``yield_per``) into a Parquet file of the run's staging folder and read
 from there, so the run sees one consistent set of rows however often the SQL scans it. A
 feature-group source is staged the same way by the process that owns the store.
@@ -18,12 +20,11 @@ import fnmatch
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from raise_.errors import InvalidExpressionError, InvalidJobError, RaiseError, SourceReadFailedError
@@ -31,7 +32,15 @@ from raise_.expressions.predicate import compile_predicate
 from raise_.jobs.connections import connection_url
 from raise_.jobs.sources import ColumnarSource, DatabaseSource, FileSystem, Source
 
-__all__ = ["CheckpointBound", "dataset_of_file", "open_files", "stage_database"]
+__all__ = [
+    "CheckpointBound",
+    "FileScan",
+    "bounded_relation",
+    "file_relation",
+    "list_files",
+    "parquet_relation",
+    "stage_database",
+]
 
 _DB_BATCH_ROWS = 50_000
 
@@ -56,46 +65,22 @@ class CheckpointBound:
         )
 
 
-def _arrow_value(value: Any, typ: pa.DataType) -> pa.Scalar:
-    """The checkpoint as a scalar of the column's own type (naive timestamps are UTC)."""
-    if pa.types.is_timestamp(typ) and isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        moment = aware.astimezone(UTC)
-        if typ.tz is None:
-            moment = moment.replace(tzinfo=None)
-        return pa.scalar(moment, type=pa.timestamp("us", tz=typ.tz)).cast(typ, safe=False)
-    if pa.types.is_date(typ) and isinstance(value, datetime):
-        return pa.scalar(value.date(), type=typ)
-    return pa.scalar(value).cast(typ)
+@dataclass(frozen=True)
+class FileScan:
+    """A file source's files as listed when the run starts, as DuckDB names them (local paths,
+    or ``scheme://bucket/key`` read through ``filesystem``, an fsspec filesystem)."""
+
+    name: str
+    files: list[str]
+    format: str
+    hive: bool
+    partition_columns: list[str]
+    filesystem: Any = None
 
 
-def _bounded(dataset: ds.Dataset, bound: CheckpointBound | None, name: str) -> ds.Dataset:
-    if bound is None or bound.after is None or bound.column not in dataset.schema.names:
-        return dataset
-    typ = dataset.schema.field(bound.column).type
-    try:
-        value = _arrow_value(bound.lower(), typ)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise SourceReadFailedError(
-            f"Source {name!r}: its checkpoint column {bound.column!r} ({typ}) cannot be compared with the "
-            f"checkpoint {bound.after!r}: {exc}",
-            {"source": name, "column": bound.column},
-        ) from None
-    return dataset.filter(ds.field(bound.column) > value)
-
-
-def _format(fmt: str) -> Any:
-    if fmt == "csv":
-        return ds.CsvFileFormat()
-    if fmt == "json":
-        return ds.JsonFileFormat()
-    return ds.ParquetFileFormat()
-
-
-def open_files(source: FileSystem, bound: CheckpointBound | None = None) -> ds.Dataset:
-    """The source's files (listed now) as one dataset; partition columns from hive-style paths."""
+def list_files(source: FileSystem) -> FileScan:
+    """The source's files now (files that arrive later wait for the next run)."""
     import fsspec
-    from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
 
     name = source.source_name
     try:
@@ -103,12 +88,10 @@ def open_files(source: FileSystem, bound: CheckpointBound | None = None) -> ds.D
         fs.invalidate_cache()  # fsspec keeps listings per instance: a run must see the files there now
         if any(ch in root for ch in "*?["):
             files = sorted(fs.glob(root))
-            base = root.split("*")[0].rsplit("/", 1)[0]
         elif fs.isdir(root):
             files = sorted(fs.find(root))
-            base = root.rstrip("/")
         elif fs.exists(root):
-            files, base = [root], posixpath.dirname(root)
+            files = [root]
         else:
             raise SourceReadFailedError(
                 f"Source {name!r}: nothing at {source.path!r}.", {"source": name, "path": source.path}
@@ -130,34 +113,59 @@ def open_files(source: FileSystem, bound: CheckpointBound | None = None) -> ds.D
             + ".",
             {"source": name, "path": source.path},
         )
-    local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
-    filesystem = LocalFileSystem() if local else PyFileSystem(FSSpecHandler(fs))
-    partitioning = ds.HivePartitioning.discover(infer_dictionary=False) if source.partition_columns else None
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    local = "file" in protocols or "local" in protocols
+    if not local:
+        scheme = source.path.split("://", 1)[0]
+        files = [f if "://" in f else f"{scheme}://{f}" for f in files]
+    return FileScan(
+        name=name,
+        files=files,
+        format=source.format,
+        hive=bool(source.partition_columns),
+        partition_columns=list(source.partition_columns or []),
+        filesystem=None if local else fs,
+    )
+
+
+def file_relation(con: Any, scan: FileScan, bound: CheckpointBound | None) -> Any:
+    """The files as a DuckDB relation (DuckDB's own readers: they stream within its memory
+    limit), past the checkpoint when there is one."""
+    name = scan.name
     try:
-        dataset = ds.dataset(
-            files,
-            filesystem=filesystem,
-            format=_format(source.format),
-            partitioning=partitioning,
-            partition_base_dir=base if partitioning is not None else None,
-        )
+        if scan.format == "csv":
+            rel = con.read_csv(scan.files, hive_partitioning=scan.hive, union_by_name=len(scan.files) > 1)
+        elif scan.format == "json":
+            rel = con.read_json(scan.files, format="newline_delimited", hive_partitioning=scan.hive)
+        else:
+            rel = con.read_parquet(scan.files, hive_partitioning=scan.hive, union_by_name=len(scan.files) > 1)
     except Exception as exc:
         raise SourceReadFailedError(
-            f"Source {name!r}: cannot read its {source.format} files: {type(exc).__name__}: {exc}",
-            {"source": name, "path": source.path},
+            f"Source {name!r}: cannot read its {scan.format} files: {str(exc).splitlines()[0]}",
+            {"source": name},
         ) from None
-    missing = [c for c in source.partition_columns or [] if c not in dataset.schema.names]
+    missing = [c for c in scan.partition_columns if c not in rel.columns]
     if missing:
         raise SourceReadFailedError(
             f"Source {name!r}: partition column {missing[0]!r} is not in its paths (hive style: "
-            f"{missing[0]}=VALUE/); found {', '.join(dataset.schema.names)}.",
+            f"{missing[0]}=VALUE/); found {', '.join(rel.columns)}.",
             {"source": name, "column": missing[0]},
         )
-    return _bounded(dataset, bound, name)
+    return bounded_relation(rel, bound)
 
 
-def dataset_of_file(path: Path, bound: CheckpointBound | None = None, name: str = "source") -> ds.Dataset:
-    return _bounded(ds.dataset(str(path), format="parquet"), bound, name)
+def bounded_relation(rel: Any, bound: CheckpointBound | None) -> Any:
+    """``rel`` with rows strictly after the checkpoint (minus the lookback), the value bound as a
+    constant of the expression API, never text."""
+    import duckdb
+
+    if bound is None or bound.after is None or bound.column not in rel.columns:
+        return rel
+    return rel.filter(duckdb.ColumnExpression(bound.column) > duckdb.ConstantExpression(bound.lower()))
+
+
+def parquet_relation(con: Any, path: Path, bound: CheckpointBound | None) -> Any:
+    return bounded_relation(con.read_parquet([str(path)]), bound)
 
 
 # -- databases ---------------------------------------------------------------------------------

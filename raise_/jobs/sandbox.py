@@ -1,10 +1,11 @@
 """The DuckDB connection a SQL transform runs in: it can read the job's sources and nothing else.
 
 An in-memory database with external access off (no file, URL or glob function, no ATTACH, no
-COPY), extensions neither installed nor auto-loaded, and the configuration locked, so the SQL
-cannot turn any of it back on. The sources are registered into it as Arrow datasets (DuckDB
-scans them with projection and filter pushdown, batch by batch); the store's own tables are in
-another database it cannot attach. Memory is bounded and spills to a temporary directory set
+COPY) except for the job's own source files and staged inputs (``allowed_paths``), extensions
+neither installed nor auto-loaded, and the configuration locked, so the SQL cannot turn any of
+it back on. The sources are views over DuckDB's readers of those files (streamed with
+projection and filter pushdown); the store's own tables are in another database it cannot
+attach. Memory is bounded and spills to a temporary directory set
 before the lock (DuckDB's own spill files are not user file access).
 """
 
@@ -30,7 +31,14 @@ TEMPLATE_VARIABLES: Final = ("checkpoint", "execution_date", "run_id")
 _QUOTED = re.compile(r"'\s*(\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\})\s*'")
 
 
-def sandbox_connection(spill_dir: Path | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def sandbox_connection(
+    spill_dir: Path | None = None,
+    memory_limit: str | None = None,
+    allowed_paths: list[str] | None = None,
+    filesystems: list[Any] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """The locked connection: ``allowed_paths`` (the job's own files and staged inputs) are the
+    only files it can read, through ``filesystems`` (fsspec) for remote ones."""
     config: dict[str, Any] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
@@ -43,6 +51,10 @@ def sandbox_connection(spill_dir: Path | None = None, memory_limit: str | None =
         con.execute("SET temp_directory = $d", {"d": str(spill_dir)})
     if memory_limit:
         con.execute("SET memory_limit = $m", {"m": memory_limit})
+    for filesystem in filesystems or []:
+        con.register_filesystem(filesystem)
+    if allowed_paths:
+        con.execute("SET allowed_paths = $p", {"p": list(allowed_paths)})
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

@@ -236,6 +236,7 @@ class JobService(Service):
             "incremental": dict(row.incremental or {}),
             "quality_checks": list(row.quality_checks or []),
             "retries": row.retries,
+            "retry_delay_seconds": row.retry_delay_seconds,
             "timeout_seconds": row.timeout_seconds,
             "launcher": row.launcher,
         }
@@ -337,7 +338,6 @@ class JobService(Service):
                         status="draft",
                         alerts=[],
                         watch_state={},
-                        retry_delay_seconds=300,
                     )
                     self._apply(s, row, parsed, target_path)
                     s.add(row)
@@ -363,6 +363,7 @@ class JobService(Service):
         row.incremental = data["incremental"]
         row.quality_checks = data["quality_checks"]
         row.retries = parsed.retries
+        row.retry_delay_seconds = parsed.retry_delay_seconds
         row.timeout_seconds = int(parsed.timeout_seconds)
         row.launcher = parsed.launcher
         if row.id is not None:
@@ -584,7 +585,7 @@ class JobService(Service):
             s.execute(
                 update(JobRunModel)
                 .where(JobRunModel.id == _uuid(run_id), JobRunModel.status == "pending")
-                .values(status="cancelled", error_code="RUN_CANCELLED", error="Cancelled before it started.")
+                .values(status="cancelled", error_code="RUN_CANCELLED", error="Cancelled before its attempt started.")
             )
         if run.compute_run_id:
             self.runs.cancel(run.compute_run_id, wait=10.0, mine=False)
@@ -592,9 +593,12 @@ class JobService(Service):
         while time.monotonic() < deadline:
             run = self.get_job_run(project_path, name, run_id)
             if run.finished:
-                break
+                return run
             time.sleep(0.05)
-        return run
+        # Nothing is computing (it is between attempts, or staging): the run ends here, and its
+        # driver sees that before it starts anything else.
+        self._finish(run_id, "cancelled", error=("RUN_CANCELLED", "The run was cancelled."))
+        return self.get_job_run(project_path, name, run_id)
 
     @filtered("checks read on the job's target group")
     def job_status(self, project_path: str, name: str) -> dict[str, Any]:
@@ -774,6 +778,9 @@ class JobService(Service):
                         .where(JobRunModel.id == uuid.UUID(job_run_id))
                         .values(checkpoint_before=encode_checkpoint(checkpoint), attempt=attempt)
                     )
+                if self._status(job_run_id) != "running":
+                    return  # cancelled while it was being prepared
+                (staging / "outcome.json").unlink(missing_ok=True)
                 spec = {
                     "job_id": job_id,
                     "job_name": job_name,
@@ -822,15 +829,32 @@ class JobService(Service):
                         or done.status in ("cancelled", "timed_out")
                         or attempt > definition.retries
                     ):
-                        self._after_failure(job_id, code)
+                        if done.status != "cancelled":
+                            self._after_failure(job_id, code)
                         return
-                    time.sleep(min(float(self._retry_delay(job_id)), 30.0))
-                    with self.db.transaction() as s:  # the next attempt: the same run row
-                        s.execute(
+                    # Waiting for the next attempt, the run is `pending` again (not finished: the
+                    # caller of run() waits on, cancel() ends it), the last attempt's error shown.
+                    with self.db.transaction() as s:
+                        waiting = s.execute(
                             update(JobRunModel)
-                            .where(JobRunModel.id == uuid.UUID(job_run_id))
-                            .values(status="running", error=None, error_code=None, completed_at=None)
+                            .where(JobRunModel.id == uuid.UUID(job_run_id), JobRunModel.status == "failed")
+                            .values(status="pending", completed_at=None)
                         )
+                    if not getattr(waiting, "rowcount", 0):
+                        return
+                    resume_at = time.monotonic() + definition.retry_delay_seconds
+                    while time.monotonic() < resume_at:
+                        if self._status(job_run_id) != "pending":
+                            return  # cancelled while waiting for the next attempt
+                        time.sleep(min(0.2, max(0.0, resume_at - time.monotonic())))
+                    with self.db.transaction() as s:  # the next attempt: the same run row
+                        again = s.execute(
+                            update(JobRunModel)
+                            .where(JobRunModel.id == uuid.UUID(job_run_id), JobRunModel.status == "pending")
+                            .values(status="running", error=None, error_code=None)
+                        )
+                    if not getattr(again, "rowcount", 0):
+                        return
                     continue
                 assert outcome is not None
                 self._commit(job_id, job_run_id, target_path, definition, outcome, metrics, done.log, staging)
@@ -838,10 +862,10 @@ class JobService(Service):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _retry_delay(self, job_id: str) -> int:
+    def _status(self, job_run_id: str) -> str | None:
         with self.db.reader() as s:
-            row = s.get(JobModel, uuid.UUID(job_id))
-            return int(row.retry_delay_seconds if row is not None else 0)
+            status: str | None = s.scalar(select(JobRunModel.status).where(JobRunModel.id == uuid.UUID(job_run_id)))
+            return status
 
     def _stage_feature_groups(self, project: str, definition: JobDefinition, staging: Path) -> dict[str, str]:
         """Feature-group sources as Parquet files for the compute step (read as the job's owner,

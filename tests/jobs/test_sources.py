@@ -299,3 +299,48 @@ def test_feature_group_source_reads_with_the_callers_permissions(
             target="public",
         )
     assert [j.name for j in bob.list_jobs()] == []
+
+
+@pytest.mark.slow
+def test_a_source_larger_than_the_run_may_hold_streams(
+    open_org: FeatureStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40M rows (640 MB as int64/float64 columns) aggregated by a run whose process grows far less
+    than the data's size past its imports: the source streams, it is never loaded whole."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows, parts = 40_000_000, 8
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    expected = np.zeros(1000)
+    for i in range(parts):
+        users = rng.integers(0, 1000, rows // parts)
+        values = rng.random(rows // parts)
+        expected += np.bincount(users, weights=values, minlength=1000)
+        pq.write_table(pa.table({"user_id": users, "v": values}), folder / f"p{i}.parquet", row_group_size=1_000_000)
+    raw_bytes = rows * 16
+    group = open_org.create_feature_group("agg", entity_keys=["user_id"], event_time="event_time")
+    group.create_features_from_schema({"total": "float64", "n": "int64"})
+    monkeypatch.setenv("RAISE_JOB_MEMORY_LIMIT", "256MB")
+    job = open_org.create_job(
+        name="big",
+        sources=[FileSystem(path=str(folder))],
+        transform=SQLTransform(
+            name="t",
+            sql="SELECT user_id, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS event_time, sum(v) AS total, count(*) AS n "
+            "FROM source GROUP BY user_id",
+        ),
+        target="agg",
+    )
+    run = job.run()
+    assert run.status == "succeeded", run.error
+    assert run.rows_read == rows
+    grown = run.metrics["peak_rss_bytes"] - run.metrics["start_rss_bytes"]
+    assert 0 < grown < 0.25 * raw_bytes, run.log  # measured: ~105 MB over ~190 MB of imports
+    assert run.metrics["peak_rss_bytes"] < 0.6 * raw_bytes, run.log
+    got = group.read().to_pandas().set_index("user_id")
+    assert int(got["n"].sum()) == rows
+    assert got["total"].sort_index().to_numpy() == pytest.approx(expected, rel=1e-9)  # numpy's sums

@@ -268,3 +268,70 @@ def test_cancel_and_timeout(open_org: FeatureStore, totals: FeatureGroup, events
     timed = job_with(open_org, slow, tmp_path, name="timed", timeout=2).run()
     assert (timed.status, timed.error_code) == ("timed_out", "RUN_TIMED_OUT")
     assert len(totals.read().to_pandas()) == 0
+
+
+def test_a_sql_job_may_run_in_the_stores_process(
+    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``launcher="thread"``: the compute step in the owner's process (no process start-up), the
+    same sandbox: the same answer, and the same refusals."""
+    run = job_with(open_org, SQLTransform(name="sums", sql=SQL_TOTALS), tmp_path, launcher="thread").run()
+    assert run.status == "succeeded", run.error
+    got = totals.read().to_pandas().sort_values("user_id")
+    want = per_user(events)
+    assert got["clicks"].tolist() == want["clicks"].tolist()
+    escape = SQLTransform(name="escape", sql="SELECT * FROM read_parquet('/etc/hosts')")
+    refused = job_with(open_org, escape, tmp_path, name="escape", launcher="thread").run()
+    assert refused.error_code == "TRANSFORM_FAILED"
+
+
+def test_a_crashed_attempt_is_retried(
+    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
+) -> None:
+    marker = tmp_path / "crashed-once"
+    source = (
+        "def flaky(context, data):\n"
+        "    import os\n"
+        f"    if not os.path.exists({str(marker)!r}):\n"
+        f"        open({str(marker)!r}, 'w').close()\n"
+        "        os._exit(3)\n"
+        "    out = data.groupby('user_id').agg(clicks=('user_id', 'size'), event_time=('event_time', 'max'))\n"
+        "    return out.reset_index()\n"
+    )
+    from raise_.jobs.transforms import PythonTransform
+
+    flaky = PythonTransform(name="flaky", function_name="flaky", source=source)
+    run = job_with(open_org, flaky, tmp_path, retries=2, retry_delay=0).run()
+    assert run.status == "succeeded" and run.attempt == 2, (run.error, run.log)
+    assert run.rows_written == events.user_id.nunique()
+    once = job_with(open_org, flaky, tmp_path, name="no-retry").run()  # marker there: no crash now
+    assert once.status == "succeeded" and once.attempt == 1
+
+
+def test_a_run_waiting_for_its_retry_is_pending_and_cancel_ends_it(
+    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
+) -> None:
+    from raise_.jobs.transforms import PythonTransform
+
+    source = "def crash(context, data):\n    import os\n    os._exit(3)\n"
+    crash = PythonTransform(name="crash", function_name="crash", source=source)
+    job = job_with(open_org, crash, tmp_path, retries=3, retry_delay=600)
+    run = job.run(wait=False)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run.reload()
+        if run.status == "pending" and run.error_code:
+            break
+        time.sleep(0.1)
+    # The first attempt failed; the run waits for the next one: not finished, the error shown.
+    assert run.status == "pending" and run.attempt == 1 and run.error_code == "RUN_CRASHED", (run.status, run.error)
+    started = time.monotonic()
+    run.cancel()
+    run.reload()
+    assert run.status == "cancelled" and run.attempt == 1
+    assert time.monotonic() - started < 5
+    time.sleep(0.5)  # the driver sees the cancel and starts no attempt
+    run.reload()
+    assert run.status == "cancelled" and run.attempt == 1
+    assert job.reload().status == "draft"  # a cancelled run does not make the job failed
+    assert totals.read().to_pandas().empty
