@@ -89,6 +89,14 @@ _NOT_RETRIED: Final = frozenset(
 #: The job runs this process drives (a run of another process that is gone is an orphan).
 JOB_DRIVERS = LiveRuns()
 ORPHANED_MESSAGE: Final = "The process driving this run stopped before it finished; run the job again."
+#: Set when the interpreter starts to exit: a driver waiting to retry gives up instead of holding
+#: the exit for the rest of its delay. The executor's own exit hook joins the driver threads
+#: before the main thread is marked stopped, so it must be a hook of the same kind (they run
+#: last registered first, so this one runs before that join).
+_PROCESS_ENDING = threading.Event()
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_PROCESS_ENDING.set)
 
 
 def _item_name(job_id: uuid.UUID | str) -> str:
@@ -179,6 +187,7 @@ class JobService(Service):
         self._schedules = schedules
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._stopping = threading.Event()  # set by shutdown(): drivers waiting to retry give up
         self._job_locks: dict[str, threading.Lock] = {}
         #: Called after a job is created, deployed, changed or deleted (the change follower re-reads).
         self.on_jobs_changed: list[Callable[[], None]] = []
@@ -733,6 +742,7 @@ class JobService(Service):
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
+                self._stopping.clear()
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="raise-job")
             return self._pool
 
@@ -846,6 +856,11 @@ class JobService(Service):
                     while time.monotonic() < resume_at:
                         if self._status(job_run_id) != "pending":
                             return  # cancelled while waiting for the next attempt
+                        if self._stopping.is_set() or _PROCESS_ENDING.is_set():
+                            # The process is ending: the run fails with its last error rather
+                            # than hold the exit for the rest of the delay.
+                            self._finish(job_run_id, "failed", error=(code, f"{message} (not retried: Raise stopped)"))
+                            return
                         time.sleep(min(0.2, max(0.0, resume_at - time.monotonic())))
                     with self.db.transaction() as s:  # the next attempt: the same run row
                         again = s.execute(
@@ -1237,6 +1252,7 @@ class JobService(Service):
 
     @internal
     def shutdown(self) -> None:
+        self._stopping.set()
         with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:

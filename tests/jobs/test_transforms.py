@@ -335,3 +335,46 @@ def test_a_run_waiting_for_its_retry_is_pending_and_cancel_ends_it(
     assert run.status == "cancelled" and run.attempt == 1
     assert job.reload().status == "draft"  # a cancelled run does not make the job failed
     assert totals.read().to_pandas().empty
+
+
+def test_a_process_ending_while_a_run_waits_for_its_retry_exits_at_once(
+    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
+) -> None:
+    """The waiting driver does not hold the interpreter's exit for the rest of ``retry_delay``:
+    the run ends failed with its last error, saying it was not retried."""
+    import subprocess
+    import sys
+
+    script = f"""
+import time
+from raise_ import FeatureStore, FileSystem, Target
+from raise_.jobs.transforms import PythonTransform
+
+fs = FeatureStore("acme/mlplatform/recommendation")
+code = "def crash(context, data):\\n    import os\\n    os._exit(3)\\n"
+crash = PythonTransform(name="crash", function_name="crash", source=code)
+job = fs.create_job(
+    name="exits",
+    sources=[FileSystem(path={str(tmp_path / "events")!r}, format="parquet")],
+    transform=crash,
+    target=Target(feature_group="totals"),
+    retries=3,
+    retry_delay=600,
+)
+run = job.run(wait=False)
+deadline = time.monotonic() + 60
+while not (run.reload().status == "pending" and run.error_code) and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(run.status, run.id, flush=True)
+"""
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-3000:]
+    status, run_id = done.stdout.split()[-2:]
+    assert status == "pending"
+    assert took < 60, took  # not the 600 s of the delay
+    run = open_org.get_job("exits").runs[-1]
+    assert run.id == run_id
+    assert run.status == "failed" and run.error_code == "RUN_CRASHED" and "not retried" in run.error
+    assert run.attempt == 1
