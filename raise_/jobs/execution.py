@@ -235,7 +235,7 @@ class _Compute:
             parameters=params,
         )
 
-    def sql_reader(self, transform: SQLTransform, kind: type | None) -> pa.RecordBatchReader:
+    def sql_relation(self, transform: SQLTransform, kind: type | None) -> duckdb.DuckDBPyRelation:
         label = f"transform {transform.name}"
         checkpoint = self.checkpoint
         if checkpoint is None and self.definition.incremental.uses_checkpoint:
@@ -249,8 +249,9 @@ class _Compute:
         sql, params = bind_template(transform.sql, label, values)
         assert self.con is not None
         try:
-            # A relation streams its batches; a DB-API result would copy every row first.
-            return self.con.sql(sql, params=params).to_arrow_reader(_BATCH_ROWS)
+            # A relation streams (a DB-API result would copy every row first) and DuckDB writes
+            # it to Parquet itself, on all cores.
+            return self.con.sql(sql, params=params)
         except duckdb.Error as exc:
             detail: Exception = exc
             try:  # the relation API drops the line of a parse or bind error: prepare it again for that
@@ -277,11 +278,9 @@ class _Compute:
         out = self.output
         t = self.definition.transform
         if isinstance(t, SQLTransform):
-            reader = self.sql_reader(t, kind)
-            _write_stream(reader, out, f"transform {t.name}")
+            _write_relation(self.sql_relation(t, kind), out, f"transform {t.name}")
         elif isinstance(t, HybridTransform):
-            reader = self.sql_reader(t.sql_transform, kind)
-            table = _read_all(reader, f"transform {t.sql_transform.name}")
+            table = _read_all(self.sql_relation(t.sql_transform, kind), f"transform {t.sql_transform.name}")
             pq.write_table(self.python(t.python_transform, _as_input(table, t.python_transform.input_format)), out)
         else:
             assert isinstance(t, PythonTransform)
@@ -322,19 +321,32 @@ def _sql_error(exc: Exception, label: str) -> TransformFailedError:
     )
 
 
-def _read_all(reader: pa.RecordBatchReader, label: str) -> pa.Table:
+def _read_all(rel: duckdb.DuckDBPyRelation, label: str) -> pa.Table:
     try:
-        return reader.read_all()
+        return rel.to_arrow_table(_BATCH_ROWS)
     except (duckdb.Error, pa.ArrowException) as exc:
         raise _sql_error(exc, label) from None
 
 
-def _write_stream(reader: pa.RecordBatchReader, out: Path, label: str) -> None:
+_WIDE_INTEGERS: Final = frozenset({"HUGEINT", "UHUGEINT"})
+
+
+def _write_relation(rel: duckdb.DuckDBPyRelation, out: Path, label: str) -> None:
     try:
-        with pq.ParquetWriter(str(out), reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-    except (duckdb.Error, pa.ArrowException) as exc:
+        if any(str(t) in _WIDE_INTEGERS for t in rel.types):
+            # Parquet has no 128-bit integer (DuckDB would write a double): keep the exact value
+            # as the decimal that Arrow gives it (sum() of an integer column is one).
+            wide = duckdb.sqltype("DECIMAL(38,0)")
+            rel = rel.select(
+                *(
+                    duckdb.ColumnExpression(c).cast(wide).alias(c)
+                    if str(t) in _WIDE_INTEGERS
+                    else duckdb.ColumnExpression(c)
+                    for c, t in zip(rel.columns, rel.types, strict=True)
+                )
+            )
+        rel.write_parquet(str(out))
+    except duckdb.Error as exc:
         raise _sql_error(exc, label) from None
 
 
