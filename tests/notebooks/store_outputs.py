@@ -15,17 +15,15 @@ the diff before committing: it is what CI will compare against.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the local S3 API the tests use too
+from local_s3 import local_s3
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -41,8 +39,6 @@ RAISE_VARIABLES = (
 #: Notebooks with a cell that reads S3: without ``AWS_ENDPOINT_URL`` that cell only says it skips,
 #: so their stored outputs (and their tests) need an S3 API (``tests/conftest.py::s3_endpoint``).
 NEEDS_S3 = frozenset({"07_transformations"})
-#: What ``s3_endpoint`` sets, so that s3fs, boto3 and the jobs' child processes reach moto.
-S3_VARIABLES = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def clean(notebook: nbformat.NotebookNode) -> None:
@@ -55,41 +51,6 @@ def clean(notebook: nbformat.NotebookNode) -> None:
             output.get("data", {}).pop(WIDGET_VIEW, None)
     notebook.metadata.pop("widgets", None)
     notebook.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
-
-
-@contextmanager
-def local_s3() -> Iterator[None]:
-    """A moto S3 server on loopback for the block, named by ``AWS_ENDPOINT_URL`` (kernels inherit it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in [*S3_VARIABLES, "AWS_ENDPOINT_URL"]}
-    os.environ.update(S3_VARIABLES, AWS_ENDPOINT_URL=url)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("moto.server did not start (pip install 'moto[server]')") from None
-                time.sleep(0.1)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def store_outputs(path: Path, timeout: int = 600) -> float:
