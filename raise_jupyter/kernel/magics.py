@@ -576,8 +576,10 @@ def _alert_body(cell: str) -> dict[str, Any]:
     return body
 
 
-#: The keys of a ``%%raise job`` body: ``JobDefinition.to_dict()`` (``timeout_seconds`` is
-#: ``timeout``'s stored name) and ``fs.create_job``'s description and tags.
+#: ``fs.create_job``'s argument → its name in ``JobDefinition.to_dict()`` (a body may use either).
+_JOB_STORED_NAMES = {"timeout": "timeout_seconds", "retry_delay": "retry_delay_seconds"}
+#: The keys of a ``%%raise job`` body: ``JobDefinition.to_dict()`` (with the stored names above)
+#: and ``fs.create_job``'s description and tags.
 JOB_KEYS = (
     "sources",
     "transform",
@@ -590,6 +592,8 @@ JOB_KEYS = (
     "retries",
     "timeout",
     "timeout_seconds",
+    "retry_delay",
+    "retry_delay_seconds",
     "launcher",
 )
 _JOB_REQUIRED = ("sources", "transform", "target")
@@ -624,12 +628,13 @@ def _job_body(cell: str) -> dict[str, Any]:
             f"e.g.\n{_JOB_EXAMPLE}",
             {"source": "cell", "key": missing[0]},
         )
-    if "timeout" in body and "timeout_seconds" in body:
-        raise InvalidFileError(
-            "The cell body gives timeout twice (timeout and timeout_seconds): give it once.", {"source": "cell"}
-        )
-    if "timeout_seconds" in body:
-        body["timeout"] = body.pop("timeout_seconds")
+    for argument, stored in _JOB_STORED_NAMES.items():
+        if argument in body and stored in body:
+            raise InvalidFileError(
+                f"The cell body gives {argument} twice ({argument} and {stored}): give it once.", {"source": "cell"}
+            )
+        if stored in body:
+            body[argument] = body.pop(stored)
     checks = body.get("quality_checks")
     if isinstance(checks, list):  # YAML reads `check_type: null` as nothing: it means the null check
         body["quality_checks"] = [

@@ -114,6 +114,7 @@ def test_readme_lineage_to_dict(ctr: Feature, group: FeatureGroup) -> None:
         "statistics": {"total_nodes": 3, "total_edges": 2},
         "upstream": qualified("click_count@v1", "impression_count@v1"),
         "downstream": [],
+        "jobs": [],  # no transformation job writes or reads these features
     }
 
 
