@@ -22,6 +22,7 @@ from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import Service
 from raise_.governance.guard import POLICY_ATTRIBUTE
+from raise_.jobs.service import JobService
 from raise_.live.service import LiveTableService
 from raise_.query.service import QueryService
 from raise_.service import OWNERS, DataService
@@ -39,6 +40,7 @@ SERVICES = {
     "live": LiveTableService,
     "dashboards": DashboardService,
     "alerts": AlertService,
+    "jobs": JobService,
 }
 # The storage read path analytics builds on: public to other services, no door of the façade.
 SERVICE_TO_SERVICE = {"plan", "select_features", "authorize_features", "audit_data"}
