@@ -73,3 +73,17 @@ def time_calls(fns: Sequence[Callable[[], object]], n: int, warmup: int = 0) -> 
         for series, fn in zip(out, fns, strict=True):
             series.append(time_call(fn))
     return out
+
+
+def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table as lines: the first column left-aligned, the figures right-aligned."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = [
+        "| "
+        + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        + " |"
+        for r in rows
+    ]
+    return [line, rule, *body]

@@ -67,7 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from _machine import machine_info, machine_line
-from _timing import percentile
+from _timing import percentile, table_lines
 from tqdm.auto import tqdm
 
 import raise_
@@ -266,19 +266,6 @@ def check_group(label: str, group: Any, want: pa.Table) -> dict[str, Any]:
 
 
 # -- printing -------------------------------------------------------------------------------------
-
-
-def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = [
-        "| "
-        + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        + " |"
-        for r in rows
-    ]
-    return [line, rule, *body]
 
 
 def sec(x: float) -> str:

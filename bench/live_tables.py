@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from _machine import machine_info, machine_line
-from _timing import percentile, summarize, time_calls
+from _timing import percentile, summarize, table_lines, time_calls
 
 import raise_
 from raise_ import Aggregation, FeatureStore, Freshness
@@ -150,19 +150,6 @@ def stats_ms(values: list[float]) -> dict[str, float]:
 
 def fmt(ms: float) -> str:
     return f"{ms:,.3f}" if ms < 10 else f"{ms:,.1f}"
-
-
-def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = [
-        "| "
-        + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        + " |"
-        for r in rows
-    ]
-    return [line, rule, *body]
 
 
 # -- part 1: query ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from raise_.errors import QualityCheckFailedError, RaiseError, TransformFailedError
 from raise_.jobs.definition import JobDefinition, decode_checkpoint, encode_checkpoint
 from raise_.jobs.python_code import check_dependencies, load_function, transform_error
-from raise_.jobs.quality import CheckResult, CheckSeverity
+from raise_.jobs.quality import CheckResult, CheckSeverity, quote
 from raise_.jobs.reading import (
     CheckpointBound,
     FileScan,
@@ -99,10 +99,6 @@ def _peak_rss() -> int:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _to_table(data: Any, label: str) -> pa.Table:
@@ -212,7 +208,7 @@ class _Compute:
         for rel in self.relations.values():
             has = column is not None and column in rel.columns
             if has:
-                found = rel.aggregate(f"count(*), max({_quote(str(column))})").fetchall()[0]
+                found = rel.aggregate(f"count(*), max({quote(str(column))})").fetchall()[0]
                 kind = kind or _python_kind_of(rel.types[rel.columns.index(column)])
                 n, top = found
                 if top is not None and (newest is None or top > newest):
