@@ -16,6 +16,7 @@ from raise_.dashboards import models as _dashboard_models  # noqa: F401
 from raise_.jobs import models as _job_models  # noqa: F401
 from raise_.live import models as _live_models  # noqa: F401
 from raise_.notifications import models as _notification_models  # noqa: F401
+from raise_.orchestration import models as _orchestration_models  # noqa: F401
 from raise_.runs import models as _run_models  # noqa: F401
 from raise_.scheduling import models as _schedule_models  # noqa: F401
 
@@ -81,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidExpressionError": "raise_.errors",
     "InvalidNameError": "raise_.errors",
     "Issue": "raise_.expressions",
+    "AirflowConfig": "raise_.orchestration.airflow.config",
     "Job": "raise_.client.jobs",
     "JobRun": "raise_.client.jobs",
     "Lineage": "raise_.client.lineage",
@@ -115,6 +117,7 @@ _EXPORTS: dict[str, str] = {
     "VersionDiff": "raise_.analytics",
     "WriteResult": "raise_.storage",
     "annotations": "__future__",
+    "generate_airflow_dag": "raise_.client.orchestration",
     "parse_dtype": "raise_.types",
     "python_transform": "raise_.transforms",
 }
@@ -140,6 +143,7 @@ if TYPE_CHECKING:
     from raise_.client.jobs import Job, JobRun
     from raise_.client.lineage import Lineage
     from raise_.client.live import LiveTable
+    from raise_.client.orchestration import generate_airflow_dag
     from raise_.dashboards.chart_types import ChartType
     from raise_.dashboards.specs import Chart, DashboardParameter
     from raise_.errors import (
@@ -164,6 +168,7 @@ if TYPE_CHECKING:
     from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
     from raise_.lineage import LineageGraph, LineageNode
     from raise_.models.audit import AuditEntry, AuditQuery
+    from raise_.orchestration.airflow.config import AirflowConfig
     from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
     from raise_.transforms import (
         CheckSeverity,
@@ -221,6 +226,7 @@ __all__ = [
     "ACL",
     "ACLChainEntry",
     "Aggregation",
+    "AirflowConfig",
     "AnalysisFailedError",
     "AnalysisJob",
     "AnalysisResult",
@@ -309,6 +315,7 @@ __all__ = [
     "VersionDiff",
     "WriteResult",
     "__version__",
+    "generate_airflow_dag",
     "parse_dtype",
     "python_transform",
 ]

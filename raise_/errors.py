@@ -47,6 +47,7 @@ __all__ = [
     "InvalidExpressionError",
     "InvalidFileError",
     "InvalidJobError",
+    "InvalidJobTokenError",
     "InvalidNameError",
     "InvalidParameterError",
     "InvalidRefreshPolicyError",
@@ -58,6 +59,7 @@ __all__ = [
     "LineageBreakWarning",
     "LiveTableExistsError",
     "LiveTableNotFoundError",
+    "OrchestratorUnavailableError",
     "OrganizationExistsError",
     "OrganizationNotFoundError",
     "PermissionDeniedError",
@@ -398,6 +400,21 @@ class QualityCheckFailedError(RaiseError):
 
     code = "QUALITY_CHECK_FAILED"
     http_status = 422
+
+
+class OrchestratorUnavailableError(RaiseError):
+    """The job's orchestrator (Airflow's API, a Kubernetes cluster) did not answer, or refused
+    Raise's credentials: the message says which and how to configure it."""
+
+    code = "ORCHESTRATOR_UNAVAILABLE"
+    http_status = 502
+
+
+class InvalidJobTokenError(RaiseError):
+    """A job token that is unknown, expired, revoked, or for another job."""
+
+    code = "INVALID_JOB_TOKEN"
+    http_status = 401
 
 
 class InvalidRefreshPolicyError(RaiseError):

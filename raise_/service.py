@@ -35,6 +35,7 @@ from raise_.live.service import LiveTableService
 from raise_.metadata.database import CatalogDatabase
 from raise_.notifications.config import NotificationSettings
 from raise_.notifications.service import NotificationService
+from raise_.orchestration.service import OrchestrationService
 from raise_.query.service import QueryService
 from raise_.runs.assembly import store_runs
 from raise_.runs.service import RunService
@@ -133,6 +134,8 @@ class DataService:
             schedules=schedules,
         )
         self.lineage.jobs_of = self.jobs.lineage_jobs  # a feature's lineage shows the jobs writing or reading it
+        # Orchestration: which orchestrator fires a project's jobs (internal, Airflow), their tokens.
+        self.orchestration = OrchestrationService(self.context, self.jobs)
 
     @property
     def store(self) -> SqlEngine:
@@ -281,8 +284,6 @@ class DataService:
     update_job = _owned_by("jobs", JobService.update_job)
     delete_job = _owned_by("jobs", JobService.delete_job)
     activate_job = _owned_by("jobs", JobService.activate_job)
-    deploy_job = _owned_by("jobs", JobService.deploy_job)
-    undeploy_job = _owned_by("jobs", JobService.undeploy_job)
     pause_job = _owned_by("jobs", JobService.pause_job)
     resume_job = _owned_by("jobs", JobService.resume_job)
     deprecate_job = _owned_by("jobs", JobService.deprecate_job)
@@ -293,3 +294,19 @@ class DataService:
     cancel_job_run = _owned_by("jobs", JobService.cancel_job_run)
     job_status = _owned_by("jobs", JobService.job_status)
     job_lineage = _owned_by("jobs", JobService.job_lineage)
+
+    # -- orchestration (PRD §16): the project's orchestrator, deployments, job tokens -----------------
+    use_orchestrator = _owned_by("orchestration", OrchestrationService.use_orchestrator)
+    get_orchestrator = _owned_by("orchestration", OrchestrationService.get_orchestrator)
+    deploy_job = _owned_by("orchestration", OrchestrationService.deploy_job)
+    undeploy_job = _owned_by("orchestration", OrchestrationService.undeploy_job)
+    generate_job_definition = _owned_by("orchestration", OrchestrationService.generate_job_definition)
+    job_orchestrator_status = _owned_by("orchestration", OrchestrationService.job_orchestrator_status)
+    trigger_orchestrated_job = _owned_by("orchestration", OrchestrationService.trigger_orchestrated_job)
+    orchestrator_runs = _owned_by("orchestration", OrchestrationService.orchestrator_runs)
+    pause_orchestrated_job = _owned_by("orchestration", OrchestrationService.pause_orchestrated_job)
+    issue_job_token = _owned_by("orchestration", OrchestrationService.issue_job_token)
+    revoke_job_tokens = _owned_by("orchestration", OrchestrationService.revoke_job_tokens)
+    start_orchestrated_run = _owned_by("orchestration", OrchestrationService.start_orchestrated_run)
+    orchestrated_run = _owned_by("orchestration", OrchestrationService.orchestrated_run)
+    fail_orchestrated_run = _owned_by("orchestration", OrchestrationService.fail_orchestrated_run)

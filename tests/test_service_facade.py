@@ -23,6 +23,7 @@ from raise_.governance.audit_service import AuditService
 from raise_.governance.context import Service
 from raise_.governance.guard import POLICY_ATTRIBUTE
 from raise_.jobs.service import JobService
+from raise_.orchestration.service import OrchestrationService
 from raise_.live.service import LiveTableService
 from raise_.query.service import QueryService
 from raise_.service import OWNERS, DataService
@@ -41,6 +42,7 @@ SERVICES = {
     "dashboards": DashboardService,
     "alerts": AlertService,
     "jobs": JobService,
+    "orchestration": OrchestrationService,
 }
 # The storage read path analytics builds on: public to other services, no door of the façade.
 SERVICE_TO_SERVICE = {"plan", "select_features", "authorize_features", "audit_data"}

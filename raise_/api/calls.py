@@ -27,7 +27,7 @@ from raise_.api.errors import InternalServerError, InvalidBodyError, MethodNotAl
 from raise_.api.forwarded_warnings import ForwardedWarning, call_capturing
 from raise_.api.routes import ROUTES, Route, Router
 from raise_.codec import ARROW_STREAM, JSON, IpcBody, IpcStreamError, from_wire, ipc_to_table, to_wire
-from raise_.errors import InvalidArgumentError, RaiseError
+from raise_.errors import InvalidArgumentError, PermissionDeniedError, RaiseError
 from raise_.service import DataService
 
 __all__ = [
@@ -321,9 +321,11 @@ def handle(
     query: Mapping[str, Sequence[str]],
     body: bytes,
     content_type: str,
+    only: frozenset[str] | None = None,
 ) -> Reply:
     """Answer one request. ``path`` is under :data:`~raise_.api.routes.API_PREFIX`, still
-    percent-encoded; ``service`` may be a callable that opens the store on first use."""
+    percent-encoded; ``service`` may be a callable that opens the store on first use. ``only``:
+    the routes this caller may use (a job token's), any other is PERMISSION_DENIED."""
     warnings: list[ForwardedWarning] = []
     binding: Binding | None = None
     try:
@@ -335,6 +337,12 @@ def handle(
                     f"{verb} is not allowed on {path}; use {', '.join(allowed)}.", {"allowed": allowed}
                 )
             raise RouteNotFoundError(f"No Raise route {verb} {path}.", {"path": path})
+        if only is not None and match.route.method not in only:
+            raise PermissionDeniedError(
+                f"A job token may only start and read its job's runs ({', '.join(sorted(only))}), not "
+                f"{match.route.method}; use a user's token for anything else.",
+                {"route": match.route.method},
+            )
         binding = bindings()[match.route.method]
         kwargs = decode_arguments(binding, match.path_args, query, body, content_type)
         target = service if isinstance(service, DataService) else service()

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         PurgeResult,
         VerifyReport,
     )
+    from raise_.orchestration.tokens import IssuedToken
     from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
 
 __all__ = ["Backend"]
@@ -883,3 +884,91 @@ class Backend(Protocol):
         project_path: str,
         name: str,
     ) -> dict[str, Any]: ...
+
+    def get_orchestrator(
+        self,
+        project_path: str,
+    ) -> dict[str, Any]: ...
+
+    def use_orchestrator(
+        self,
+        project_path: str,
+        name: str,
+        settings: dict[str, Any] | None = None,
+        url: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    def generate_job_definition(
+        self,
+        project_path: str,
+        name: str,
+        orchestrator: str | None = None,
+    ) -> str: ...
+
+    def job_orchestrator_status(
+        self,
+        project_path: str,
+        name: str,
+    ) -> dict[str, Any]: ...
+
+    def trigger_orchestrated_job(
+        self,
+        project_path: str,
+        name: str,
+        execution_date: datetime | None = None,
+    ) -> str: ...
+
+    def orchestrator_runs(
+        self,
+        project_path: str,
+        name: str,
+        limit: int = 25,
+    ) -> list[dict[str, Any]]: ...
+
+    def pause_orchestrated_job(
+        self,
+        project_path: str,
+        name: str,
+        paused: bool = True,
+    ) -> dict[str, Any]: ...
+
+    def issue_job_token(
+        self,
+        project_path: str,
+        name: str,
+        ttl_seconds: float | None = None,
+        orchestrator: str = "airflow",
+    ) -> IssuedToken: ...
+
+    def revoke_job_tokens(
+        self,
+        project_path: str,
+        name: str,
+    ) -> int: ...
+
+    def start_orchestrated_run(
+        self,
+        project_path: str,
+        name: str,
+        token: str,
+        execution_date: datetime | str | None = None,
+        orchestrator: str = "airflow",
+        external_run_id: str | None = None,
+    ) -> JobRunRecord: ...
+
+    def orchestrated_run(
+        self,
+        project_path: str,
+        name: str,
+        token: str,
+        run_id: str,
+    ) -> JobRunRecord: ...
+
+    def fail_orchestrated_run(
+        self,
+        project_path: str,
+        name: str,
+        token: str,
+        run_id: str,
+        message: str = "Stopped by its orchestrator.",
+    ) -> JobRunRecord: ...

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import quote, unquote
 
-__all__ = ["API_PREFIX", "ROUTES", "Route", "RouteMatch", "Router", "routes_by_method"]
+__all__ = ["API_PREFIX", "JOB_TOKEN_ROUTES", "ROUTES", "Route", "RouteMatch", "Router", "routes_by_method"]
 
 API_PREFIX: Final = "/raise/v1"
 
@@ -330,7 +330,26 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("cancel_job_run", "POST", f"{_P}/jobs/{{name}}/runs/{{run_id}}/cancel"),
     Route("reset_job_checkpoint", "POST", f"{_P}/jobs/{{name}}/checkpoint/reset"),
     Route("job_lineage", "GET", f"{_P}/jobs/{{name}}/lineage"),
+    # -- orchestration (PRD §16.4–§16.5): the project's orchestrator, a job's DAG, its tokens ---------
+    Route("get_orchestrator", "GET", f"{_P}/orchestrator"),
+    Route("use_orchestrator", "PUT", f"{_P}/orchestrator"),
+    Route("generate_job_definition", "GET", f"{_P}/jobs/{{name}}/definition"),
+    Route("job_orchestrator_status", "GET", f"{_P}/jobs/{{name}}/orchestrator/status"),
+    Route("trigger_orchestrated_job", "POST", f"{_P}/jobs/{{name}}/orchestrator/trigger"),
+    Route("orchestrator_runs", "GET", f"{_P}/jobs/{{name}}/orchestrator/runs"),
+    Route("pause_orchestrated_job", "POST", f"{_P}/jobs/{{name}}/orchestrator/pause"),
+    Route("issue_job_token", "POST", f"{_P}/jobs/{{name}}/tokens"),
+    Route("revoke_job_tokens", "DELETE", f"{_P}/jobs/{{name}}/tokens"),
+    # A DAG's or a pod's calls: the job token travels in the body (and the Authorization header),
+    # never in a URL; these three routes are all a job token opens (raise_jupyter's handlers).
+    Route("start_orchestrated_run", "POST", f"{_P}/jobs/{{name}}/orchestrated-runs"),
+    Route("orchestrated_run", "POST", f"{_P}/jobs/{{name}}/orchestrated-runs/{{run_id}}/status"),
+    Route("fail_orchestrated_run", "POST", f"{_P}/jobs/{{name}}/orchestrated-runs/{{run_id}}/fail"),
 )
+
+
+#: All a job token (a DAG's or a pod's) may call: start, read and fail its job's runs.
+JOB_TOKEN_ROUTES: Final = frozenset({"start_orchestrated_run", "orchestrated_run", "fail_orchestrated_run"})
 
 
 def routes_by_method() -> dict[str, Route]:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import time
 from datetime import datetime
@@ -20,6 +21,7 @@ from raise_.jobs.records import DeployResult, JobRecord, JobRunRecord
 
 if TYPE_CHECKING:
     from raise_.api.protocol import Backend
+    from raise_.client.orchestration import Transforms
 
 __all__ = ["Job", "JobRun", "Jobs"]
 
@@ -115,6 +117,11 @@ class Job:
     @property
     def project(self) -> str:
         return self._record.project
+
+    @property
+    def orchestrator(self) -> str:
+        """Who fires its runs: ``"internal"`` (the store's scheduler) or ``"airflow"`` (its DAG)."""
+        return self._record.orchestrator
 
     @property
     def status(self) -> str:
@@ -338,21 +345,24 @@ class Jobs:
     def delete_job(self, name: str) -> bool:
         return self._backend.delete_job(self.path, name)
 
+    @property
+    def transforms(self) -> Transforms:
+        """Where this project's jobs run: ``use_airflow(...)``, ``generate_dag(job)``, tokens."""
+        from raise_.client.orchestration import Transforms
+
+        return Transforms(self._backend, self.path)
+
     def deploy_job(self, job: Job | str) -> DeployResult:
-        """Deploy on the job's orchestrator (the internal scheduler): a draft is activated, its
-        schedule starts firing. ``result.url`` says where to look at it."""
+        """Deploy on the project's orchestrator (``fs.transforms.use_airflow`` chose Airflow: a DAG
+        file; else the internal scheduler): a draft is activated. ``result.url`` says where to look
+        at it (the DAG in Airflow's UI, or the job's status)."""
         name = job.name if isinstance(job, Job) else job
         result = self._backend.deploy_job(self.path, name)
         if isinstance(job, Job):
             job.reload()
         base = getattr(self._backend, "url", None)
-        if isinstance(base, str) and base:
-            result = DeployResult(
-                job=result.job,
-                orchestrator=result.orchestrator,
-                status=result.status,
-                path=result.path,
-                url=f"{base.rstrip('/')}/raise/v1/projects/{self.path}/jobs/{result.job}/status",
-                next_run_at=result.next_run_at,
+        if result.orchestrator == "internal" and isinstance(base, str) and base:
+            result = dataclasses.replace(
+                result, url=f"{base.rstrip('/')}/raise/v1/projects/{self.path}/jobs/{result.job}/status"
             )
         return result

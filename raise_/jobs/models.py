@@ -45,6 +45,9 @@ class JobModel(Base):
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     alerts: Mapped[list[str]] = mapped_column(JsonType, default=list)
     launcher: Mapped[str] = mapped_column(String(32), default="subprocess")
+    # Which orchestrator fires its schedule: "internal" (the store's scheduler) or "airflow"
+    # (a DAG; the internal scheduler then leaves it alone). Set when the job is deployed.
+    orchestrator: Mapped[str] = mapped_column(String(32), default="internal", server_default="internal")
     status: Mapped[str] = mapped_column(String(32), default="draft")
     deployed_at: Mapped[datetime | None] = mapped_column()
     watch_state: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)

@@ -71,6 +71,7 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     deployed_at: datetime | None = None
+    orchestrator: str = "internal"
     checkpoint: dict[str, Any] | None = None
     last_run: JobRunRecord | None = None
     next_run_at: datetime | None = None
@@ -86,3 +87,8 @@ class DeployResult:
     path: str
     url: str
     next_run_at: datetime | None = None
+    #: The job's id on its orchestrator (the DAG id) and the definition written there (the DAG file).
+    orchestrator_id: str | None = None
+    definition_path: str | None = None
+    #: What the deployment could not do and how to finish it (a token not handed to Airflow).
+    warnings: list[str] = field(default_factory=list)

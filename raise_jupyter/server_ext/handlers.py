@@ -35,9 +35,9 @@ import raise_jupyter
 from raise_.api.calls import error_reply, handle, router
 from raise_.api.errors import PayloadTooLargeError, RateLimitedError, UriTooLongError
 from raise_.api.forwarded_warnings import HEADER, encode_header
-from raise_.api.routes import API_PREFIX
+from raise_.api.routes import API_PREFIX, JOB_TOKEN_ROUTES
 from raise_.codec import JSON, IpcBody
-from raise_.errors import RaiseError
+from raise_.errors import PermissionDeniedError, RaiseError
 from raise_.governance.request_context import REQUEST, RequestContext
 from raise_jupyter.server_ext.identity import REQUEST_ACTOR, actor_of_request
 from raise_jupyter.server_ext.kernel_access import OwnerAuthorizer
@@ -79,6 +79,7 @@ class RaiseHandler(APIHandler):
     auth_resource = "raise"  # jupyter_server's Authorizer sees requests as actions on "raise"
     route_label: ClassVar[str | None] = None  # the metrics' route of a handler that serves one route
     rate_limited: ClassVar[bool] = True  # probes and scrapes are not: they must answer under load
+    accepts_job_tokens: ClassVar[bool] = False  # only the REST routes, and there only the job-run ones
 
     def initialize(self, extension: RaiseExtension) -> None:
         self.extension = extension
@@ -93,7 +94,7 @@ class RaiseHandler(APIHandler):
 
     @property
     def authorizer(self) -> Any:
-        if getattr(self, "_raise_kernel_token", False):
+        if getattr(self, "_raise_kernel_token", False) or getattr(self, "_raise_job_token", False):
             return _OWNER
         return super().authorizer
 
@@ -113,6 +114,14 @@ class RaiseHandler(APIHandler):
             )
             return
         await super().prepare()  # authenticates: self.current_user is known from here on
+        if getattr(self, "_raise_job_token", False) and not self.accepts_job_tokens and not self._finished:
+            RaiseHandler.refuse(
+                self,
+                PermissionDeniedError(
+                    "A job token may only start and read its job's runs through the REST API.", {"token": "job"}
+                ),
+            )
+            return
         if self._finished or not self.rate_limited or self.current_user is None:
             return  # an unauthenticated request is refused by @web.authenticated, not limited
         limiter = self.extension.rate_limiter
@@ -172,6 +181,8 @@ class ApiHandler(RaiseHandler):
 
     The body arrives through :meth:`data_received`, counted against ``ServerApp.max_body_size``.
     """
+
+    accepts_job_tokens = True  # handle() then serves only JOB_TOKEN_ROUTES
 
     def initialize(self, extension: RaiseExtension) -> None:
         super().initialize(extension)
@@ -274,7 +285,12 @@ class ApiHandler(RaiseHandler):
         query = {k: [v.decode("utf-8", "replace") for v in vs] for k, vs in self.request.query_arguments.items()}
         content_type = self.request.headers.get("Content-Type", "")
         context = contextvars.copy_context()
-        context.run(REQUEST_ACTOR.set, actor_of_request(self.extension.actor_source_in_use, self.current_user))
+        job_token = getattr(self, "_raise_job_token", False)
+        # A job token acts as nobody until the service has checked it (then as the job's owner).
+        actor = (
+            "raise-job-token" if job_token else actor_of_request(self.extension.actor_source_in_use, self.current_user)
+        )
+        context.run(REQUEST_ACTOR.set, actor)
         context.run(REQUEST.set, RequestContext.of(self.request.remote_ip, self.request.headers.get("User-Agent")))
         loop = asyncio.get_running_loop()
         reply = await loop.run_in_executor(
@@ -287,6 +303,7 @@ class ApiHandler(RaiseHandler):
             query,
             request_body,
             content_type,
+            JOB_TOKEN_ROUTES if job_token else None,
         )
         self.route_name = reply.binding.name if reply.binding is not None else None
         self.set_status(reply.status)
@@ -385,7 +402,12 @@ class DashboardPageHandler(RaiseHandler):
         want_state = self.get_query_argument("state", None) is not None
         opened = self.extension.service  # the store's façade, opened on first use (on the executor)
         context = contextvars.copy_context()
-        context.run(REQUEST_ACTOR.set, actor_of_request(self.extension.actor_source_in_use, self.current_user))
+        job_token = getattr(self, "_raise_job_token", False)
+        # A job token acts as nobody until the service has checked it (then as the job's owner).
+        actor = (
+            "raise-job-token" if job_token else actor_of_request(self.extension.actor_source_in_use, self.current_user)
+        )
+        context.run(REQUEST_ACTOR.set, actor)
         context.run(REQUEST.set, RequestContext.of(self.request.remote_ip, self.request.headers.get("User-Agent")))
 
         def answer() -> Any:

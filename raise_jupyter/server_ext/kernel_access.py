@@ -40,6 +40,8 @@ ENV_TOKEN: Final = "RAISE_TOKEN"
 _PREFIX: Final = "raise-kernel-"
 _AUTH_HEADER = re.compile(r"(?:token|bearer)\s+(\S+)", re.IGNORECASE)
 _WILDCARDS: Final = frozenset({"", "0.0.0.0", "localhost", "127.0.0.1"})
+JOB_TOKEN_PREFIX: Final = "raise-job-"  # raise_.orchestration.tokens.TOKEN_PREFIX (kept import-free here)
+_JOB_TOKEN_USER: Final = User(username="raise-job-token", name="raise-job-token", display_name="a job token")
 
 
 def new_kernel_token() -> str:
@@ -93,10 +95,17 @@ class KernelTokenIdentity:
             handler._token_authenticated = True
             handler._raise_kernel_token = True
             return self._owner
+        given = _kernel_token_of(handler)
+        if given is not None and given.startswith(JOB_TOKEN_PREFIX):
+            # A DAG's or a pod's job token: it reaches only the job-run routes (JOB_TOKEN_ROUTES),
+            # where the service checks it against the catalog and acts as the job's owner.
+            handler._token_authenticated = True
+            handler._raise_job_token = True
+            return _JOB_TOKEN_USER
         return self._inner.get_user(handler)
 
     def is_token_authenticated(self, handler: Any) -> bool:
-        if getattr(handler, "_raise_kernel_token", False):
+        if getattr(handler, "_raise_kernel_token", False) or getattr(handler, "_raise_job_token", False):
             return True
         return bool(self._inner.is_token_authenticated(handler))
 

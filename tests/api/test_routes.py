@@ -21,7 +21,11 @@ from raise_.service import DataService
 
 CLIENT_DIR = Path(raise_.client.__file__).parent
 # SDK objects that live beside their subsystem rather than in raise_/client.
-SDK_FILES = [Path(raise_.client.__file__).parent.parent / "analytics" / "job.py"]
+SDK_FILES = [
+    Path(raise_.client.__file__).parent.parent / "analytics" / "job.py",
+    # what `raise jobs run` (an Airflow task, a pod) calls with a job token
+    Path(raise_.client.__file__).parent.parent / "orchestration" / "job_command.py",
+]
 
 
 def methods_the_sdk_calls() -> set[str]:
