@@ -10,7 +10,7 @@ DEMO_ARGS ?=
 PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest frontend jest bench-catalog clean
+.PHONY: demo test lint typecheck pytest frontend jest bench-catalog clean airflow
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,20 @@ lint: $(VENV)/.stamp-dev
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy
 
+# Airflow 3 lives in a venv of its own (its pins are not ours): the orchestration tests run
+# `airflow dags test`, DagBag and `airflow api-server` from it (tests/orchestration).
+AIRFLOW_VENV := .airflow-venv
+AIRFLOW_VERSION := 3.3.2
+$(AIRFLOW_VENV)/.stamp: Makefile
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet 'apache-airflow==$(AIRFLOW_VERSION)'
+	touch $@
+
+airflow: $(AIRFLOW_VENV)/.stamp
+
 # pytest exits 5 when a selection collects nothing; that is not a failure of the code.
-pytest: $(VENV)/.stamp-dev | $(CHROMIUM)
+pytest: $(VENV)/.stamp-dev $(AIRFLOW_VENV)/.stamp | $(CHROMIUM)
 	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
 
 # The browser tests (tests/browser) drive Debian's Chromium with Playwright: never a browser that
@@ -83,5 +95,5 @@ bench-catalog: $(VENV)/.stamp-dev
 	$(BIN)/python bench/catalog.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache
 	rm -rf node_modules .yarn labextension/lib $(LABEXTENSION)

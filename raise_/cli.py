@@ -1,5 +1,5 @@
 """The ``raise`` command: ``raise info``, ``raise seed-demo``, ``raise demo``, ``raise serve``,
-``raise worker`` and ``raise run``.
+``raise worker``, ``raise run`` and ``raise lineage export``.
 
 ``raise demo`` (what ``make demo`` runs) seeds the demo store, then replaces itself with JupyterLab
 on it, opened on ``notebooks/00_quickstart.ipynb`` with the Raise sidebar showing, after printing
@@ -11,6 +11,9 @@ the server extra (``pip install 'raise-featurestore[server]'``).
 
 ``raise worker`` runs the scheduler of an embedded store until SIGINT/SIGTERM; ``raise run RUN_ID``
 executes one pending run (what the subprocess launcher, an Airflow task or a pod runs).
+
+``raise lineage export PROJECT_PATH --output FILE`` writes the OpenLineage events of the project's
+job runs (rebuilt from the catalog) to a JSON-lines file; it needs the openlineage extra.
 """
 
 from __future__ import annotations
@@ -319,6 +322,61 @@ def _runs_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     r.set_defaults(func=_run)
 
 
+def _lineage_export(args: argparse.Namespace) -> int:
+    from raise_.errors import RaiseError
+
+    try:
+        from raise_.orchestration.openlineage.emitter import LineageSettings
+        from raise_.orchestration.openlineage.export import export_run_events
+    except ImportError as exc:
+        print(
+            f"raise lineage export needs openlineage-python ({exc}); pip install 'raise-featurestore[openlineage]'.",
+            file=sys.stderr,
+        )
+        return 2
+    from raise_.client.backend import open_backend
+
+    output = Path(args.output)
+    try:
+        # The store as the SDK opens it: this process's (RAISE_HOME), or the server's at RAISE_URL.
+        count = export_run_events(
+            open_backend(Settings.from_env()),
+            args.project_path,
+            output,
+            since=args.since,
+            namespace=LineageSettings.from_env().namespace,
+        )
+    except RaiseError as exc:
+        print(f"raise lineage export: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"wrote {count} events to {output}")
+    return 0
+
+
+def _lineage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lineage = sub.add_parser("lineage", help="OpenLineage events of job runs")
+    actions = lineage.add_subparsers(dest="lineage_command", required=True)
+    e = actions.add_parser(
+        "export",
+        help="write the OpenLineage events of a project's job runs to a JSON-lines file",
+        description=(
+            "Rebuild from the catalog the OpenLineage run events of every run of every job of PROJECT_PATH "
+            "(START for each run that started, COMPLETE/FAIL/ABORT for each that ended), the same events "
+            "RAISE_OPENLINEAGE_URL receives live, and write them to FILE, one JSON event per line, oldest first."
+        ),
+    )
+    e.add_argument("project_path", metavar="PROJECT_PATH", help="org/domain/project")
+    e.add_argument("--output", "-o", required=True, metavar="FILE", help="the JSON-lines file to write (replaced)")
+    e.add_argument("--since", metavar="ISO", help="only events at or after this time (e.g. 2026-01-01T00:00:00Z)")
+    e.set_defaults(func=_lineage_export)
+
+
+def jobs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from raise_.orchestration.job_command import jobs_parser as add
+
+    add(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="raise", description="Raise feature store")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -329,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     _demo_parser(sub)
     _serve_parser(sub)
     _runs_parsers(sub)
+    _lineage_parser(sub)
+    jobs_parser(sub)
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("serve", "demo"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import logging
 import shutil
 import threading
 import time
@@ -71,6 +72,7 @@ from raise_.storage.records import RunMarker
 from raise_.storage.service import StorageService
 
 if TYPE_CHECKING:
+    from raise_.orchestration.openlineage.emitter import LineageEmitter
     from raise_.scheduling.records import ScheduledItem
     from raise_.scheduling.scheduler import Scheduler
 
@@ -178,6 +180,7 @@ class JobService(Service):
         runs: RunService,
         home: Path,
         schedules: Callable[[], Scheduler] | None = None,
+        lineage: LineageEmitter | None = None,
     ) -> None:
         super().__init__(context)
         self.storage = storage
@@ -185,12 +188,23 @@ class JobService(Service):
         self.runs = runs
         self.home = Path(home)
         self._schedules = schedules
+        if lineage is None:
+            # Imported here: orchestration builds on jobs, never the reverse at module level.
+            from raise_.orchestration.openlineage.emitter import LineageEmitter
+
+            lineage = LineageEmitter.from_env()  # RAISE_OPENLINEAGE_*: a no-op when unset
+        #: Where runs' OpenLineage events go; the runs whose START it was told of, awaiting their end.
+        self.lineage = lineage
+        self._lineage_runs: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._stopping = threading.Event()  # set by shutdown(): drivers waiting to retry give up
         self._job_locks: dict[str, threading.Lock] = {}
         #: Called after a job is created, deployed, changed or deleted (the change follower re-reads).
         self.on_jobs_changed: list[Callable[[], None]] = []
+        #: Called in the transaction deleting a job, with its id: other subsystems drop their rows
+        #: that refer to it (the orchestration service: deployments, tokens, the DAG file).
+        self.on_job_deleting: list[Callable[[Any, uuid.UUID], None]] = []
 
     # -- rows -------------------------------------------------------------------------------------
 
@@ -230,6 +244,7 @@ class JobService(Service):
             created_at=row.created_at,
             updated_at=row.updated_at,
             deployed_at=row.deployed_at,
+            orchestrator=row.orchestrator or "internal",
             checkpoint=dict(checkpoint.checkpoint_value) if checkpoint and checkpoint.checkpoint_value else None,
             last_run=_run_record(last, row.name, report) if last is not None else None,
             next_run_at=self._next_due(row),
@@ -464,6 +479,8 @@ class JobService(Service):
             s.execute(delete(JobRunModel).where(JobRunModel.job_id == job_id))
             s.execute(delete(JobCheckpointModel).where(JobCheckpointModel.job_id == job_id))
             s.execute(delete(JobSourceModel).where(JobSourceModel.job_id == job_id))
+            for forget in list(self.on_job_deleting):  # other subsystems' rows about it (deployments, tokens)
+                forget(s, job_id)
             self._audit(s, "DELETE", row)
             s.delete(row)
         self._unschedule(str(job_id))
@@ -501,28 +518,39 @@ class JobService(Service):
             return record
         return self._move(project_path, name, ("draft", "paused", "failed"), "active", "activated")
 
-    @filtered("checks write on the job's target group")
-    def deploy_job(self, project_path: str, name: str) -> DeployResult:
-        """Hand the job to its orchestrator (the internal scheduler here): activated if it is a draft."""
+    @internal
+    def place_job(self, project_path: str, name: str, orchestrator: str) -> DeployResult:
+        """Put the job on ``orchestrator`` (the orchestration service decides which, and checks
+        the caller): activated if it is a draft. Only ``"internal"`` jobs are fired by this
+        store's scheduler; another orchestrator's job runs when that orchestrator starts it."""
+        with self.db.transaction() as s:
+            row = self._row(s, project_path, name, "write")
+            row.orchestrator = orchestrator
+            job_id = str(row.id)
         record = self.get_job(project_path, name)
         if record.status != "active":
             record = self._move(project_path, name, ("draft", "paused", "failed"), "active", "deployed")
+        elif orchestrator == "internal":
+            self._schedule(job_id)
         else:
-            self._schedule(record.id)
+            self._unschedule(job_id)
         record = self.get_job(project_path, name)
         path = f"{record.project}/jobs/{record.name}"
         return DeployResult(
             job=record.name,
-            orchestrator="internal",
+            orchestrator=orchestrator,
             status=record.status,
             path=path,
             url=f"raise://{path}",
             next_run_at=record.next_run_at,
         )
 
-    @filtered("checks write on the job's target group")
-    def undeploy_job(self, project_path: str, name: str) -> JobRecord:
-        """Take the job off its orchestrator: back to DRAFT, nothing fires."""
+    @internal
+    def unplace_job(self, project_path: str, name: str) -> JobRecord:
+        """Take the job off its orchestrator: back to DRAFT on the internal scheduler, nothing fires."""
+        with self.db.transaction() as s:
+            row = self._row(s, project_path, name, "write")
+            row.orchestrator = "internal"
         return self._move(project_path, name, ("active", "paused", "failed"), "draft", "undeployed")
 
     @filtered("checks write on the job's target group")
@@ -558,6 +586,38 @@ class JobService(Service):
             job_id = str(row.id)
         when = _when(execution_date)
         return self._start(job_id, "manual", when, raise_if_busy=True)
+
+    @internal
+    def start_job_run(
+        self, job_id: str, execution_date: datetime | str | None, *, orchestrator: str, external_run_id: str | None
+    ) -> JobRunRecord:
+        """A run an orchestrator asked for (the orchestration service checked its token), as the
+        job's owner; audited with the orchestrator and its own run id."""
+        details = {"orchestrator": orchestrator, "external_run_id": external_run_id}
+        return self._start(job_id, orchestrator, _when(execution_date), raise_if_busy=True, audit=details)
+
+    @internal
+    def job_run_of(self, job_id: str, run_id: str) -> JobRunRecord:
+        """A run of the job ``job_id`` (no permission check: the caller holds the job's token)."""
+        self.fail_orphaned_runs()
+        with self.db.reader() as s:
+            row = s.get(JobModel, _uuid(job_id))
+            run = s.get(JobRunModel, _uuid(run_id))
+            if row is None or run is None or run.job_id != row.id:
+                raise JobRunNotFoundError(f"The job has no run {run_id!r}.", {"run_id": run_id})
+            return _run_record(run, row.name, self._reports(s, [run.id]).get(run.id))
+
+    @internal
+    def fail_job_run(self, job_id: str, run_id: str, code: str, message: str) -> JobRunRecord:
+        """End a run its orchestrator gave up on (an Airflow task killed, a pod evicted): what it
+        computes is stopped, nothing is written, the run fails with the orchestrator's reason."""
+        run = self.job_run_of(job_id, run_id)
+        if run.finished:
+            return run
+        self._finish(run_id, "failed", error=(code, message))
+        if run.compute_run_id:
+            self.runs.cancel(run.compute_run_id, wait=10.0, mine=False)
+        return self.job_run_of(job_id, run_id)
 
     @filtered("checks read on the job's target group")
     def list_job_runs(self, project_path: str, name: str, limit: int = 50) -> list[JobRunRecord]:
@@ -615,7 +675,7 @@ class JobService(Service):
         return {
             "name": record.name,
             "status": record.status,
-            "orchestrator": "internal",
+            "orchestrator": record.orchestrator,
             "deployed": record.status == "active",
             "deployed_at": record.deployed_at,
             "next_run_at": record.next_run_at,
@@ -685,7 +745,15 @@ class JobService(Service):
         with self._pool_lock:
             return self._job_locks.setdefault(job_id, threading.Lock())
 
-    def _start(self, job_id: str, trigger: str, execution_date: datetime, *, raise_if_busy: bool) -> JobRunRecord:
+    def _start(
+        self,
+        job_id: str,
+        trigger: str,
+        execution_date: datetime,
+        *,
+        raise_if_busy: bool,
+        audit: dict[str, Any] | None = None,
+    ) -> JobRunRecord:
         self.fail_orphaned_runs()
         with self._lock(job_id), self.db.transaction() as s:
             row = s.get(JobModel, uuid.UUID(job_id))
@@ -725,8 +793,8 @@ class JobService(Service):
                 log="",
             )
             s.add(run)
-            if trigger == "manual":
-                self._audit(s, "UPDATE_METADATA", row, event="run", run_id=str(run.id))
+            if trigger == "manual" or audit is not None:
+                self._audit(s, "UPDATE_METADATA", row, event="run", run_id=str(run.id), **(audit or {}))
             s.flush()
             record = _run_record(run, row.name, None)
             owner = row.owner
@@ -754,6 +822,37 @@ class JobService(Service):
             self._finish(job_run_id, "failed", error=_error_of(exc))
         finally:
             JOB_DRIVERS.discard(job_run_id)
+            # Told here, not in _finish: a failed attempt that will be retried passes through
+            # _finish too, and a run cancelled between attempts never does; once its driver
+            # returns, a run has ended for good (or was never this driver's to start).
+            self._tell_lineage(job_run_id, end=True)
+
+    def _tell_lineage(self, job_run_id: str, *, end: bool) -> None:
+        """Send the run's OpenLineage event: START when it starts running (once, not per
+        attempt), its COMPLETE/FAIL/ABORT when it has ended. Never raises into the run."""
+        if not self.lineage.enabled or (end and job_run_id not in self._lineage_runs):
+            return
+        try:
+            with self.db.reader() as s:
+                run = s.get(JobRunModel, uuid.UUID(job_run_id))
+                row = s.get(JobModel, run.job_id) if run is not None else None
+                if run is None or row is None:
+                    return
+                job = self._record(s, row)
+                record = _run_record(run, row.name, None)
+        except Exception as exc:  # the catalog failing here is the run's driver's problem, not lineage's
+            logging.getLogger(__name__).warning(
+                "OpenLineage event of job run %s not sent: %s", job_run_id, type(exc).__name__
+            )
+            return
+        finally:
+            if end:
+                self._lineage_runs.discard(job_run_id)
+        if end and not record.finished:
+            return
+        if not end:
+            self._lineage_runs.add(job_run_id)
+        self.lineage.emit_run(job, record, None if end else "START")
 
     def _drive(self, job_run_id: str) -> None:
         with self.db.reader() as s:
@@ -769,11 +868,13 @@ class JobService(Service):
         staging = self.home / "jobs" / "runs" / job_run_id
         started = _now()
         with self.db.transaction() as s:
-            s.execute(
+            began = s.execute(
                 update(JobRunModel)
                 .where(JobRunModel.id == uuid.UUID(job_run_id), JobRunModel.status == "pending")
                 .values(status="running", started_at=started)
             )
+        if getattr(began, "rowcount", 0):  # the run starts here, once: its retries start nothing new
+            self._tell_lineage(job_run_id, end=False)
         try:
             for attempt in range(1, definition.retries + 2):
                 checkpoint = self._reconcile(job_id)
@@ -1150,7 +1251,8 @@ class JobService(Service):
             if row is None:
                 return
             schedule = dict(row.schedule)
-            active = row.status == "active"
+            # Another orchestrator's job is fired there, never here as well.
+            active = row.status == "active" and (row.orchestrator or "internal") == "internal"
             fired_once = bool((row.watch_state or {}).get("fired_once"))
         kind = schedule.get("schedule_type")
         scheduler = self._scheduler()

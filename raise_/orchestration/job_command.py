@@ -46,9 +46,19 @@ def _emit(run: Any, as_json: bool, out: TextIO) -> None:
     print(f"run {run.id} of {run.job_name} {run.status}: {run.rows_written} rows written{error}", file=out)
 
 
+def _settings(token: str | None) -> Any:
+    """The store from the environment; against a server with no ``RAISE_TOKEN``, the job token
+    itself authenticates (the server lets it reach this job's run routes only)."""
+    from raise_.config import Settings
+
+    settings = Settings.from_env()
+    if token and settings.url and not settings.token:
+        settings = dataclasses.replace(settings, token=token)
+    return settings
+
+
 def run_job(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     from raise_.client.backend import open_backend
-    from raise_.config import Settings
     from raise_.errors import RaiseError
 
     # This process asks for one run: the store's schedules stay with the process that owns it.
@@ -62,7 +72,7 @@ def run_job(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     run: Any = None
     try:
-        backend: Any = open_backend(Settings.from_env())
+        backend: Any = open_backend(_settings(token))
         try:
             if token:
                 run = backend.start_orchestrated_run(
@@ -104,14 +114,13 @@ def run_job(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def run_status(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     from raise_.client.backend import open_backend
-    from raise_.config import Settings
     from raise_.errors import RaiseError
 
     os.environ["RAISE_BACKGROUND"] = "0"
     project, name = _split(args.job)
     token = os.environ.get("RAISE_JOB_TOKEN", "").strip() or None
     try:
-        backend: Any = open_backend(Settings.from_env())
+        backend: Any = open_backend(_settings(token))
         if token:
             run = backend.orchestrated_run(project, name, token, args.run_id)
         else:

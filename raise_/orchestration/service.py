@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import delete, select
@@ -32,7 +33,7 @@ from raise_.orchestration.airflow.config import AirflowConfig
 from raise_.orchestration.airflow.orchestrator import AirflowOrchestrator
 from raise_.orchestration.base import Orchestrator
 from raise_.orchestration.internal import InternalOrchestrator
-from raise_.orchestration.models import JobDeploymentModel, OrchestratorConfigModel
+from raise_.orchestration.models import JobDeploymentModel, JobTokenModel, OrchestratorConfigModel
 from raise_.orchestration.tokens import IssuedToken, issue_token, revoke_tokens, verify_token
 
 __all__ = ["ORCHESTRATORS", "OrchestrationService"]
@@ -48,6 +49,16 @@ class OrchestrationService(Service):
     def __init__(self, context: ServiceContext, jobs: JobService) -> None:
         super().__init__(context)
         self.jobs = jobs
+        jobs.on_job_deleting.append(self._forget_job)
+
+    def _forget_job(self, s: Any, job_id: uuid.UUID) -> None:
+        """A job being deleted: its deployment and tokens go with it, and its DAG file (Airflow
+        then marks the DAG stale: nothing runs a job that no longer exists)."""
+        deployment = s.scalar(select(JobDeploymentModel).where(JobDeploymentModel.job_id == job_id))
+        if deployment is not None and deployment.orchestrator == "airflow" and deployment.definition_path:
+            Path(deployment.definition_path).unlink(missing_ok=True)
+        s.execute(delete(JobDeploymentModel).where(JobDeploymentModel.job_id == job_id))
+        s.execute(delete(JobTokenModel).where(JobTokenModel.job_id == job_id))
 
     # -- a project's orchestrator -------------------------------------------------------------------
 
