@@ -202,6 +202,9 @@ class JobService(Service):
         self._job_locks: dict[str, threading.Lock] = {}
         #: Called after a job is created, deployed, changed or deleted (the change follower re-reads).
         self.on_jobs_changed: list[Callable[[], None]] = []
+        #: How an on_change job deployed elsewhere is started when its sources change: by
+        #: orchestrator name, a call taking the job's id and returning that orchestrator's run id.
+        self.external_triggers: dict[str, Callable[[str], str]] = {}
         #: Called in the transaction deleting a job, with its id: other subsystems drop their rows
         #: that refer to it (the orchestration service: deployments, tokens, the DAG file).
         self.on_job_deleting: list[Callable[[Any, uuid.UUID], None]] = []
@@ -530,10 +533,8 @@ class JobService(Service):
         record = self.get_job(project_path, name)
         if record.status != "active":
             record = self._move(project_path, name, ("draft", "paused", "failed"), "active", "deployed")
-        elif orchestrator == "internal":
-            self._schedule(job_id)
         else:
-            self._unschedule(job_id)
+            self._schedule(job_id)  # enabled here only for the internal orchestrator (or a source watch)
         record = self.get_job(project_path, name)
         path = f"{record.project}/jobs/{record.name}"
         return DeployResult(
@@ -1251,8 +1252,10 @@ class JobService(Service):
             if row is None:
                 return
             schedule = dict(row.schedule)
-            # Another orchestrator's job is fired there, never here as well.
-            active = row.status == "active" and (row.orchestrator or "internal") == "internal"
+            # Another orchestrator's job is fired there, never here as well; only its source
+            # watch stays here (an on_change job: the watcher triggers it on its orchestrator).
+            watching = row.status == "active"
+            active = watching and (row.orchestrator or "internal") == "internal"
             fired_once = bool((row.watch_state or {}).get("fired_once"))
         kind = schedule.get("schedule_type")
         scheduler = self._scheduler()
@@ -1291,7 +1294,7 @@ class JobService(Service):
                 JOB_WATCH_KIND,
                 every=float(schedule.get("poll_seconds", 60)),
                 payload={"job_id": job_id},
-                enabled=active,
+                enabled=watching,
             )
         else:
             self._unschedule(job_id)
@@ -1344,6 +1347,13 @@ class JobService(Service):
                 stored.watch_state = now_seen
         if not seen or not changed:  # the first look only remembers
             return {"changed": []}
+        orchestrator = row.orchestrator or "internal"
+        if orchestrator != "internal":  # PRD §16.3: an external trigger of the job's orchestrator
+            trigger = self.external_triggers.get(orchestrator)
+            if trigger is None:
+                return {"changed": changed, "skipped": f"no trigger for {orchestrator}"}
+            with acting_as(row.owner):
+                return {"changed": changed, "orchestrator": orchestrator, "external_run_id": trigger(job_id)}
         run = self._start(job_id, "on_change", _now(), raise_if_busy=False)
         return {"changed": changed, "job_run_id": run.id}
 

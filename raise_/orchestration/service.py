@@ -50,6 +50,23 @@ class OrchestrationService(Service):
         super().__init__(context)
         self.jobs = jobs
         jobs.on_job_deleting.append(self._forget_job)
+        jobs.external_triggers["airflow"] = self._trigger_on_change
+
+    def _trigger_on_change(self, job_id: str) -> str:
+        """An on_change job on Airflow whose sources changed: a DAG run through Airflow's API
+        (PRD §16.3's external trigger), audited as the job's owner."""
+        with self.db.reader() as s:
+            row = s.get(JobModel, uuid.UUID(job_id))
+            assert row is not None
+            project, name = row.scope, row.name
+        job = self.jobs.get_job(project, name)
+        orchestrator = self._orchestrator(project, job.orchestrator)
+        run_id = orchestrator.trigger(job)
+        with self.db.transaction() as s:
+            row = s.get(JobModel, uuid.UUID(job_id))
+            assert row is not None
+            self._audit(s, row, "triggered", orchestrator=orchestrator.name, external_run_id=run_id, reason="on_change")
+        return run_id
 
     def _forget_job(self, s: Any, job_id: uuid.UUID) -> None:
         """A job being deleted: its deployment and tokens go with it, and its DAG file (Airflow

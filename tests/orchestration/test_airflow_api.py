@@ -69,6 +69,13 @@ def test_trigger_status_runs_pause_and_delete_through_airflows_api(
         assert result.url == f"{api}/dags/raise_api_clicks"
         assert job.orchestrator == "airflow"
 
+        # An on_change job on Airflow: the store watches its source and triggers the DAG through
+        # Airflow's API when the source changes (PRD §16.3's "external trigger").
+        watched = clicks_job(
+            fs, tmp_path / "watched", name="watched_clicks", schedule=Schedule.on_change(poll_seconds=1)
+        )
+        assert fs.deploy_job(watched).warnings == []
+
         client = AirflowClient(api, AirflowCredentials(username="admin", password=airflow.admin_password()))
         # The Variable holds a live token for this job: Airflow masks it, Raise stored only its hash.
         status = _until(
@@ -97,6 +104,18 @@ def test_trigger_status_runs_pause_and_delete_through_airflows_api(
         assert (run.status, run.trigger, run.actor) == ("succeeded", "airflow", "alice@acme")
         entries = [e.metadata for e in fs.audit.query(resource="*/jobs/api_clicks", limit=100)]
         assert any(m.get("external_run_id") == dag_run_id and m.get("orchestrator") == "airflow" for m in entries)
+
+        # The watcher has long remembered the watched source by now (it looks every few seconds).
+        click_events(n=50, seed=99).to_parquet(tmp_path / "watched" / "events.parquet", index=False)
+        changed = _until(
+            "the change-triggered DAG run to finish",
+            lambda: next((r for r in fs.transforms.runs(watched) if r["state"] in ("success", "failed")), None),
+        )
+        assert changed["state"] == "success" and changed["run_type"] == "manual"  # triggered through the API
+        (watched_run,) = watched.runs
+        assert (watched_run.status, watched_run.trigger) == ("succeeded", "airflow")
+        triggered = [e.metadata for e in fs.audit.query(resource="*/jobs/watched_clicks", limit=100)]
+        assert any(m.get("event") == "triggered" and m.get("reason") == "on_change" for m in triggered)
 
         status = fs.transforms.status(job)
         assert status["last_run"]["run_id"] == dag_run_id and status["last_run"]["status"] == "success"
