@@ -4,6 +4,7 @@ scheduler's items, jobs)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -21,11 +22,19 @@ ANALYSIS_WORKERS: Final = 2
 
 
 def standard_launchers(analysis_workers: int = ANALYSIS_WORKERS) -> dict[str, Launcher]:
-    return {
+    launchers: dict[str, Launcher] = {
         "thread": ThreadLauncher(),
         ANALYSIS_LAUNCHER: ThreadLauncher(workers=analysis_workers),
         "subprocess": SubprocessLauncher(),
     }
+    # A store whose owner is given a cluster (RAISE_K8S_KUBECONFIG and the other RAISE_K8S_*
+    # settings) also runs `launcher="kubernetes"` work as Kubernetes Jobs; the client is imported
+    # only then.
+    if os.environ.get("RAISE_K8S_KUBECONFIG", "").strip():
+        from raise_.runs.launchers import make_launcher
+
+        launchers["kubernetes"] = make_launcher("kubernetes")
+    return launchers
 
 
 def store_runs(
