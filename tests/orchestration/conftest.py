@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from airflow_local import AIRFLOW, LocalAirflow
@@ -37,3 +38,14 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAirflow]:
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture
+def served(raise_server: Any, fresh_store: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The session's Jupyter server on this test's store, and ``RAISE_URL``/``RAISE_TOKEN`` set so
+    that ``FeatureStore(...)`` here goes through it (the server owns the store, as in production)."""
+    raise_server.extension.use_store(str(fresh_store), catalog_url)
+    monkeypatch.setenv("RAISE_URL", raise_server.url)
+    monkeypatch.setenv("RAISE_TOKEN", raise_server.token)
+    yield raise_server
+    raise_server.extension.use_store()  # close this test's store before its files and database go

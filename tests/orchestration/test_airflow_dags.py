@@ -12,6 +12,7 @@ import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -80,10 +81,7 @@ def test_every_schedule_imports_in_a_dagbag_with_the_prd_shape(
 @pytest.mark.parametrize("config_url", [False, True], ids=["worker-env", "config-raise_url"])
 def test_dags_test_writes_the_jobs_features_through_a_server_with_the_job_token(
     airflow: LocalAirflow,
-    raise_server: object,
-    fresh_store: Path,
-    catalog_url: str,
-    monkeypatch: pytest.MonkeyPatch,
+    served: Any,
     tmp_path: Path,
     config_url: bool,
 ) -> None:
@@ -91,36 +89,29 @@ def test_dags_test_writes_the_jobs_features_through_a_server_with_the_job_token(
     the job's token only (no user token), and the run acts as the job's owner."""
     from raise_ import ACL
 
-    server = raise_server
-    server.extension.use_store(str(fresh_store), catalog_url)  # type: ignore[attr-defined]
-    monkeypatch.setenv("RAISE_URL", server.url)  # type: ignore[attr-defined]
-    monkeypatch.setenv("RAISE_TOKEN", server.token)  # type: ignore[attr-defined]
-    try:
-        fs = FeatureStore("acme/mlplatform/recommendation")
-        fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
-        group = signals_group(fs)
-        job = clicks_job(fs, tmp_path / "data")
-        dags = tmp_path / "dags"
-        raise_url = server.url if config_url else None  # type: ignore[attr-defined]
-        fs.transforms.use_airflow(config=_config(dags, raise_url=raise_url), airflow_url="http://127.0.0.1:9")
-        result = fs.deploy_job(job)
-        token = fs.transforms.issue_token(job).token
-        env = {"RAISE_JOB_TOKEN": token} if config_url else {"RAISE_URL": server.url, "RAISE_JOB_TOKEN": token}  # type: ignore[attr-defined]
-        done = airflow.dags_test(result.orchestrator_id or "", "2026-01-05", dags, **env)
-        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-        expected = daily_clicks(click_events())
-        pd.testing.assert_frame_equal(written(group), expected, check_dtype=False)
-        (run,) = job.runs
-        assert (run.status, run.trigger, run.actor) == ("succeeded", "airflow", "alice@acme")
-        assert run.rows_written == len(expected)
-        assert run.execution_date == datetime(2026, 1, 5, tzinfo=UTC)
-        started = [e for e in _job_audit(fs) if e.get("event") == "run" and e.get("run_id") == run.id]
-        assert len(started) == 1
-        assert started[0]["actor"] == "alice@acme" and started[0]["orchestrator"] == "airflow"
-        assert str(started[0]["external_run_id"]).startswith("manual__")
-        assert token not in json.dumps(_job_audit(fs), default=str)
-    finally:
-        server.extension.use_store()  # type: ignore[attr-defined]
+    fs = FeatureStore("acme/mlplatform/recommendation")
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
+    group = signals_group(fs)
+    job = clicks_job(fs, tmp_path / "data")
+    dags = tmp_path / "dags"
+    raise_url = served.url if config_url else None
+    fs.transforms.use_airflow(config=_config(dags, raise_url=raise_url), airflow_url="http://127.0.0.1:9")
+    result = fs.deploy_job(job)
+    token = fs.transforms.issue_token(job).token
+    env = {"RAISE_JOB_TOKEN": token} if config_url else {"RAISE_URL": served.url, "RAISE_JOB_TOKEN": token}
+    done = airflow.dags_test(result.orchestrator_id or "", "2026-01-05", dags, **env)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    expected = daily_clicks(click_events())
+    pd.testing.assert_frame_equal(written(group), expected, check_dtype=False)
+    (run,) = job.runs
+    assert (run.status, run.trigger, run.actor) == ("succeeded", "airflow", "alice@acme")
+    assert run.rows_written == len(expected)
+    assert run.execution_date == datetime(2026, 1, 5, tzinfo=UTC)
+    started = [e for e in _job_audit(fs) if e.get("event") == "run" and e.get("run_id") == run.id]
+    assert len(started) == 1
+    assert started[0]["actor"] == "alice@acme" and started[0]["orchestrator"] == "airflow"
+    assert str(started[0]["external_run_id"]).startswith("manual__")
+    assert token not in json.dumps(_job_audit(fs), default=str)
 
 
 def test_dags_test_into_an_embedded_store_and_a_failing_run_fails_the_task(
@@ -166,63 +157,52 @@ def test_dags_test_into_an_embedded_store_and_a_failing_run_fails_the_task(
 
 
 def test_a_task_airflow_stops_fails_the_raise_run(
-    open_org: FeatureStore,
-    raise_server: object,
-    fresh_store: Path,
-    catalog_url: str,
-    monkeypatch: pytest.MonkeyPatch,
+    served: Any,
     tmp_path: Path,
 ) -> None:
     """The reverse direction: SIGTERM to the task's `raise jobs run` (what Airflow sends a task it
     times out or marks failed) fails the Raise run with ORCHESTRATOR_FAILED, and its compute stops."""
-    server = raise_server
-    server.extension.use_store(str(fresh_store), catalog_url)  # type: ignore[attr-defined]
-    monkeypatch.setenv("RAISE_URL", server.url)  # type: ignore[attr-defined]
-    monkeypatch.setenv("RAISE_TOKEN", server.token)  # type: ignore[attr-defined]
-    try:
-        fs = FeatureStore("acme/mlplatform/recommendation")
-        from raise_ import ACL, FileSystem, Target
+    fs = FeatureStore("acme/mlplatform/recommendation")
+    from raise_ import ACL, FileSystem, Target
 
-        fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
-        signals_group(fs)
-        click_events().to_parquet(tmp_path / "events.parquet", index=False)
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
+    signals_group(fs)
+    click_events().to_parquet(tmp_path / "events.parquet", index=False)
 
-        @python_transform(name="slow")
-        def slow(context, data):  # type: ignore[no-untyped-def]
-            import time as _time
+    @python_transform(name="slow")
+    def slow(context, data):  # type: ignore[no-untyped-def]
+        import time as _time
 
-            _time.sleep(120)
-            return data
+        _time.sleep(120)
+        return data
 
-        job = fs.create_job(
-            name="slow_clicks",
-            sources=[FileSystem(path=str(tmp_path / "events.parquet"), format="parquet")],
-            transform=slow,
-            target=Target(feature_group="user-signals", key_columns=["user_id", "event_time"]),
-        )
-        fs.transforms.use_airflow(config=_config(tmp_path / "dags"), airflow_url=None)
-        fs.deploy_job(job)
-        token = fs.transforms.issue_token(job).token
-        env = {k: v for k, v in os.environ.items() if k != "RAISE_TOKEN"} | {"RAISE_JOB_TOKEN": token}
-        task = subprocess.Popen(
-            [RAISE_COMMAND, "jobs", "run", f"{fs.path}/slow_clicks", "--json", "--external-run-id", "scheduled__x"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (job.reload().last_run and job.last_run.status == "running"):
-            time.sleep(0.2)
-        assert job.last_run is not None and job.last_run.status == "running"
-        task.send_signal(signal.SIGTERM)
-        out, err = task.communicate(timeout=60)
-        assert task.returncode == 1, err
-        reported = json.loads(out.strip().splitlines()[-1])
-        run = job.reload().last_run
-        assert run is not None
-        assert (run.status, run.error_code) == ("failed", "ORCHESTRATOR_FAILED")
-        assert "Stopped by airflow" in (run.error or "") and reported["status"] == "failed"
-        assert len(fs.feature_group("user-signals").read().to_pandas()) == 0  # nothing written
-    finally:
-        server.extension.use_store()  # type: ignore[attr-defined]
+    job = fs.create_job(
+        name="slow_clicks",
+        sources=[FileSystem(path=str(tmp_path / "events.parquet"), format="parquet")],
+        transform=slow,
+        target=Target(feature_group="user-signals", key_columns=["user_id", "event_time"]),
+    )
+    fs.transforms.use_airflow(config=_config(tmp_path / "dags"), airflow_url=None)
+    fs.deploy_job(job)
+    token = fs.transforms.issue_token(job).token
+    env = {k: v for k, v in os.environ.items() if k != "RAISE_TOKEN"} | {"RAISE_JOB_TOKEN": token}
+    task = subprocess.Popen(
+        [RAISE_COMMAND, "jobs", "run", f"{fs.path}/slow_clicks", "--json", "--external-run-id", "scheduled__x"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (job.reload().last_run and job.last_run.status == "running"):
+        time.sleep(0.2)
+    assert job.last_run is not None and job.last_run.status == "running"
+    task.send_signal(signal.SIGTERM)
+    out, err = task.communicate(timeout=60)
+    assert task.returncode == 1, err
+    reported = json.loads(out.strip().splitlines()[-1])
+    run = job.reload().last_run
+    assert run is not None
+    assert (run.status, run.error_code) == ("failed", "ORCHESTRATOR_FAILED")
+    assert "Stopped by airflow" in (run.error or "") and reported["status"] == "failed"
+    assert len(fs.feature_group("user-signals").read().to_pandas()) == 0  # nothing written

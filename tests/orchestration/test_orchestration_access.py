@@ -174,42 +174,32 @@ def test_the_generated_dag_keeps_user_text_as_literals(open_org: FeatureStore, t
     assert not any(isinstance(n, ast.Import) and n.names[0].name == "os" and n.lineno > 20 for n in tree.body)
 
 
-def test_over_http_a_job_token_reaches_its_three_routes_only(
-    raise_server: Any, fresh_store: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_over_http_a_job_token_reaches_its_three_routes_only(served: Any, tmp_path: Path) -> None:
     from raise_.client.remote import RemoteBackend
 
-    raise_server.extension.use_store(str(fresh_store), catalog_url)
-    monkeypatch.setenv("RAISE_URL", raise_server.url)
-    monkeypatch.setenv("RAISE_TOKEN", raise_server.token)
-    try:
-        fs = FeatureStore("acme/mlplatform/recommendation")
-        fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
-        signals_group(fs)
-        job = clicks_job(fs, tmp_path / "data")
-        _airflow(fs, tmp_path / "dags")
-        fs.deploy_job(job)
-        token = fs.transforms.issue_token(job).token
-        as_job = RemoteBackend(raise_server.url, token)  # no user token: the job token alone
-        with pytest.raises(PermissionDeniedError, match="job token may only"):
-            as_job.list_jobs(fs.path)
-        with pytest.raises(PermissionDeniedError):
-            as_job.issue_job_token(fs.path, "daily_clicks")  # cannot mint itself a successor
-        for page in ("health", "metrics"):  # Raise's other handlers refuse it too
-            request = urllib.request.Request(
-                f"{raise_server.url}raise/v1/{page}", headers={"Authorization": f"Bearer {token}"}
-            )
-            with pytest.raises(urllib.error.HTTPError) as refused:
-                urllib.request.urlopen(request, timeout=10)
-            assert refused.value.code == 403
-        run = as_job.start_orchestrated_run(fs.path, "daily_clicks", token, None, "airflow", "manual__http")
-        while not run.finished:
-            time.sleep(0.1)
-            run = as_job.orchestrated_run(fs.path, "daily_clicks", token, run.id)
-        assert (run.status, run.actor, run.trigger) == ("succeeded", "alice@acme", "airflow")
-        bogus = RemoteBackend(raise_server.url, "raise-job-not-a-real-one")
-        with pytest.raises(InvalidJobTokenError) as invalid:
-            bogus.start_orchestrated_run(fs.path, "daily_clicks", "raise-job-not-a-real-one")
-        assert invalid.value.code == "INVALID_JOB_TOKEN"
-    finally:
-        raise_server.extension.use_store()
+    fs = FeatureStore("acme/mlplatform/recommendation")
+    fs.organization().set_acl(ACL(readers=["*@acme"], writers=["*@acme"]))
+    signals_group(fs)
+    job = clicks_job(fs, tmp_path / "data")
+    _airflow(fs, tmp_path / "dags")
+    fs.deploy_job(job)
+    token = fs.transforms.issue_token(job).token
+    as_job = RemoteBackend(served.url, token)  # no user token: the job token alone
+    with pytest.raises(PermissionDeniedError, match="job token may only"):
+        as_job.list_jobs(fs.path)
+    with pytest.raises(PermissionDeniedError):
+        as_job.issue_job_token(fs.path, "daily_clicks")  # cannot mint itself a successor
+    for page in ("health", "metrics"):  # Raise's other handlers refuse it too
+        request = urllib.request.Request(f"{served.url}raise/v1/{page}", headers={"Authorization": f"Bearer {token}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403
+    run = as_job.start_orchestrated_run(fs.path, "daily_clicks", token, None, "airflow", "manual__http")
+    while not run.finished:
+        time.sleep(0.1)
+        run = as_job.orchestrated_run(fs.path, "daily_clicks", token, run.id)
+    assert (run.status, run.actor, run.trigger) == ("succeeded", "alice@acme", "airflow")
+    bogus = RemoteBackend(served.url, "raise-job-not-a-real-one")
+    with pytest.raises(InvalidJobTokenError) as invalid:
+        bogus.start_orchestrated_run(fs.path, "daily_clicks", "raise-job-not-a-real-one")
+    assert invalid.value.code == "INVALID_JOB_TOKEN"
