@@ -23,12 +23,19 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from raise_.analytics.frame import Frame, plain
 from raise_.analytics.specs import StatTest
 from raise_.errors import InvalidAnalysisError
 from raise_.storage.offline_store import quote
+
+
+def _stats() -> Any:
+    """SciPy's ``stats``, imported on the first test: importing it costs ~0.6 s, which every
+    process opening a store paid (``raise jobs run`` in each Airflow task, ``raise run``)."""
+    from scipy import stats
+
+    return stats
 
 __all__ = ["run_stat_test"]
 
@@ -113,7 +120,7 @@ def _ttest(frame: Frame, spec: StatTest, value: str) -> dict[str, Any]:
             raise _no_rows(frame, spec, which, int(row["n"]), 2)
         sides[side] = {"n": int(row["n"]), "mean": float(row["mean"]), "variance": float(row["var"])}
     c, t = sides["control"], sides["treatment"]
-    res = stats.ttest_ind_from_stats(
+    res = _stats().ttest_ind_from_stats(
         t["mean"], math.sqrt(t["variance"]), t["n"],
         c["mean"], math.sqrt(c["variance"]), c["n"],
         equal_var=False, alternative=spec.alternative,
@@ -141,9 +148,9 @@ def _welch_interval(diff: float, se: float, df: float, confidence: float, altern
     if not math.isfinite(df) or se == 0:
         return [plain(diff), plain(diff)] if se == 0 else [None, None]
     if alternative == "two-sided":
-        q = float(stats.t.ppf(0.5 + confidence / 2, df))
+        q = float(_stats().t.ppf(0.5 + confidence / 2, df))
         return [diff - q * se, diff + q * se]
-    q = float(stats.t.ppf(confidence, df))
+    q = float(_stats().t.ppf(confidence, df))
     return [diff - q * se, None] if alternative == "greater" else [None, diff + q * se]
 
 
@@ -158,7 +165,7 @@ def _rank_test(frame: Frame, spec: StatTest, value: str) -> dict[str, Any]:
         "treatment": {"n": len(treatment), "mean": float(treatment.mean()), "median": float(np.median(treatment))},
     }
     if spec.test == "mann_whitney":
-        res = stats.mannwhitneyu(treatment, control, alternative=spec.alternative)
+        res = _stats().mannwhitneyu(treatment, control, alternative=spec.alternative)
         u = float(res.statistic)
         return {
             "statistic": u,
@@ -169,7 +176,7 @@ def _rank_test(frame: Frame, spec: StatTest, value: str) -> dict[str, Any]:
             "groups": groups,
         }
     # SciPy's "greater" is CDF(first) > CDF(second): the second sample (the treatment) is larger.
-    ks = stats.ks_2samp(control, treatment, alternative=spec.alternative)
+    ks = _stats().ks_2samp(control, treatment, alternative=spec.alternative)
     return {
         "statistic": float(ks.statistic),
         "p_value": plain(ks.pvalue),
@@ -232,13 +239,13 @@ def _chi_squared(frame: Frame, spec: StatTest) -> dict[str, Any]:
             f"found {len(segments)} segment(s) and {len(values)} value(s).",
             {"segments": len(segments), "values": len(values)},
         )
-    res = stats.chi2_contingency(table)  # Yates' correction on a 2x2 table, for the p-value
+    res = _stats().chi2_contingency(table)  # Yates' correction on a 2x2 table, for the p-value
     return {
         "statistic": float(res.statistic),
         "p_value": plain(res.pvalue),
         "degrees_of_freedom": int(res.dof),
         # Cramér's V is of the uncorrected statistic (Yates' would make a perfect 2x2 association < 1)
-        "effect_size": float(stats.contingency.association(table, method="cramer")),
+        "effect_size": float(_stats().contingency.association(table, method="cramer")),
         "effect_size_name": "cramers_v",
         "confidence_interval": None,
         "contingency_table": {
