@@ -23,8 +23,8 @@ from raise_.governance.audit_service import AuditService
 from raise_.governance.context import Service
 from raise_.governance.guard import POLICY_ATTRIBUTE
 from raise_.jobs.service import JobService
-from raise_.orchestration.service import OrchestrationService
 from raise_.live.service import LiveTableService
+from raise_.orchestration.service import OrchestrationService
 from raise_.query.service import QueryService
 from raise_.service import OWNERS, DataService
 from raise_.storage.service import StorageService
