@@ -37,6 +37,7 @@ def _stats() -> Any:
 
     return stats
 
+
 __all__ = ["run_stat_test"]
 
 _MAX_CATEGORIES = 1_000
