@@ -29,6 +29,14 @@ def catalog_url(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path / 'home' / 'catalog.db'}"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _services_for_this_module_only(airflow: LocalAirflow) -> Iterator[None]:
+    """Airflow's three services busy both cores: they run for this module's tests, not the rest of
+    the session's."""
+    yield
+    airflow.stop()
+
+
 def _until(what: str, check: Callable[[], Any], timeout: float = 180.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
