@@ -19,8 +19,9 @@ from raise_.query.parameters import parameter_names
 __all__ = ["LAUNCHERS", "JobDefinition", "decode_checkpoint", "encode_checkpoint"]
 
 #: Where a job's runs execute: a child process (the default: user code never runs in the
-#: server), or a thread of the store's process for trusted SQL-only jobs.
-LAUNCHERS: Final = ("subprocess", "thread")
+#: server), a thread of the store's process for trusted SQL-only jobs, or a Kubernetes Job
+#: (a store whose owner configured a cluster: RAISE_K8S_KUBECONFIG).
+LAUNCHERS: Final = ("subprocess", "thread", "kubernetes")
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ from raise_.metadata.models import OrganizationModel
 from raise_.metadata.naming import validate_namespace_name
 from raise_.runs.runner import LiveRuns, is_orphaned, runner_id
 from raise_.runs.service import RunService
+from raise_.scheduling.models import ScheduledItemModel
 from raise_.storage.records import RunMarker
 from raise_.storage.service import StorageService
 
@@ -250,7 +251,7 @@ class JobService(Service):
             orchestrator=row.orchestrator or "internal",
             checkpoint=dict(checkpoint.checkpoint_value) if checkpoint and checkpoint.checkpoint_value else None,
             last_run=_run_record(last, row.name, report) if last is not None else None,
-            next_run_at=self._next_due(row),
+            next_run_at=self._next_due(s, row),
         )
 
     @staticmethod
@@ -271,13 +272,13 @@ class JobService(Service):
     def _definition(self, row: JobModel) -> JobDefinition:
         return JobDefinition.from_dict(self._definition_dict(row))
 
-    def _next_due(self, row: JobModel) -> datetime | None:
+    def _next_due(self, s: Any, row: JobModel) -> datetime | None:
+        """When the scheduler fires the job next: its item's row, read in the caller's session.
+        (Not through the scheduler: making it the first time writes its built-in items, which
+        inside a caller's write transaction waited out SQLite's 30 s lock timeout.)"""
         if row.status != "active" or self._schedules is None:
             return None
-        try:
-            item = self._schedules().get(_item_name(row.id))
-        except Exception:
-            return None
+        item = s.scalar(select(ScheduledItemModel).where(ScheduledItemModel.name == _item_name(row.id)))
         return item.next_due_at if item is not None and item.enabled else None
 
     # -- checking a definition --------------------------------------------------------------------
@@ -504,14 +505,16 @@ class JobService(Service):
             if target == "active" and row.deployed_at is None:
                 row.deployed_at = _now()
             self._audit(s, "DEPRECATE" if target == "deprecated" else "UPDATE_METADATA", row, status=target)
-            s.flush()
-            record = self._record(s, row)
+            job_id = str(row.id)
         if target == "active":
-            self._schedule(record.id)
+            self._schedule(job_id)
         elif previous == "active" or target in ("paused", "deprecated", "draft"):
-            self._unschedule(record.id)
+            self._unschedule(job_id)
         self._changed()
-        return record
+        with self.db.reader() as s:  # read after the schedule changed: next_run_at is the new one
+            moved = s.get(JobModel, uuid.UUID(job_id))
+            assert moved is not None
+            return self._record(s, moved)
 
     @filtered("checks write on the job's target group")
     def activate_job(self, project_path: str, name: str) -> JobRecord:

@@ -170,6 +170,12 @@ class RunService:
     ) -> RunRecord:
         """Create a run and start it with the named launcher."""
         chosen = self.launchers.get(launcher)
+        if chosen is None and launcher == "kubernetes":
+            raise InvalidArgumentError(
+                "This store runs no Kubernetes Jobs: the process that owns it needs RAISE_K8S_KUBECONFIG (and the "
+                "other RAISE_K8S_* settings, docs/orchestration.md#kubernetes); or use launcher='subprocess'.",
+                {"launcher": launcher},
+            )
         if chosen is None:
             raise InvalidArgumentError(
                 f"Unknown launcher {launcher!r}; this store has {', '.join(sorted(self.launchers)) or 'none'}.",

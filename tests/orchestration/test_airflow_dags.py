@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ from raise_ import AirflowConfig, FeatureStore, Schedule, python_transform
 from raise_.engine import Engine
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def catalog_url(tmp_path: Path) -> Iterator[str]:
+    """SQLite only: each test here starts Airflow processes (tens of seconds); the catalogs are
+    covered on both backends by the rest of tests/orchestration and tests/jobs."""
+    yield f"sqlite:///{tmp_path / 'home' / 'catalog.db'}"
 
 
 def _config(folder: Path, **kw: object) -> AirflowConfig:

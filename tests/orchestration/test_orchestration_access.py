@@ -203,3 +203,14 @@ def test_over_http_a_job_token_reaches_its_three_routes_only(served: Any, tmp_pa
     with pytest.raises(InvalidJobTokenError) as invalid:
         bogus.start_orchestrated_run(fs.path, "daily_clicks", "raise-job-not-a-real-one")
     assert invalid.value.code == "INVALID_JOB_TOKEN"
+
+
+def test_activating_a_job_reports_its_first_scheduled_run(open_org: FeatureStore, tmp_path: Path) -> None:
+    """The record an activation returns is read after the schedule is in place (it was read
+    before, inside the write transaction: no next run, and on SQLite a 30 s wait for the lock
+    when the first activation made the store's scheduler)."""
+    signals_group(open_org)
+    job = clicks_job(open_org, tmp_path / "data", schedule=Schedule.every("1h"))
+    job.activate()
+    assert job.status == "active" and job.next_run_at is not None
+    assert job.next_run_at == open_org.get_job(job.name).next_run_at
