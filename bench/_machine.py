@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,10 @@ def machine_line(m: dict[str, Any]) -> str:
     mem = "" if m.get("memory_gib") is None else f", {m['memory_gib']:.0f} GiB"
     load = ", ".join(f"{x:.2f}" for x in m["loadavg_at_start"])
     return f"machine: {m['cpu_count']} CPUs ({m['cpu']}){mem}, {m['platform']}, load average at start {load}"
+
+
+def bytecode_line(children: str) -> str:
+    """Whether child processes (``children``) compile ``raise_`` from source on every start."""
+    if sys.flags.dont_write_bytecode:
+        return f"bytecode: not written (PYTHONDONTWRITEBYTECODE): {children} compiles raise_ from source"
+    return f"bytecode: cached ({os.environ.get('PYTHONPYCACHEPREFIX') or '__pycache__'})"

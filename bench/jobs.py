@@ -66,7 +66,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from _machine import machine_info, machine_line
+from _machine import bytecode_line, machine_info, machine_line
 from _timing import percentile, table_lines
 from tqdm.auto import tqdm
 
@@ -491,14 +491,7 @@ def main() -> int:
     machine = machine_info(raise_=raise_.__version__, duckdb=duckdb.__version__, pyarrow=pa.__version__)
     print(machine_line(machine))
     print(f"python {machine['python']}, duckdb {duckdb.__version__}, pyarrow {pa.__version__}, numpy {np.__version__}")
-    print(
-        "bytecode: "
-        + (
-            "not written (PYTHONDONTWRITEBYTECODE): every run's process compiles raise_ from source"
-            if sys.flags.dont_write_bytecode
-            else f"cached ({os.environ.get('PYTHONPYCACHEPREFIX') or '__pycache__'})"
-        )
-    )
+    print(bytecode_line("every run's process"))
     print(f"command: python bench/jobs.py {' '.join(sys.argv[1:])}".rstrip(), flush=True)
     os.environ.setdefault("RAISE_USER", "bench@bench")
     report: dict[str, Any] = {"machine": machine, "args": {k: str(v) for k, v in vars(args).items()}}

@@ -59,7 +59,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from _machine import machine_info, machine_line
+from _machine import bytecode_line, machine_info, machine_line
 from _timing import percentile, table_lines
 from jobs import DAY_US, PHASES, T0_US, as_group_rows, check_group, daily_group, daily_job, events, reference, run_job
 from tqdm.auto import tqdm
@@ -362,14 +362,7 @@ def main() -> int:
     machine = machine_info(raise_=raise_.__version__, duckdb=duckdb.__version__, pyarrow=pa.__version__)
     print(machine_line(machine))
     print(f"python {machine['python']}, duckdb {duckdb.__version__}, pyarrow {pa.__version__}")
-    print(
-        "bytecode: "
-        + (
-            "not written (PYTHONDONTWRITEBYTECODE): every child process and raise command compiles raise_ from source"
-            if sys.flags.dont_write_bytecode
-            else f"cached ({os.environ.get('PYTHONPYCACHEPREFIX') or '__pycache__'})"
-        )
-    )
+    print(bytecode_line("every child process and raise command"))
     print(f"command: python bench/orchestration.py {' '.join(sys.argv[1:])}".rstrip(), flush=True)
     report: dict[str, Any] = {"machine": machine, "args": {k: str(v) for k, v in vars(args).items()}}
     started = time.perf_counter()

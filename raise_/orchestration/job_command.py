@@ -24,6 +24,8 @@ import time
 from types import FrameType
 from typing import Any, TextIO
 
+from raise_.runs.entry import close_opened_engines
+
 __all__ = ["jobs_parser"]
 
 
@@ -36,6 +38,20 @@ def _split(target: str) -> tuple[str, str]:
     if project.count("/") != 2 or not name:
         raise SystemExit(f"raise jobs: expected ORG/DOMAIN/PROJECT/JOB, got {target!r}")
     return project, name
+
+
+def _read_run(backend: Any, project: str, name: str, token: str | None, run_id: str) -> Any:
+    """A run of the job: with the job's token (a DAG, a pod), else as the caller."""
+    if token:
+        return backend.orchestrated_run(project, name, token, run_id)
+    return backend.get_job_run(project, name, run_id)
+
+
+def _refused(command: str, exc: Any, as_json: bool, out: TextIO) -> int:
+    print(f"raise jobs {command}: [{exc.code}] {exc.message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"status": "error", "error_code": exc.code, "error": exc.message}), file=out)
+    return 2
 
 
 def _emit(run: Any, as_json: bool, out: TextIO) -> None:
@@ -81,14 +97,9 @@ def run_job(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             else:
                 run = backend.trigger_job(project, name, args.execution_date)
 
-            def fetch() -> Any:
-                if token:
-                    return backend.orchestrated_run(project, name, token, run.id)
-                return backend.get_job_run(project, name, run.id)
-
             while not run.finished:
                 time.sleep(0.2)
-                run = fetch()
+                run = _read_run(backend, project, name, token, run.id)
         except _Stopped as stopped:
             if run is None:
                 raise
@@ -98,16 +109,13 @@ def run_job(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             else:
                 run = backend.cancel_job_run(project, name, run.id)
         except RaiseError as exc:
-            print(f"raise jobs run: [{exc.code}] {exc.message}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"status": "error", "error_code": exc.code, "error": exc.message}), file=out)
-            return 2
+            return _refused("run", exc, args.json, out)
     except _Stopped:
         return 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _close_engines()
+        close_opened_engines()
     _emit(run, args.json, out)
     return 0 if run.status == "succeeded" else 1
 
@@ -120,26 +128,13 @@ def run_status(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     project, name = _split(args.job)
     token = os.environ.get("RAISE_JOB_TOKEN", "").strip() or None
     try:
-        backend: Any = open_backend(_settings(token))
-        if token:
-            run = backend.orchestrated_run(project, name, token, args.run_id)
-        else:
-            run = backend.get_job_run(project, name, args.run_id)
+        run = _read_run(open_backend(_settings(token)), project, name, token, args.run_id)
     except RaiseError as exc:
-        print(f"raise jobs run-status: [{exc.code}] {exc.message}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"status": "error", "error_code": exc.code, "error": exc.message}), file=out)
-        return 2
+        return _refused("run-status", exc, args.json, out)
     finally:
-        _close_engines()
+        close_opened_engines()
     _emit(run, args.json, out)
     return 0 if run.status == "succeeded" else 1
-
-
-def _close_engines() -> None:
-    engine = sys.modules.get("raise_.engine")
-    if engine is not None:
-        engine.Engine.close_all()
 
 
 def jobs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

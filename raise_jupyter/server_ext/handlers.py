@@ -402,12 +402,7 @@ class DashboardPageHandler(RaiseHandler):
         want_state = self.get_query_argument("state", None) is not None
         opened = self.extension.service  # the store's façade, opened on first use (on the executor)
         context = contextvars.copy_context()
-        job_token = getattr(self, "_raise_job_token", False)
-        # A job token acts as nobody until the service has checked it (then as the job's owner).
-        actor = (
-            "raise-job-token" if job_token else actor_of_request(self.extension.actor_source_in_use, self.current_user)
-        )
-        context.run(REQUEST_ACTOR.set, actor)
+        context.run(REQUEST_ACTOR.set, actor_of_request(self.extension.actor_source_in_use, self.current_user))
         context.run(REQUEST.set, RequestContext.of(self.request.remote_ip, self.request.headers.get("User-Agent")))
 
         def answer() -> Any:

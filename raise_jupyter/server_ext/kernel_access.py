@@ -33,6 +33,8 @@ from typing import Any, Final
 
 from jupyter_server.auth.identity import User
 
+from raise_.orchestration.tokens import is_job_token
+
 __all__ = ["KernelTokenIdentity", "OwnerAuthorizer", "kernel_url", "new_kernel_token"]
 
 ENV_URL: Final = "RAISE_URL"
@@ -40,7 +42,6 @@ ENV_TOKEN: Final = "RAISE_TOKEN"
 _PREFIX: Final = "raise-kernel-"
 _AUTH_HEADER = re.compile(r"(?:token|bearer)\s+(\S+)", re.IGNORECASE)
 _WILDCARDS: Final = frozenset({"", "0.0.0.0", "localhost", "127.0.0.1"})
-JOB_TOKEN_PREFIX: Final = "raise-job-"  # raise_.orchestration.tokens.TOKEN_PREFIX (kept import-free here)
 _JOB_TOKEN_USER: Final = User(username="raise-job-token", name="raise-job-token", display_name="a job token")
 
 
@@ -96,7 +97,7 @@ class KernelTokenIdentity:
             handler._raise_kernel_token = True
             return self._owner
         given = _kernel_token_of(handler)
-        if given is not None and given.startswith(JOB_TOKEN_PREFIX):
+        if is_job_token(given):
             # A DAG's or a pod's job token: it reaches only the job-run routes (JOB_TOKEN_ROUTES),
             # where the service checks it against the catalog and acts as the job's owner.
             handler._token_authenticated = True

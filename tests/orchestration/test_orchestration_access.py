@@ -110,6 +110,8 @@ def test_a_job_token_opens_its_own_jobs_runs_only_and_expires(
         time.sleep(0.1)
         run = backend.orchestrated_run(fs.path, "mine", issued.token, run.id)
     assert (run.status, run.trigger, run.actor) == ("succeeded", "airflow", "alice@acme")
+    assert issued.token not in run.log + (run.error or "")
+    assert "raise-job-" not in (tmp_path / "dags" / "raise_mine.py").read_text()  # no token in the DAG file
 
     # Only the hash is stored; the audit names the orchestrator and never holds the token.
     with catalog_engine.connect() as c:
