@@ -44,7 +44,8 @@ export const ROUTES = {
   listJobs: { method: 'list_jobs', verb: 'GET', path: '/projects/{project_path:3}/jobs', query: ['group'] },
   listDashboards: { method: 'list_dashboards', verb: 'GET', path: '/projects/{project_path:3}/dashboards' },
   listAlerts: { method: 'list_alerts', verb: 'GET', path: '/projects/{project_path:3}/analytics/alerts' },
-  analyze: { method: 'analyze', verb: 'POST', path: '/analytics/analyze' }
+  analyze: { method: 'analyze', verb: 'POST', path: '/analytics/analyze' },
+  blobFeatureSamples: { method: 'blob_feature_samples', verb: 'GET', path: '/groups/{group_path:4}/features/{feature}/blob-samples', query: ['limit', 'size'] }
 } as const satisfies Record<string, IRoute>;
 
 // -- records (the JSON of raise_/catalog/records.py, raise_/lineage/graph.py) ---------------------
@@ -344,6 +345,39 @@ export interface IAnalysisRecord {
 
 /** `real_time` (compute), `cached` (newest stored result) or `within:<duration>` (a result that young). */
 export type Freshness = 'real_time' | 'cached' | `within:${string}`;
+
+/** A thumbnail the server drew of an image blob (raise_/multimodal/service.py `thumbnail`): a PNG, base64. */
+export interface IBlobThumbnail {
+  uri: string;
+  content_type: string;
+  width: number;
+  height: number;
+  data: string; // base64
+}
+
+/**
+ * One distinct reference among a `blob_ref` feature's latest values, as
+ * `GET /groups/{path}/features/{feature}/blob-samples` lists them (raise_/multimodal/references.py
+ * `BlobReference.to_dict()` and its preview): `thumbnail` is null for a reference that is not an
+ * image, or one the server could not draw (`error` says why: missing, unreachable, not an image).
+ */
+export interface IBlobSample {
+  id: string | null;
+  registry: string | null;
+  uri: string;
+  content_type: string;
+  checksum: string;
+  hash_algorithm: string;
+  size_bytes: number;
+  etag: string | null;
+  version_id: string | null;
+  created_at: string;
+  metadata: Record<string, unknown>;
+  status: 'valid' | 'missing' | 'invalid' | 'expired' | 'unreachable' | 'unchecked' | string;
+  validated_at: string | null;
+  thumbnail: IBlobThumbnail | null;
+  error: string | null;
+}
 
 export interface IHealth {
   status: string;
@@ -698,6 +732,25 @@ export class RaiseClient {
   ): Promise<IAnalysisRecord> {
     const record = await this.call<unknown>(ROUTES.analyze, {}, {}, { path, spec, freshness });
     return fromWire(record) as IAnalysisRecord;
+  }
+
+  /**
+   * The first references of a `blob_ref` feature's latest values, each image with a thumbnail the
+   * server drew (`GET /groups/{path}/features/{feature}/blob-samples`); `feature` is a name or
+   * `name@version`, `size` the thumbnail's longest side in pixels. The blobs themselves are never
+   * fetched from the browser.
+   */
+  async blobSamples(
+    groupPath: string,
+    feature: string,
+    options: { limit?: number; size?: number } = {}
+  ): Promise<IBlobSample[]> {
+    const samples = await this.call<unknown>(
+      ROUTES.blobFeatureSamples,
+      { group_path: groupPath, feature },
+      { limit: options.limit, size: options.size }
+    );
+    return fromWire(samples) as IBlobSample[];
   }
 
   searchFeatures(

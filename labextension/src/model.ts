@@ -8,6 +8,13 @@
  * when a feature is selected; the poll keeps them rather than analyzing again every 30 s (each
  * analysis is an audit entry), and the detail says when the group has newer commits.
  *
+ * A `blob_ref` feature's detail also lists the references among its latest values, with the
+ * thumbnails the server draws of images (`GET /groups/{path}/features/{feature}/blob-samples`):
+ * they load beside the detail when the feature is selected; like the statistics, the poll keeps
+ * them (the server reads the group's data for them, an audit entry each time) unless the group
+ * has new commits, the newest version changed, or the last load failed for another reason than a
+ * refusal.
+ *
  * A feature group's detail (its record, its features, its commits, its live tables and the jobs writing to
  * it) shows when its name is clicked; the group opens in the tree at the same time. One detail shows at a time: a feature's
  * or a group's.
@@ -23,6 +30,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   dashboardUrl,
   IAlert,
+  IBlobSample,
   ICommit,
   IDashboard,
   IDomain,
@@ -65,6 +73,7 @@ export interface IDetail {
   commits: ICommit[] | null;
   errors: Partial<Record<'feature' | 'versions' | 'lineage' | 'commits', string>>;
   statistics: IStatisticsState;
+  references: IReferencesState;
 }
 
 /**
@@ -105,6 +114,32 @@ export interface IStatisticsState {
   result: IStatistics | null;
   error: { code: string; message: string } | null;
 }
+
+/**
+ * A `blob_ref` feature's references with their thumbnails (`samples`), loading on their own like
+ * the statistics; nothing (`samples` null, not loading) for a feature of another type.
+ */
+export interface IReferencesState {
+  loading: boolean;
+  /** The feature version they are references of (kept while a newer request loads). */
+  featureId: string | null;
+  samples: IBlobSample[] | null;
+  error: { code: string; message: string } | null;
+}
+
+/** How many references the detail shows, and the longest side of their thumbnails in pixels. */
+export const BLOB_SAMPLE_LIMIT = 8;
+export const THUMBNAIL_SIZE = 96;
+
+const NO_REFERENCES: IReferencesState = { loading: false, featureId: null, samples: null, error: null };
+
+/** A feature of a `blob_ref` type (`blob_ref`, `blob_ref<image/png|image/jpeg>`): its values are references to blobs. */
+export function isBlobDtype(dtype: string | null | undefined): boolean {
+  return typeof dtype === 'string' && dtype.startsWith('blob_ref');
+}
+
+const lastCommit = (commits: ICommit[] | null): number | null =>
+  commits && commits.length ? commits.reduce((n, c) => Math.max(n, c.commit_id), 0) : null;
 
 /** The freshness the detail asks statistics with: a result up to an hour old is good enough. */
 export const STATISTICS_FRESHNESS = 'within:1h';
@@ -424,6 +459,7 @@ export class CatalogModel {
   private async _selectGroup(path: string, refresh: boolean): Promise<void> {
     const seq = ++this._detailSeq;
     this._statsSeq++;
+    this._refsSeq++;
     this.detail = null;
     const previous = this.groupDetail;
     this.groupDetail =
@@ -496,13 +532,15 @@ export class CatalogModel {
 
   /**
    * `refresh`: the poll reloading the same feature keeps its statistics (and lets a request in
-   * flight land) unless the last one failed for another reason than a refusal.
+   * flight land) unless the last one failed for another reason than a refusal; its references
+   * too, unless the group has new commits or the feature resolves to another version.
    */
   private async _select(ref: IFeatureRef, refresh: boolean): Promise<void> {
     const seq = ++this._detailSeq;
     const previous = this.detail;
     const same = previous !== null && sameRef(previous.ref, ref);
     const stats = same ? previous!.statistics : NO_STATISTICS;
+    const refs = same ? previous!.references : NO_REFERENCES;
     this.groupDetail = null;
     const keepStatistics =
       refresh &&
@@ -511,8 +549,13 @@ export class CatalogModel {
     const statistics: IStatisticsState = keepStatistics
       ? stats
       : { ...stats, loading: true, error: null }; // the old values stay up while new ones load
+    const keepReferences =
+      refresh &&
+      same &&
+      (refs.loading || refs.samples !== null || refs.error?.code === 'PERMISSION_DENIED');
+    const references: IReferencesState = keepReferences ? refs : { ...refs, loading: true, error: null };
     this.detail = same
-      ? { ...previous!, loading: true, statistics }
+      ? { ...previous!, loading: true, statistics, references }
       : {
           ref,
           loading: true,
@@ -521,7 +564,8 @@ export class CatalogModel {
           lineage: null,
           commits: null,
           errors: {},
-          statistics
+          statistics,
+          references
         };
     this._emit();
     const { groupPath, name, version } = ref;
@@ -529,6 +573,7 @@ export class CatalogModel {
     const statsLoaded = keepStatistics
       ? Promise.resolve()
       : this._loadStatistics(ref, featureCall, STATISTICS_FRESHNESS);
+    let referencesLoaded = keepReferences ? Promise.resolve() : this._loadReferences(ref, featureCall);
     const [feature, versions, lineage, commits] = await Promise.allSettled([
       featureCall,
       this.client.listVersions(groupPath, name),
@@ -555,11 +600,25 @@ export class CatalogModel {
         lineage: value('lineage', lineage),
         commits: value('commits', commits),
         errors,
-        statistics: this.detail!.statistics // they may have landed first
+        statistics: this.detail!.statistics, // they may have landed first
+        references: this.detail!.references
       };
+      // Kept references are reloaded when the group was written since, or the newest version changed.
+      const kept = this.detail.references;
+      if (
+        keepReferences &&
+        !kept.loading &&
+        feature.status === 'fulfilled' &&
+        kept.featureId !== null &&
+        (kept.featureId !== feature.value.id ||
+          (commits.status === 'fulfilled' && lastCommit(previous!.commits) !== lastCommit(commits.value)))
+      ) {
+        this.detail = { ...this.detail, references: { ...kept, loading: true, error: null } };
+        referencesLoaded = this._loadReferences(ref, Promise.resolve(feature.value));
+      }
       this._emit();
     } // else: another feature was selected meanwhile
-    await statsLoaded;
+    await Promise.all([statsLoaded, referencesLoaded]);
   }
 
   /** The statistics of the feature `featureCall` resolves to; applied only if still wanted. */
@@ -593,9 +652,42 @@ export class CatalogModel {
     }
   }
 
+  /**
+   * The references of the feature `featureCall` resolves to, when it is a `blob_ref` feature (no
+   * request for another type); applied only if still wanted.
+   */
+  private async _loadReferences(ref: IFeatureRef, featureCall: Promise<IFeature>): Promise<void> {
+    const seq = ++this._refsSeq;
+    let state: IReferencesState;
+    try {
+      const feature = await featureCall;
+      if (!isBlobDtype(feature.dtype)) {
+        state = NO_REFERENCES;
+      } else {
+        try {
+          const samples = await this.client.blobSamples(ref.groupPath, `${feature.name}@${feature.version}`, {
+            limit: BLOB_SAMPLE_LIMIT,
+            size: THUMBNAIL_SIZE
+          });
+          state = { loading: false, featureId: feature.id, samples, error: null };
+        } catch (error) {
+          const code = error instanceof RaiseApiError ? error.code : 'ERROR';
+          state = { loading: false, featureId: feature.id, samples: null, error: { code, message: message(error) } };
+        }
+      }
+    } catch {
+      state = NO_REFERENCES; // no feature: the detail says why
+    }
+    if (seq === this._refsSeq && this.detail !== null && sameRef(this.detail.ref, ref)) {
+      this.detail = { ...this.detail, references: state };
+      this._emit();
+    }
+  }
+
   clearSelection(): void {
     this._detailSeq++;
     this._statsSeq++;
+    this._refsSeq++;
     this.detail = null;
     this.groupDetail = null;
     this._emit();
@@ -788,6 +880,7 @@ export class CatalogModel {
   private _searchSeq = 0;
   private _detailSeq = 0;
   private _statsSeq = 0;
+  private _refsSeq = 0;
   private _overviewSeq = new Map<string, number>();
 }
 

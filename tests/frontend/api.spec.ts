@@ -128,6 +128,54 @@ describe('RaiseClient', () => {
     ]);
   });
 
+  it('lists a blob feature\'s references with their thumbnails, percent-encoding each name', async () => {
+    const samples = [
+      {
+        id: null,
+        registry: null,
+        uri: 's3://products/images/p1.png',
+        content_type: 'image/png',
+        size_bytes: 1234,
+        created_at: '2026-12-07T10:00:00+00:00',
+        metadata: { width: 40, taken: { $datetime: '2026-12-01T08:00:00+00:00' } },
+        status: 'unchecked',
+        thumbnail: { uri: 's3://products/images/p1.png', content_type: 'image/png', width: 40, height: 30, data: 'iVBORw0KGgo=' },
+        error: null
+      }
+    ];
+    const { client, sent } = clientAnswering(() => ({ status: 200, body: samples }));
+    const answer = await client.blobSamples('acme corp/ml/rec/products', 'image@v1', { limit: 8, size: 96 });
+    await client.blobSamples('acme/ml/rec/products', 'a/b');
+    expect(sent.map(s => [s.method, s.url])).toEqual([
+      ['GET', 'http://localhost:8888/user/ada/raise/v1/groups/acme%20corp/ml/rec/products/features/image%40v1/blob-samples?limit=8&size=96'],
+      ['GET', 'http://localhost:8888/user/ada/raise/v1/groups/acme/ml/rec/products/features/a%2Fb/blob-samples']
+    ]);
+    expect(answer[0].thumbnail).toEqual(samples[0].thumbnail);
+    expect(answer[0].uri).toBe('s3://products/images/p1.png');
+    expect(answer[0].created_at).toBe('2026-12-07T10:00:00+00:00');
+    expect(answer[0].metadata.taken).toEqual(new Date('2026-12-01T08:00:00Z')); // the codec's tags undone
+  });
+
+  it('passes a refused or failed blob-samples call on with the server\'s message', async () => {
+    const { client } = clientAnswering(() => ({
+      status: 400,
+      body: {
+        error: {
+          code: 'INVALID_ARGUMENT',
+          message: "'price' is not a blob_ref feature of acme/ml/rec/products; previews show blob references.",
+          details: { feature: 'price' }
+        }
+      }
+    }));
+    const error = await client.blobSamples('acme/ml/rec/products', 'price').catch(e => e);
+    expect(error).toBeInstanceOf(RaiseApiError);
+    expect([error.status, error.code, error.message]).toEqual([
+      400,
+      'INVALID_ARGUMENT',
+      "'price' is not a blob_ref feature of acme/ml/rec/products; previews show blob references."
+    ]);
+  });
+
   it('searches with the query, tags and limit the route takes', async () => {
     const { client, sent } = clientAnswering();
     await client.searchFeatures('acme/ml/rec', { query: '2024', tags: ['prod', 'engagement'], limit: 50 });

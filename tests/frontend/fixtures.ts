@@ -5,6 +5,7 @@ import {
   IAggregationSpec,
   IAlert,
   IAnalysisRecord,
+  IBlobSample,
   ICommit,
   IDashboard,
   IDomain,
@@ -265,6 +266,35 @@ export function alert(projectPath: string, name: string, extra: Partial<IAlert> 
   };
 }
 
+/** A tiny PNG, base64 (what a thumbnail's `data` carries). */
+export const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+/**
+ * A reference as `GET /groups/{path}/features/{feature}/blob-samples` lists it
+ * (raise_/multimodal/references.py `BlobReference.to_dict()`, with `thumbnail` and `error`):
+ * an image with its thumbnail by default.
+ */
+export function blobSample(uri: string, extra: Partial<IBlobSample> = {}): IBlobSample {
+  return {
+    id: null,
+    registry: null,
+    uri,
+    content_type: 'image/png',
+    checksum: 'ab12cd34',
+    hash_algorithm: 'sha256',
+    size_bytes: 1234,
+    etag: null,
+    version_id: null,
+    created_at: '2026-12-07T10:00:00+00:00',
+    metadata: { width: 40 },
+    status: 'unchecked',
+    validated_at: null,
+    thumbnail: { uri, content_type: 'image/png', width: 40, height: 30, data: PNG_BASE64 },
+    error: null,
+    ...extra
+  };
+}
+
 export interface ICall {
   method: string;
   args: unknown[];
@@ -321,6 +351,9 @@ export class FakeClient {
     },
     [`${GROUP}/country@v1`]: { count: 27995, null_rate: 0.00017857142857142857, distinct_count: 5 }
   };
+  /** What blob-samples answers, per `group/name@version` (none for others). */
+  blobSampleAnswers: Record<string, IBlobSample[]> = {};
+
   fromCache = false;
   computedAt = new Date(Date.now() - 5 * 60_000).toISOString();
 
@@ -476,6 +509,12 @@ export class FakeClient {
         stale: false
       };
     });
+  }
+
+  blobSamples(groupPath: string, feature: string, options: { limit?: number; size?: number } = {}): Promise<IBlobSample[]> {
+    return this._answer('blobSamples', [groupPath, feature, options], () => [
+      ...(this.blobSampleAnswers[`${groupPath}/${feature}`] ?? [])
+    ]);
   }
 
   searchFeatures(projectPath: string, options: ISearchOptions): Promise<IFeature[]> {

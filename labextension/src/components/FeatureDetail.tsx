@@ -1,12 +1,14 @@
 /**
  * One feature version: what it is, its versions, its lineage, summary statistics of its data,
- * its group's writes, and the button that puts `fs.feature("...")` into the notebook.
+ * a blob feature's references (with image thumbnails), its group's writes, and the button that
+ * puts `fs.feature("...")` into the notebook.
  */
 import * as React from 'react';
 
 import { ICommit, IFeature, ILineageNode } from '../api';
-import { CatalogModel, IDetail, summarizeLineage } from '../model';
+import { CatalogModel, IDetail, isBlobDtype, summarizeLineage } from '../model';
 import { featureSnippet } from '../snippet';
+import { BlobReferences } from './BlobReferences';
 import { formatTime, PartError, Section, StatusBadge, Tags } from './common';
 import { Statistics } from './Statistics';
 
@@ -238,6 +240,11 @@ export function FeatureDetail(props: {
       <Section title="Statistics" testid="raise-detail-stats">
         <Statistics model={model} detail={detail} />
       </Section>
+      {feature && isBlobDtype(feature.dtype) && (
+        <Section title="References" testid="raise-detail-references">
+          <BlobReferences detail={detail} />
+        </Section>
+      )}
       <Section title="Data" testid="raise-detail-data">
         <Data commits={detail.commits} error={detail.errors.commits} />
       </Section>
