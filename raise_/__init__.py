@@ -15,6 +15,7 @@ from raise_.alerts import models as _alert_models  # noqa: F401
 from raise_.dashboards import models as _dashboard_models  # noqa: F401
 from raise_.jobs import models as _job_models  # noqa: F401
 from raise_.live import models as _live_models  # noqa: F401
+from raise_.multimodal import models as _multimodal_models  # noqa: F401
 from raise_.notifications import models as _notification_models  # noqa: F401
 from raise_.orchestration import models as _orchestration_models  # noqa: F401
 from raise_.runs import models as _run_models  # noqa: F401
@@ -37,6 +38,24 @@ _EXPORTS: dict[str, str] = {
     "AuditEntry": "raise_.models.audit",
     "AuditQuery": "raise_.models.audit",
     "BlobRef": "raise_.types",
+    "BlobIntegrityCheck": "raise_.multimodal.checks",
+    "BlobIntegrityError": "raise_.errors",
+    "BlobIntegrityWarning": "raise_.errors",
+    "BlobMissingError": "raise_.errors",
+    "BlobReference": "raise_.multimodal.references",
+    "BlobReferenceNotFoundError": "raise_.errors",
+    "BlobRegistry": "raise_.client.multimodal",
+    "BlobRegistryNotFoundError": "raise_.errors",
+    "BlobStatus": "raise_.multimodal.validation",
+    "BlobUnreachableError": "raise_.errors",
+    "BlobValidationResult": "raise_.multimodal.validation",
+    "ContentType": "raise_.multimodal.content_types",
+    "HashAlgorithm": "raise_.multimodal.hashing",
+    "IntegrityMode": "raise_.multimodal.policy",
+    "IntegrityPolicy": "raise_.multimodal.policy",
+    "MultimodalSource": "raise_.client.multimodal",
+    "create_reference": "raise_.multimodal.references",
+    "infer_content_type": "raise_.multimodal.content_types",
     "Bool": "raise_.types",
     "Bytes": "raise_.types",
     "Chart": "raise_.dashboards.specs",
@@ -143,12 +162,19 @@ if TYPE_CHECKING:
     from raise_.client.jobs import Job, JobRun
     from raise_.client.lineage import Lineage
     from raise_.client.live import LiveTable
+    from raise_.client.multimodal import BlobRegistry, MultimodalSource
     from raise_.client.orchestration import generate_airflow_dag
     from raise_.dashboards.chart_types import ChartType
     from raise_.dashboards.specs import Chart, DashboardParameter
     from raise_.errors import (
         AnalysisFailedError,
         AnalysisTimeoutError,
+        BlobIntegrityError,
+        BlobIntegrityWarning,
+        BlobMissingError,
+        BlobReferenceNotFoundError,
+        BlobRegistryNotFoundError,
+        BlobUnreachableError,
         CircularDependencyError,
         ExpressionWarning,
         FeatureDeprecatedWarning,
@@ -168,6 +194,12 @@ if TYPE_CHECKING:
     from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
     from raise_.lineage import LineageGraph, LineageNode
     from raise_.models.audit import AuditEntry, AuditQuery
+    from raise_.multimodal.checks import BlobIntegrityCheck
+    from raise_.multimodal.content_types import ContentType, infer_content_type
+    from raise_.multimodal.hashing import HashAlgorithm
+    from raise_.multimodal.policy import IntegrityMode, IntegrityPolicy
+    from raise_.multimodal.references import BlobReference, create_reference
+    from raise_.multimodal.validation import BlobStatus, BlobValidationResult
     from raise_.orchestration.airflow.config import AirflowConfig
     from raise_.storage import CommitRecord, Dataset, SnapshotRecord, WriteResult
     from raise_.transforms import (
@@ -235,7 +267,18 @@ __all__ = [
     "Array",
     "AuditEntry",
     "AuditQuery",
+    "BlobIntegrityCheck",
+    "BlobIntegrityError",
+    "BlobIntegrityWarning",
+    "BlobMissingError",
     "BlobRef",
+    "BlobReference",
+    "BlobReferenceNotFoundError",
+    "BlobRegistry",
+    "BlobRegistryNotFoundError",
+    "BlobStatus",
+    "BlobUnreachableError",
+    "BlobValidationResult",
     "Bool",
     "Bytes",
     "Chart",
@@ -245,6 +288,7 @@ __all__ = [
     "ColumnarSource",
     "CommitRecord",
     "Condition",
+    "ContentType",
     "Correlation",
     "CustomCheck",
     "Dashboard",
@@ -271,11 +315,14 @@ __all__ = [
     "Float64",
     "Freshness",
     "FreshnessCheck",
+    "HashAlgorithm",
     "HybridTransform",
     "ImpactReport",
     "IncrementalConfig",
     "Int32",
     "Int64",
+    "IntegrityMode",
+    "IntegrityPolicy",
     "InvalidAnalysisError",
     "InvalidDtypeError",
     "InvalidExpressionError",
@@ -289,6 +336,7 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "LiveTable",
+    "MultimodalSource",
     "NullCheck",
     "ObjectStorage",
     "Organization",
@@ -315,7 +363,9 @@ __all__ = [
     "VersionDiff",
     "WriteResult",
     "__version__",
+    "create_reference",
     "generate_airflow_dag",
+    "infer_content_type",
     "parse_dtype",
     "python_transform",
 ]

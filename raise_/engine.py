@@ -21,6 +21,7 @@ from raise_.jobs.service import register_job_schedules
 from raise_.live.follower import LiveFollower
 from raise_.live.service import register_live_schedules
 from raise_.metadata.database import CatalogDatabase
+from raise_.multimodal.service import register_multimodal_schedules
 from raise_.runs.assembly import store_runs
 from raise_.scheduling.assembly import store_scheduler
 from raise_.scheduling.scheduler import Scheduler
@@ -128,6 +129,7 @@ class Engine:
                 register_dashboard_schedules(self._scheduler, self.service.dashboards)
                 register_alert_schedules(self._scheduler, self.service.alerts)
                 register_job_schedules(self._scheduler, self.service.jobs)
+                register_multimodal_schedules(self._scheduler, self.service.multimodal)
             return self._scheduler
 
     @property

@@ -439,6 +439,45 @@ class AnalysisTimeoutError(RaiseError, TimeoutError):
     http_status = 408
 
 
+class BlobRegistryNotFoundError(_NotFound):
+    code = "BLOB_REGISTRY_NOT_FOUND"
+
+
+class BlobRegistryExistsError(_Exists):
+    code = "BLOB_REGISTRY_EXISTS"
+
+
+class BlobReferenceNotFoundError(_NotFound):
+    code = "BLOB_REFERENCE_NOT_FOUND"
+
+
+class BlobMissingError(RaiseError):
+    """A blob reference whose object does not exist, under a policy with ``fail_on_missing``."""
+
+    code = "BLOB_MISSING"
+    http_status = 422
+
+
+class BlobIntegrityError(RaiseError):
+    """A blob whose size or checksum differs from its reference, under ``fail_on_mismatch``."""
+
+    code = "BLOB_INTEGRITY_FAILED"
+    http_status = 422
+
+
+class BlobUnreachableError(RaiseError):
+    """A blob's storage could not be reached: a scheme without its fsspec package, refused
+    credentials, a storage that did not answer. The message says which and how to fix it."""
+
+    code = "BLOB_UNREACHABLE"
+    http_status = 422
+
+
+class BlobIntegrityWarning(UserWarning):
+    """A reference registered or written although its blob failed validation (a policy without
+    ``fail_on_*``): the reference keeps the status it was found in."""
+
+
 # --- access (403) ----------------------------------------------------------------------------
 
 

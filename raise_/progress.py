@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["PROGRESS_ROWS", "rows_bar", "stages"]
+__all__ = ["PROGRESS_ITEMS", "PROGRESS_ROWS", "items_bar", "rows_bar", "stages"]
 
 PROGRESS_ROWS: Final = 1_000_000
 
@@ -37,3 +37,17 @@ def rows_bar(total: int, desc: str, *, show: bool | None = None) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit="rows", unit_scale=True)
+
+
+#: From how many items (blobs scanned or validated) an item bar is shown.
+PROGRESS_ITEMS: Final = 1_000
+
+
+def items_bar(total: int, desc: str, unit: str) -> Any:
+    """A bar counting ``total`` items (blobs, references) when there are at least
+    :data:`PROGRESS_ITEMS` of them, else a silent stand-in."""
+    if total < PROGRESS_ITEMS:
+        return _Silent()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit)

@@ -33,6 +33,7 @@ from raise_.governance.identity import with_acting_as
 from raise_.jobs.service import JobService
 from raise_.live.service import LiveTableService
 from raise_.metadata.database import CatalogDatabase
+from raise_.multimodal.service import MultimodalService
 from raise_.notifications.config import NotificationSettings
 from raise_.notifications.service import NotificationService
 from raise_.orchestration.service import OrchestrationService
@@ -136,6 +137,10 @@ class DataService:
         self.lineage.jobs_of = self.jobs.lineage_jobs  # a feature's lineage shows the jobs writing or reading it
         # Orchestration: which orchestrator fires a project's jobs (internal, Airflow), their tokens.
         self.orchestration = OrchestrationService(self.context, self.jobs)
+        # Multimodal data: blob registries, references and their integrity (PRD §17).
+        self.multimodal = MultimodalService(self.context, self.storage, schedules=schedules)
+        self.storage.write_checks.append(self.multimodal.columns.check_write)
+        self.storage.read_checks.append(self.multimodal.columns.check_read)
 
     @property
     def store(self) -> SqlEngine:
@@ -310,3 +315,24 @@ class DataService:
     start_orchestrated_run = _owned_by("orchestration", OrchestrationService.start_orchestrated_run)
     orchestrated_run = _owned_by("orchestration", OrchestrationService.orchestrated_run)
     fail_orchestrated_run = _owned_by("orchestration", OrchestrationService.fail_orchestrated_run)
+
+    # -- multimodal (PRD §17): blob registries, references, validation, scans, previews --------------
+    create_blob_registry = _owned_by("multimodal", MultimodalService.create_blob_registry)
+    update_blob_registry = _owned_by("multimodal", MultimodalService.update_blob_registry)
+    get_blob_registry = _owned_by("multimodal", MultimodalService.get_blob_registry)
+    list_blob_registries = _owned_by("multimodal", MultimodalService.list_blob_registries)
+    delete_blob_registry = _owned_by("multimodal", MultimodalService.delete_blob_registry)
+    register_blob_references = _owned_by("multimodal", MultimodalService.register_blob_references)
+    get_blob_reference = _owned_by("multimodal", MultimodalService.get_blob_reference)
+    get_blob_reference_by_uri = _owned_by("multimodal", MultimodalService.get_blob_reference_by_uri)
+    list_blob_references = _owned_by("multimodal", MultimodalService.list_blob_references)
+    delete_blob_reference = _owned_by("multimodal", MultimodalService.delete_blob_reference)
+    validate_blob_reference = _owned_by("multimodal", MultimodalService.validate_blob_reference)
+    validate_blob_batch = _owned_by("multimodal", MultimodalService.validate_blob_batch)
+    find_blob_orphans = _owned_by("multimodal", MultimodalService.find_blob_orphans)
+    blob_validation_history = _owned_by("multimodal", MultimodalService.blob_validation_history)
+    validate_blob_values = _owned_by("multimodal", MultimodalService.validate_blob_values)
+    scan_multimodal_source = _owned_by("multimodal", MultimodalService.scan_multimodal_source)
+    describe_blob = _owned_by("multimodal", MultimodalService.describe_blob)
+    blob_preview = _owned_by("multimodal", MultimodalService.blob_preview)
+    blob_feature_samples = _owned_by("multimodal", MultimodalService.blob_feature_samples)

@@ -32,17 +32,30 @@ from raise_.jobs.transforms import (
     TransformContext,
     python_transform,
 )
+from raise_.multimodal.checks import BlobIntegrityCheck
+from raise_.multimodal.content_types import ContentType, infer_content_type
+from raise_.multimodal.hashing import HashAlgorithm
+from raise_.multimodal.policy import IntegrityMode, IntegrityPolicy
+from raise_.multimodal.references import BlobReference, create_reference
+from raise_.multimodal.validation import BlobStatus
 
 __all__ = [
+    "BlobIntegrityCheck",
+    "BlobReference",
+    "BlobStatus",
     "CheckSeverity",
     "ColumnarSource",
+    "ContentType",
     "CustomCheck",
     "DatabaseSource",
     "FeatureGroupSource",
     "FileSystem",
     "FreshnessCheck",
+    "HashAlgorithm",
     "HybridTransform",
     "IncrementalConfig",
+    "IntegrityMode",
+    "IntegrityPolicy",
     "NullCheck",
     "ObjectStorage",
     "PythonTransform",
@@ -56,5 +69,7 @@ __all__ = [
     "Transform",
     "TransformContext",
     "UniqueCheck",
+    "create_reference",
+    "infer_content_type",
     "python_transform",
 ]

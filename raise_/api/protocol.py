@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from datetime import datetime, timedelta
     from typing import Any
 
@@ -884,6 +885,148 @@ class Backend(Protocol):
         project_path: str,
         name: str,
     ) -> dict[str, Any]: ...
+
+    def list_blob_registries(
+        self,
+        project_path: str,
+    ) -> list[dict[str, Any]]: ...
+
+    def create_blob_registry(
+        self,
+        project_path: str,
+        name: str,
+        policy: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        if_exists: str = "error",
+    ) -> dict[str, Any]: ...
+
+    def get_blob_registry(
+        self,
+        project_path: str,
+        name: str,
+    ) -> dict[str, Any]: ...
+
+    def update_blob_registry(
+        self,
+        project_path: str,
+        name: str,
+        policy: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    def delete_blob_registry(
+        self,
+        project_path: str,
+        name: str,
+    ) -> None: ...
+
+    def list_blob_references(
+        self,
+        project_path: str,
+        registry: str,
+        content_type: str | None = None,
+        prefix: str | None = None,
+        status: str | None = None,
+        limit: int = 10000,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]: ...
+
+    def register_blob_references(
+        self,
+        project_path: str,
+        registry: str,
+        references: Sequence[Mapping[str, Any]],
+        validate: bool | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def get_blob_reference_by_uri(
+        self,
+        project_path: str,
+        registry: str,
+        uri: str,
+    ) -> dict[str, Any]: ...
+
+    def get_blob_reference(
+        self,
+        project_path: str,
+        registry: str,
+        reference_id: str,
+    ) -> dict[str, Any]: ...
+
+    def delete_blob_reference(
+        self,
+        project_path: str,
+        registry: str,
+        reference_id: str,
+    ) -> None: ...
+
+    def validate_blob_reference(
+        self,
+        project_path: str,
+        registry: str,
+        reference_id: str,
+        force: bool = False,
+    ) -> dict[str, Any]: ...
+
+    def blob_validation_history(
+        self,
+        project_path: str,
+        registry: str,
+        reference_id: str,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]: ...
+
+    def validate_blob_batch(
+        self,
+        project_path: str,
+        registry: str,
+        reference_ids: list[str] | None = None,
+        uris: list[str] | None = None,
+        force: bool = False,
+    ) -> list[dict[str, Any]]: ...
+
+    def find_blob_orphans(
+        self,
+        project_path: str,
+        registry: str,
+        force: bool = False,
+    ) -> list[dict[str, Any]]: ...
+
+    def scan_multimodal_source(
+        self,
+        project_path: str,
+        source: Mapping[str, Any],
+    ) -> list[dict[str, Any]]: ...
+
+    def describe_blob(
+        self,
+        project_path: str,
+        uri: str,
+        checksum: bool = True,
+        hash_algorithm: str = "sha256",
+    ) -> dict[str, Any]: ...
+
+    def validate_blob_values(
+        self,
+        project_path: str,
+        references: Sequence[object],
+        verify_checksum: bool = True,
+    ) -> list[dict[str, Any] | None]: ...
+
+    def blob_preview(
+        self,
+        project_path: str,
+        uri: str,
+        size: int = 160,
+    ) -> dict[str, Any]: ...
+
+    def blob_feature_samples(
+        self,
+        group_path: str,
+        feature: str,
+        limit: int = 8,
+        size: int = 96,
+    ) -> list[dict[str, Any]]: ...
 
     def get_orchestrator(
         self,

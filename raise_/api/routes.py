@@ -330,6 +330,28 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("cancel_job_run", "POST", f"{_P}/jobs/{{name}}/runs/{{run_id}}/cancel"),
     Route("reset_job_checkpoint", "POST", f"{_P}/jobs/{{name}}/checkpoint/reset"),
     Route("job_lineage", "GET", f"{_P}/jobs/{{name}}/lineage"),
+    # -- multimodal (PRD §17.11): a project's blob registries, their references, validation, scans --
+    Route("list_blob_registries", "GET", f"{_P}/blob-registries"),
+    Route("create_blob_registry", "POST", f"{_P}/blob-registries"),
+    Route("get_blob_registry", "GET", f"{_P}/blob-registries/{{name}}"),
+    Route("update_blob_registry", "PATCH", f"{_P}/blob-registries/{{name}}"),
+    Route("delete_blob_registry", "DELETE", f"{_P}/blob-registries/{{name}}"),
+    Route("list_blob_references", "GET", f"{_P}/blob-registries/{{registry}}/references"),
+    Route("register_blob_references", "POST", f"{_P}/blob-registries/{{registry}}/references/batch"),
+    Route("get_blob_reference_by_uri", "GET", f"{_P}/blob-registries/{{registry}}/references/by-uri"),
+    Route("get_blob_reference", "GET", f"{_P}/blob-registries/{{registry}}/references/{{reference_id}}"),
+    Route("delete_blob_reference", "DELETE", f"{_P}/blob-registries/{{registry}}/references/{{reference_id}}"),
+    Route("validate_blob_reference", "POST", f"{_P}/blob-registries/{{registry}}/references/{{reference_id}}/validate"),
+    Route(
+        "blob_validation_history", "GET", f"{_P}/blob-registries/{{registry}}/references/{{reference_id}}/validations"
+    ),
+    Route("validate_blob_batch", "POST", f"{_P}/blob-registries/{{registry}}/validate-batch"),
+    Route("find_blob_orphans", "GET", f"{_P}/blob-registries/{{registry}}/orphans"),
+    Route("scan_multimodal_source", "POST", f"{_P}/multimodal-sources/scan"),
+    Route("describe_blob", "GET", f"{_P}/blobs/describe"),
+    Route("validate_blob_values", "POST", f"{_P}/blobs/validate"),
+    Route("blob_preview", "GET", f"{_P}/blobs/preview"),
+    Route("blob_feature_samples", "GET", f"{_G}/features/{{feature}}/blob-samples"),
     # -- orchestration (PRD §16.4–§16.5): the project's orchestrator, a job's DAG, its tokens ---------
     Route("get_orchestrator", "GET", f"{_P}/orchestrator"),
     Route("use_orchestrator", "PUT", f"{_P}/orchestrator"),

@@ -157,6 +157,13 @@ class Feature(AccessControlled):
         """What changing (``schema_change``) or deleting (``delete``) this version would affect."""
         return self._backend.impact(self.group_path, self.name, self.version, change_type)
 
+    def blob_samples(self, limit: int = 8, size: int = 96) -> list[dict[str, Any]]:
+        """For a ``blob_ref`` feature: the first ``limit`` references of its latest values, each
+        with a PNG thumbnail (base64) drawn by the store when it is an image (what the sidebar shows)."""
+        return self._backend.blob_feature_samples(
+            self.group_path, f"{self.name}@{self.version}", limit=limit, size=size
+        )
+
     def refresh(self) -> Feature:
         self._record = self._backend.get_feature(self.group_path, self.name, self.version)
         return self

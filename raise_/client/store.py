@@ -32,9 +32,19 @@ from raise_.query.parameters import plain_value
 from raise_.storage.dataset import Dataset
 from raise_.types import FeatureType
 
-__all__ = ["DEFAULT_PROJECT_PATH", "FeatureStore"]
+__all__ = ["DEFAULT_PROJECT_PATH", "FeatureStore", "current_store"]
 
 DEFAULT_PROJECT_PATH = "default/default/default"
+
+# The store made last in this process: what objects made without a store (BlobRegistry(name=...))
+# belong to, as the README's examples write them.
+_CURRENT: list[FeatureStore | None] = [None]
+
+
+def current_store() -> FeatureStore:
+    """The store made last in this process, else one opened from the environment (``RAISE_URL``,
+    ``RAISE_HOME``, ``RAISE_PROJECT``)."""
+    return _CURRENT[0] if _CURRENT[0] is not None else FeatureStore()
 
 
 class FeatureStore(Analyzes, Dashboards, Alerts, Jobs):
@@ -81,6 +91,7 @@ class FeatureStore(Analyzes, Dashboards, Alerts, Jobs):
         self._settings = Settings.from_env(home, catalog_url)
         self._backend: Backend = _backend if _backend is not None else open_backend(self._settings)
         self._project = self._backend.ensure_project(str(self._context))
+        _CURRENT[0] = self
 
     # -- context -------------------------------------------------------------------------------
 
@@ -151,6 +162,18 @@ class FeatureStore(Analyzes, Dashboards, Alerts, Jobs):
 
     def list_projects(self, tags: list[str] | None = None) -> list[Project]:
         return [Project(self._backend, r) for r in self._backend.list_projects(self.org, self.domain_name, tags=tags)]
+
+    # -- multimodal ----------------------------------------------------------------------------
+
+    def blob_registry(self, name: str, policy: Any = None) -> Any:
+        """The project's blob registry ``name`` (created when new): ``BlobRegistry(name, policy, store=self)``."""
+        from raise_.client.multimodal import BlobRegistry
+
+        return BlobRegistry(name, policy, store=self)
+
+    def list_blob_registries(self) -> list[dict[str, Any]]:
+        """The project's blob registries with their policies and reference counts."""
+        return self._backend.list_blob_registries(self.path)
 
     # -- feature groups ------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from raise_.durations import parse_duration
 from raise_.errors import InvalidArgumentError, InvalidJobError
 
 __all__ = [
+    "CheckOutcome",
     "CheckResult",
     "CheckSeverity",
     "CustomCheck",
@@ -47,6 +48,20 @@ class CheckSeverity(StrEnum):
     INFO = "info"
 
 
+class CheckOutcome(StrEnum):
+    """How a check ended: ``CheckResult.PASSED``, ``CheckResult.FAILED`` (error severity: the
+    run writes nothing) or ``CheckResult.WARNING`` (a failed warning or info check)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return f"CheckResult.{self.name}"
+
+    __repr__ = __str__
+
+
 @dataclass(frozen=True)
 class CheckResult:
     name: str
@@ -55,9 +70,20 @@ class CheckResult:
     passed: bool
     message: str
     observed: Any = None
+    details: dict[str, Any] | None = None  # what the check counted (a blob check's rates, ...)
+
+    PASSED: ClassVar[CheckOutcome] = CheckOutcome.PASSED
+    FAILED: ClassVar[CheckOutcome] = CheckOutcome.FAILED
+    WARNING: ClassVar[CheckOutcome] = CheckOutcome.WARNING
+
+    @property
+    def result(self) -> CheckOutcome:
+        if self.passed:
+            return CheckOutcome.PASSED
+        return CheckOutcome.FAILED if self.severity == CheckSeverity.ERROR.value else CheckOutcome.WARNING
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "check_type": self.check_type,
             "severity": self.severity,
@@ -65,6 +91,9 @@ class CheckResult:
             "message": self.message,
             "observed": self.observed,
         }
+        if self.details is not None:
+            out["details"] = self.details
+        return out
 
 
 def _severity(value: object) -> CheckSeverity:
@@ -101,8 +130,10 @@ class QualityCheck:
     def evaluate(self, con: duckdb.DuckDBPyConnection, table: str) -> CheckResult:
         raise NotImplementedError
 
-    def _result(self, passed: bool, message: str, observed: Any = None) -> CheckResult:
-        return CheckResult(self.name, self.check_type, str(self.severity), bool(passed), message, observed)
+    def _result(
+        self, passed: bool, message: str, observed: Any = None, details: dict[str, Any] | None = None
+    ) -> CheckResult:
+        return CheckResult(self.name, self.check_type, str(self.severity), bool(passed), message, observed, details)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"check_type": self.check_type}
@@ -305,7 +336,12 @@ def check_from_dict(value: QualityCheck | dict[str, Any]) -> QualityCheck:
     if not isinstance(value, dict):
         raise InvalidJobError(f"A quality check is a check object, got {value!r}.", {"field": "quality_checks"})
     data = dict(value)
-    cls = _KINDS.get(str(data.pop("check_type", "")))
+    kind = str(data.pop("check_type", ""))
+    cls = _KINDS.get(kind)
+    if kind == "blob_integrity":  # defined with the multimodal subsystem; loaded when a job has one
+        from raise_.multimodal.checks import BlobIntegrityCheck
+
+        cls = BlobIntegrityCheck
     if cls is None:
         raise InvalidJobError(
             f"Unknown quality check type {value.get('check_type')!r}; use one of {', '.join(sorted(_KINDS))}.",

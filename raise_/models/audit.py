@@ -48,6 +48,8 @@ ACTION_CATEGORIES: Final[Mapping[str, tuple[str, ...]]] = {
     "schema": ("CREATE", "UPDATE_SCHEMA", "UPDATE_METADATA", "DELETE", "DEPRECATE", "CREATE_VERSION"),
     "acl": ("UPDATE_ACL", "GRANT_EXTERNAL", "REVOKE_EXTERNAL"),
     "lineage": ("UPDATE_DERIVATION", "LINEAGE_BREAK"),
+    # Validating blob references against their storage (PRD §17.7): what was found, by whom.
+    "integrity": ("VALIDATE",),
     "audit": ("PURGE",),
 }
 ACTIONS: Final = frozenset(a for actions in ACTION_CATEGORIES.values() for a in actions)

@@ -39,6 +39,8 @@ _CONVERSION_ERRORS = (pa.ArrowException, OverflowError, TypeError, ValueError)
 
 def _python_column(values: list[Any], name: str, target: pa.DataType | None) -> pa.Array:
     """Convert one column of Python values; a value that does not fit names its row."""
+    # Values that know their stored form (a BlobReference: the struct of a blob_ref column).
+    values = [v.to_storage() if hasattr(v, "to_storage") else v for v in values]
     try:
         return pa.array(values, from_pandas=True)
     except _CONVERSION_ERRORS as exc:

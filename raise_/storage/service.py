@@ -39,7 +39,7 @@ from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.metadata.naming import validate_namespace_name
 from raise_.progress import stages
 from raise_.storage.derived import Node, Plan, build_plan
-from raise_.storage.ingest import prepare_write, to_arrow
+from raise_.storage.ingest import PreparedWrite, prepare_write, to_arrow
 from raise_.storage.layout import COMMIT_COLUMN, FeatureColumn, GroupLayout
 from raise_.storage.offline import OfflineStore, SqlEngine
 from raise_.storage.reader import ReadRequest, empty_result
@@ -84,6 +84,11 @@ class StorageService(Service):
         self.offline = offline
         # Told of each commit of this process once it is durable (the change feed's publish).
         self.commit_listeners: list[Callable[[CommitEvent], None]] = []
+        # Checks of written values beyond their types, before the commit (a blob_ref column's
+        # references under an ON_WRITE policy): each raises a coded error naming the row.
+        self.write_checks: list[Callable[[GroupLayout, PreparedWrite], None]] = []
+        # Checks of read values (blob references under an ON_READ policy): each may add columns.
+        self.read_checks: list[Callable[[GroupLayout, list[tuple[str, FeatureColumn]], pa.Table], pa.Table]] = []
 
     @property
     def store(self) -> SqlEngine:
@@ -188,6 +193,8 @@ class StorageService(Service):
         try:
             prepared = prepare_write(layout, data, now, self.offline.key_types(layout))
             self.authorize_features(layout, list(prepared.features), "write", "write to")
+            for check in self.write_checks:
+                check(layout, prepared)
             bar.update()
             commit = self.offline.commit(
                 layout, prepared, mode, actor=self.actor(), now=now, marker=marker, before_commit=before_commit
@@ -343,6 +350,8 @@ class StorageService(Service):
         self._check_not_compacted(layout, commit)
         plan, nodes = planned or self.plan(layout, [(layout, f) for _, f in chosen])
         result = self.offline.scan(layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)])
+        for check in self.read_checks:
+            result = check(layout, chosen, result)
         asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "as_of": str(as_of), "commit": commit}
         asked.update(filter=filter, limit=limit, history=bool(history))
         cols = [f for _, f in chosen]
@@ -361,6 +370,8 @@ class StorageService(Service):
             return empty_result(layout, req, {}).append_column(COMMIT_COLUMN, pa.array([], type=pa.int64()))
         plan, nodes = planned or self.plan(layout, [(layout, f) for _, f in chosen])
         result = self.offline.scan(layout, req, plan, [(name, n) for (name, _), n in zip(chosen, nodes, strict=True)])
+        for check in self.read_checks:
+            result = check(layout, chosen, result)
         asked = {"features": [f"{f.name}@{f.version}" for _, f in chosen], "since_commit": since_commit}
         cols = [f for _, f in chosen]
         self.audit_data(layout, "READ", cols, asked, plan, rows=result.num_rows, since_commit=since_commit)

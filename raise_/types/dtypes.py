@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import ClassVar, Protocol, TypeAlias
+from typing import ClassVar, Final, Protocol, TypeAlias
 
 import pyarrow as pa
 
@@ -53,6 +53,29 @@ def is_content_type(value: str) -> bool:
     """``type/subtype`` (case-insensitive) where the subtype may be the wildcard ``*``."""
     major, sep, minor = value.lower().partition("/")
     return bool(sep) and _is_mime_name(major) and (minor == "*" or _is_mime_name(minor))
+
+
+# Spellings seen in the wild for the same content types (README's ``audio/mp3`` is ``audio/mpeg``).
+CONTENT_TYPE_ALIASES: Final[dict[str, str]] = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "image/x-png": "image/png",
+    "image/x-ms-bmp": "image/bmp",
+    "audio/mp3": "audio/mpeg",
+    "audio/x-wav": "audio/wav",
+    "audio/wave": "audio/wav",
+    "audio/vnd.wave": "audio/wav",
+    "audio/x-flac": "audio/flac",
+    "video/x-msvideo": "video/avi",
+    "video/msvideo": "video/avi",
+    "model/gltf-binary": "model/gltf+json",
+}
+
+
+def canonical_content_type(value: str) -> str:
+    """``Audio/MP3; q=1`` → ``audio/mpeg``: lower-cased, parameters dropped, aliases resolved."""
+    text = value.partition(";")[0].strip().lower()
+    return CONTENT_TYPE_ALIASES.get(text, text)
 
 
 def is_registry_name(value: str) -> bool:
@@ -512,11 +535,11 @@ class BlobRef(FeatureType):
         text = _content_type_text(content_type)
         if text is None:
             return False
-        wanted = text.partition(";")[0].strip().lower()
+        wanted = canonical_content_type(text)
         if not is_content_type(wanted) or wanted.endswith("/*"):
             return False
         major = wanted.partition("/")[0]
-        return any(allowed in (wanted, f"{major}/*") for allowed in self.content_types)
+        return any(canonical_content_type(allowed) in (wanted, f"{major}/*") for allowed in self.content_types)
 
     def to_string(self) -> str:
         options: list[str] = []

@@ -16,6 +16,12 @@ The store, read when scraped (one catalog query, off the event loop):
   ``raise_catalog_features{status}`` (feature versions), ``raise_audit_entries``;
 - ``raise_offline_store_bytes``: the DuckDB file and its write-ahead log.
 
+Multimodal data (PRD §17.13): ``raise_blob_references_total``, ``raise_blob_validations_total``,
+``raise_blob_validations_failed_total``, ``raise_blob_bytes_referenced_total`` (from the catalog),
+``raise_blob_missing_rate``, ``raise_blob_invalid_rate`` (over references validated at least once),
+``raise_blob_scan_duration_seconds`` and ``raise_blob_validation_duration_seconds`` (histograms of
+the scans and validations this server ran).
+
 The scheduler: ``raise_scheduler_task_runs_total{task}``, ``raise_scheduler_task_failures_total{task}``,
 ``raise_scheduler_task_last_duration_seconds{task}``.
 
@@ -31,11 +37,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 if TYPE_CHECKING:
@@ -67,6 +73,7 @@ class StoreSizes:
     features: dict[str, int]  # by status
     audit_entries: int
     offline_store_bytes: int
+    blobs: dict[str, Any] | None = None  # PRD §17.13: MultimodalService.blob_metrics()
 
 
 def store_sizes(service: DataService, offline_store: Path) -> StoreSizes:
@@ -78,7 +85,8 @@ def store_sizes(service: DataService, offline_store: Path) -> StoreSizes:
     for path in (offline_store, offline_store.with_name(offline_store.name + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             on_disk += path.stat().st_size
-    return StoreSizes(int(orgs), int(domains), int(projects), int(groups), features, int(audit or 0), on_disk)
+    blobs = service.multimodal.blob_metrics()
+    return StoreSizes(int(orgs), int(domains), int(projects), int(groups), features, int(audit or 0), on_disk, blobs)
 
 
 @dataclass
@@ -162,6 +170,8 @@ class _SnapshotCollector:
                 "Size of the offline store on disk (DuckDB file and WAL)",
                 sizes.offline_store_bytes,
             )
+        if sizes is not None and sizes.blobs is not None:
+            yield from _blob_metrics(sizes.blobs)
         if snap.scheduler is not None:
             runs = CounterMetricFamily(
                 "raise_scheduler_task_runs", "Completed runs of a scheduled task", labels=["task"]
@@ -180,3 +190,31 @@ class _SnapshotCollector:
             yield runs
             yield failures
             yield last
+
+
+def _histogram(name: str, text: str, snapshot: dict[str, Any]) -> HistogramMetricFamily:
+    buckets = [(str(bound), count) for bound, count in snapshot["buckets"]]
+    buckets.append(("+Inf", snapshot["count"]))
+    return HistogramMetricFamily(name, text, buckets=buckets, sum_value=snapshot["sum"])
+
+
+def _blob_metrics(blobs: dict[str, Any]) -> Iterator[Metric]:
+    """PRD §17.13: counts from the catalog (every process sees the same), durations of this one."""
+    yield CounterMetricFamily("raise_blob_references", "Blob references registered", blobs["references"])
+    yield CounterMetricFamily("raise_blob_validations", "Blob validations performed", blobs["validations"])
+    yield CounterMetricFamily(
+        "raise_blob_validations_failed", "Blob validations that found a blob not valid", blobs["validations_failed"]
+    )
+    yield GaugeMetricFamily(
+        "raise_blob_missing_rate", "Share of validated references whose blob is missing", blobs["missing_rate"]
+    )
+    yield GaugeMetricFamily(
+        "raise_blob_invalid_rate", "Share of validated references whose checksum or size differs", blobs["invalid_rate"]
+    )
+    yield CounterMetricFamily(
+        "raise_blob_bytes_referenced", "Bytes of the blobs registered references point to", blobs["bytes_referenced"]
+    )
+    yield _histogram("raise_blob_scan_duration_seconds", "Multimodal source scan duration", blobs["scan_durations"])
+    yield _histogram(
+        "raise_blob_validation_duration_seconds", "Duration of one blob validation", blobs["validation_durations"]
+    )

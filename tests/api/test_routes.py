@@ -101,6 +101,9 @@ SAMPLES: dict[str, Any] = {
     "name": "click_count",
     "version": "v2",
     "direction": "up",
+    "registry": "product-images",
+    "reference_id": "4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+    "feature": "image_ref@v1",
 }
 
 

@@ -26,6 +26,9 @@ SAMPLES = {
     "job_id": "0b7f5a52-1f6e-4a4e-9d0e-2f1c3a6b8e11",
     "result_id": "5c1d0e9a-7b2f-4c3d-8e1f-a9b8c7d6e5f4",
     "run_id": "7d2c1b0a-3e4f-4a5b-8c6d-9e0f1a2b3c4d",
+    "registry": "product-images",
+    "reference_id": "4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+    "feature": "image_ref",
 }
 
 ENDPOINTS = [(r.verb, r.url_path({p: SAMPLES[p] for p in r.path_params}).lstrip("/")) for r in ROUTES]
