@@ -204,11 +204,16 @@ class KubernetesLauncher:
         except Exception:  # the run is then reported by orphan detection, or by its pod
             log.exception("watching Job %s of run %s", name, run.id)
         finally:
-            with self._lock:
-                self._jobs.pop(run.id, None)
-                self._stops.pop(run.id, None)
+            self._release(run.id)
             LIVE_RUNS.discard(run.id)
             handle.done.set()
+
+    def _release(self, run_id: str) -> None:
+        """Stop holding a run: called before its end is recorded, so that whoever sees the run
+        ended also sees this launcher no longer holding it."""
+        with self._lock:
+            self._jobs.pop(run_id, None)
+            self._stops.pop(run_id, None)
 
     def _look(self, name: str, last: _Last) -> None:
         try:
@@ -231,6 +236,7 @@ class KubernetesLauncher:
         """Hand the pod's output to the run, and record it failed if its pod never recorded it."""
         if not gone:
             self._look(name, last)
+        self._release(run.id)
         if phase == "succeeded":
             returncode = last.pod.exit_code if last.pod and last.pod.exit_code is not None else 0
             runs.record_exit(run.id, returncode, last.output)
