@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from raise_.api.protocol import Backend
 from raise_.client.store import FeatureStore, current_store
+from raise_.errors import BlobReferenceNotFoundError, BlobRegistryNotFoundError
 from raise_.multimodal.blobstore import BlobStore
 from raise_.multimodal.content_types import ContentType
 from raise_.multimodal.hashing import HashAlgorithm, hash_bytes, hash_stream
@@ -51,14 +52,22 @@ class BlobRegistry:
         fs = _store(store)
         self._backend: Backend = fs._backend
         self.project = fs.path
-        # Opening an existing registry with a policy brings it to that policy (admins only).
-        self._record: dict[str, Any] = self._backend.create_blob_registry(
-            self.project,
-            name,
-            policy=policy.to_dict() if policy is not None else None,
-            description=description,
-            if_exists="update" if policy is not None or description is not None else "skip",
-        )
+        self._record: dict[str, Any]
+        if policy is None and description is None:
+            # Opening one that exists needs read only; a new one is created (write).
+            try:
+                self._record = self._backend.get_blob_registry(self.project, name)
+            except BlobRegistryNotFoundError:
+                self._record = self._backend.create_blob_registry(self.project, name, if_exists="skip")
+        else:
+            # With a policy: created with it, or an existing one brought to it (admins only).
+            self._record = self._backend.create_blob_registry(
+                self.project,
+                name,
+                policy=policy.to_dict() if policy is not None else None,
+                description=description,
+                if_exists="update",
+            )
         self.name: str = self._record["name"]
 
     # -- the registry ---------------------------------------------------------------------------
@@ -327,8 +336,6 @@ class MultimodalSource:
         registry's, when it holds it; else described from the storage now."""
         uri = self.uri_of(name)
         if self.spec.registry is not None:
-            from raise_.errors import BlobReferenceNotFoundError
-
             try:
                 return _ref(self._backend.get_blob_reference_by_uri(self.project, self.spec.registry, uri))
             except BlobReferenceNotFoundError:

@@ -65,12 +65,14 @@ class BlobReference:
     size_bytes: int = 0
     etag: str | None = None
     version_id: str | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    id: str | None = None
-    registry: str | None = None
-    status: str = "unchecked"
-    validated_at: datetime | None = None
+    # Two references to the same content are equal whenever and wherever they were made: what
+    # follows is bookkeeping (when, the registry's id and its last finding), not identity.
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    id: str | None = field(default=None, compare=False)
+    registry: str | None = field(default=None, compare=False)
+    status: str = field(default="unchecked", compare=False)
+    validated_at: datetime | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
