@@ -146,7 +146,7 @@ def test_the_check_standalone_samples_and_bounds(tmp_path: Path, images: dict[st
     refs = _refs(tmp_path)
     for ref in refs[:2]:
         Path(ref.uri).unlink()
-    frame = pd.DataFrame({"image_ref": refs + [None]})
+    frame = pd.DataFrame({"image_ref": [*refs, None]})
     lenient = BlobIntegrityCheck(name="c", column="image_ref", max_missing_rate=0.5)
     result = lenient.check(frame)
     assert result.result == "passed" and result.details is not None

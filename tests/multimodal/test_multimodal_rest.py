@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The multimodal routes through the session's real Jupyter server: the client's mistakes are
 4xx with a coded body and change nothing, previews are PNGs the server drew (decoded here with
 Pillow), and ``/metrics`` reports PRD §17.13's figures as the catalog holds them."""
