@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from raise_.errors import InvalidArgumentError
 from raise_.multimodal.content_types import ContentType, category_of, content_type_of
 from raise_.multimodal.hashing import HashAlgorithm
-from raise_.types.dtypes import is_content_type
+from raise_.types.dtypes import BLOB_REF_STORAGE, is_content_type
 
 __all__ = ["OBJECT_STORE_SCHEMES", "BlobReference", "create_reference", "normalise_uri", "reference_from_value"]
 
@@ -207,18 +207,11 @@ class BlobReference:
         return cls(**known)
 
     def to_storage(self) -> dict[str, Any]:
-        """The value a ``blob_ref`` feature column stores (the struct of ``BLOB_REF_STORAGE``)."""
-        return {
-            "uri": self.uri,
-            "content_type": self.mime_type,
-            "checksum": self.checksum,
-            "hash_algorithm": self.hash_algorithm.value,
-            "size_bytes": self.size_bytes,
-            "etag": self.etag,
-            "version_id": self.version_id,
-            "created_at": self.created_at,
-            "metadata": json.dumps(dict(self.metadata), sort_keys=True),
-        }
+        """The value a ``blob_ref`` feature column stores (the struct of ``BLOB_REF_STORAGE``):
+        the reference's own fields, its time as a datetime and its metadata as JSON text."""
+        out = {k: v for k, v in self.to_dict().items() if k in BLOB_REF_STORAGE.fields}
+        out.update(created_at=self.created_at, metadata=json.dumps(dict(self.metadata), sort_keys=True))
+        return out
 
     def __repr__(self) -> str:
         checksum = f"{self.checksum[:12]}…" if len(self.checksum) > 12 else self.checksum

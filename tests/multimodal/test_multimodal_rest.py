@@ -11,7 +11,6 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,13 @@ def catalog_url(tmp_path: Path) -> str:  # the routes do not depend on the catal
     return f"sqlite:///{tmp_path / 'home' / 'catalog.db'}"
 
 
+# The shared fixture's remote branch: this test's store, served by the session's Jupyter server.
+pytestmark = pytest.mark.parametrize("store_on_both_backends", ["remote"], indirect=True)
+
+
 @pytest.fixture
-def server(
-    raise_server: BackgroundServer, fresh_store: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[BackgroundServer]:
-    raise_server.extension.use_store(str(fresh_store), catalog_url)
-    monkeypatch.setenv("RAISE_URL", raise_server.url)
-    monkeypatch.setenv("RAISE_TOKEN", raise_server.token)
-    yield raise_server
-    raise_server.extension.use_store()
+def server(store_on_both_backends: Path, raise_server: BackgroundServer) -> BackgroundServer:
+    return raise_server
 
 
 def call(server: BackgroundServer, verb: str, path: str, body: Any = None, **query: Any) -> tuple[int, Any]:
@@ -153,3 +150,14 @@ def test_metrics_report_the_registries(server: BackgroundServer, registry: BlobR
     assert value["raise_blob_invalid_rate"] == 0.0
     assert value["raise_blob_validation_duration_seconds_count"] >= len(refs)
     assert value["raise_blob_scan_duration_seconds_count"] >= 1
+
+
+def test_a_registry_draws_itself_with_thumbnails_from_the_server(registry: BlobRegistry) -> None:
+    import re
+
+    html = registry._repr_html_()
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert len(sources) == 4 and all(src.startswith("data:image/png;base64,") for src in sources)
+    first = Image.open(io.BytesIO(base64.b64decode(sources[0].split(",", 1)[1])))
+    assert first.format == "PNG" and max(first.size) <= 128
+    assert "4 reference(s)" in html and "4 unchecked" in html and "policy lazy" in html
