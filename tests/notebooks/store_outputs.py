@@ -38,7 +38,7 @@ RAISE_VARIABLES = (
 )
 #: Notebooks with a cell that reads S3: without ``AWS_ENDPOINT_URL`` that cell only says it skips,
 #: so their stored outputs (and their tests) need an S3 API (``tests/conftest.py::s3_endpoint``).
-NEEDS_S3 = frozenset({"07_transformations"})
+NEEDS_S3 = frozenset({"07_transformations", "08_multimodal"})
 
 
 def clean(notebook: nbformat.NotebookNode) -> None:

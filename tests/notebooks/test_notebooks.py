@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZER = NOTEBOOK_DIR / "nbval_sanitize.cfg"
 
-#: The seed README's example list (``01``–``05`` and ``07_transformations`` as notebooks), a quick
-#: start before them and the analytics, live-table and dashboard-and-alert stories after them.
+#: The seed README's example list (``01``–``05``, ``07_transformations`` and ``08_multimodal`` as
+#: notebooks), a quick start before them and the analytics, live-table and dashboard-and-alert stories.
 EXPECTED = (
     "00_quickstart",
     "01_basic_feature_creation",
@@ -48,10 +48,12 @@ EXPECTED = (
     "07_live_tables",
     "07_transformations",
     "08_dashboards_alerts",
+    "08_multimodal",
 )
 #: These play several people in one kernel by switching ``RAISE_USER``; a server knows its users by
-#: their Jupyter login instead, so they run on the embedded engine only. ``08`` configures the
-#: notification channels (the server's configuration, read when the store opens) from the notebook.
+#: their Jupyter login instead, so they run on the embedded engine only. ``08_dashboards_alerts``
+#: configures the notification channels (the server's configuration, read when the store opens) from
+#: the notebook.
 EMBEDDED_ONLY = {"04_cross_org_access", "05_audit_logging", "08_dashboards_alerts"}
 
 #: Widget model ids are random: ``store_outputs.py`` leaves them out (nbval never compares them).
