@@ -154,6 +154,6 @@ class BlobIntegrityCheck(QualityCheck):
             message = (
                 f"missing rate {missing_rate:.2%} (max {self.max_missing_rate:.2%}), invalid rate "
                 f"{invalid_rate:.2%} (max {self.max_invalid_rate:.2%}) over {checked} reference(s)"
-                + (f"; first: {worst.uri}: {worst.message}" if worst else "")
+                + (f"; first: {worst.uri}: {worst.message.rstrip('.')}" if worst else "")
             )
         return self._result(passed, message, {"missing_rate": missing_rate, "invalid_rate": invalid_rate}, details)
