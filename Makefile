@@ -8,6 +8,9 @@ DEMO_HOME ?= $(CURDIR)/.raise-demo
 DEMO_NOTEBOOK_DIR ?= $(CURDIR)
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
+# Two workers, each file's tests on one of them (a file's shared resources stay with it): the
+# suite took 26 min this way against 47 min in one process on the same 2-core machine.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test lint typecheck pytest frontend jest bench-catalog clean airflow
@@ -46,7 +49,7 @@ airflow: $(AIRFLOW_VENV)/.stamp
 
 # pytest exits 5 when a selection collects nothing; that is not a failure of the code.
 pytest: $(VENV)/.stamp-dev $(AIRFLOW_VENV)/.stamp | $(CHROMIUM)
-	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
+	$(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS) || test $$? -eq 5
 
 # The browser tests (tests/browser) drive Debian's Chromium with Playwright: never a browser that
 # `playwright install` downloads. Installed when missing (as root); if that fails the make goes
