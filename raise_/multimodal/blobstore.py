@@ -210,6 +210,12 @@ class BlobStore:
     def hash(self, uri: str, algorithm: HashAlgorithm | str = HashAlgorithm.SHA256) -> tuple[str, int]:
         """(hex digest, size) of the blob, streamed. FileNotFoundError when missing."""
         try:
+            if _scheme(uri) == "file":
+                # A local file straight from the OS: fsspec's file wrapper costs more than hashing
+                # a small image does.
+                _, path = self.filesystem(uri)
+                with open(path, "rb", buffering=0) as raw:
+                    return hash_stream(raw, algorithm)
             with self.open(uri) as f:
                 return hash_stream(f, algorithm)
         except FileNotFoundError:

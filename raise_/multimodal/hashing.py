@@ -9,6 +9,7 @@ millions of blobs.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import IO, Final, Protocol
@@ -85,14 +86,26 @@ def hash_chunks(chunks: Iterable[bytes], algorithm: HashAlgorithm | str = HashAl
     return hasher.hexdigest(), size
 
 
+_LOCAL = threading.local()
+
+
+def _buffer(size: int) -> bytearray:
+    buffer: bytearray | None = getattr(_LOCAL, "buffer", None)
+    if buffer is None or len(buffer) != size:
+        buffer = bytearray(size)
+        _LOCAL.buffer = buffer
+    return buffer
+
+
 def hash_stream(
     stream: IO[bytes], algorithm: HashAlgorithm | str = HashAlgorithm.SHA256, chunk_bytes: int = CHUNK_BYTES
 ) -> tuple[str, int]:
     """Hash an open binary stream to its end, one chunk at a time: (hex digest, bytes read)."""
     hasher = new_hasher(algorithm)
     size = 0
-    # readinto one reused buffer: no new bytes object per chunk for the allocator to churn on.
-    buffer = bytearray(chunk_bytes)
+    # readinto one buffer per thread, kept between calls: neither a new bytes object per chunk nor
+    # a fresh zeroed 4 MiB per blob (measured: a third of the time of hashing a 150 KB file).
+    buffer = _buffer(chunk_bytes)
     view = memoryview(buffer)
     readinto = getattr(stream, "readinto", None)
     while True:

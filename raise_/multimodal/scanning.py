@@ -147,14 +147,18 @@ def scan(spec: ScanSpec, store: BlobStore) -> list[BlobReference]:
 
     found: list[BlobReference] = []
     bar = items_bar(len(candidates), f"scan {spec.name or spec.uri_prefix}", "blob")
+    # Each worker takes a batch of blobs, not one: handing a thread one small file costs as much as
+    # hashing it. A batch is a few blobs, so a slow blob holds up few others.
+    size = max(1, min(32, len(candidates) // (spec.max_concurrency * 4) or 1))
+    batches = [candidates[i : i + size] for i in range(0, len(candidates), size)]
     try:
         with ThreadPoolExecutor(max_workers=spec.max_concurrency, thread_name_prefix="raise-scan") as pool:
-            for ref in pool.map(one, candidates):
-                bar.update(1)
-                if ref is not None:
-                    found.append(ref)
-                    if spec.limit is not None and len(found) >= spec.limit:
-                        break
+            for refs in pool.map(lambda batch: [one(info) for info in batch], batches):
+                bar.update(len(refs))
+                found.extend(r for r in refs if r is not None)
+                if spec.limit is not None and len(found) >= spec.limit:
+                    del found[spec.limit :]
+                    break
     finally:
         bar.close()
     return found

@@ -182,8 +182,12 @@ def validate_references(
 
     if len(refs) == 1 or concurrency <= 1:
         return [one(r) for r in refs]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(refs)), thread_name_prefix="raise-blob") as pool:
-        return list(pool.map(one, refs))
+    # Batches of a few references per task: handing a thread one small blob costs as much as
+    # checking it. Small enough that the bound still spreads slow storage over every worker.
+    size = max(1, min(32, len(refs) // (concurrency * 4)))
+    batches = [refs[i : i + size] for i in range(0, len(refs), size)]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(batches)), thread_name_prefix="raise-blob") as pool:
+        return [result for batch in pool.map(lambda b: [one(r) for r in b], batches) for result in batch]
 
 
 def raise_for_policy(result: ValidationResult, policy: IntegrityPolicy, where: str = "") -> None:
