@@ -17,7 +17,7 @@ from raise_.multimodal.blobstore import BlobInfo, BlobStore
 from raise_.multimodal.content_types import SNIFF_BYTES, ContentType, content_type_of, sniff_content_type
 from raise_.multimodal.hashing import HashAlgorithm
 from raise_.multimodal.references import BlobReference, normalise_uri
-from raise_.multimodal.validation import DEFAULT_CONCURRENCY
+from raise_.multimodal.validation import DEFAULT_CONCURRENCY, io_workers
 from raise_.progress import items_bar
 
 __all__ = ["ScanSpec", "describe", "scan"]
@@ -149,10 +149,11 @@ def scan(spec: ScanSpec, store: BlobStore) -> list[BlobReference]:
     bar = items_bar(len(candidates), f"scan {spec.name or spec.uri_prefix}", "blob")
     # Each worker takes a batch of blobs, not one: handing a thread one small file costs as much as
     # hashing it. A batch is a few blobs, so a slow blob holds up few others.
-    size = max(1, min(32, len(candidates) // (spec.max_concurrency * 4) or 1))
+    workers = io_workers(spec.uri_prefix, spec.max_concurrency)
+    size = max(1, min(32, len(candidates) // (workers * 4) or 1))
     batches = [candidates[i : i + size] for i in range(0, len(candidates), size)]
     try:
-        with ThreadPoolExecutor(max_workers=spec.max_concurrency, thread_name_prefix="raise-scan") as pool:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raise-scan") as pool:
             for refs in pool.map(lambda batch: [one(info) for info in batch], batches):
                 bar.update(len(refs))
                 found.extend(r for r in refs if r is not None)

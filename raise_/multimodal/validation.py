@@ -10,6 +10,7 @@ I/O (HEAD requests, streamed reads), so threads overlap it.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "BlobStatus",
     "ValidationResult",
+    "io_workers",
     "raise_for_policy",
     "validate_reference",
     "validate_references",
@@ -161,6 +163,15 @@ def validate_reference(
     return done(BlobStatus.VALID, "exists" + ("; size matches" if size_matches else ""), **found)
 
 
+def io_workers(uri: str, concurrency: int) -> int:
+    """How many threads read blobs at ``uri`` at once: ``concurrency`` for remote storage, where
+    threads overlap waiting; for local files (the page cache answers: the work is CPU) no more
+    than the cores, since more threads only queue for the interpreter (measured: 16 threads
+    hashed cached files at half the speed of one)."""
+    local = "://" not in uri or uri.startswith("file://")
+    return max(1, min(concurrency, os.cpu_count() or 1)) if local else max(1, concurrency)
+
+
 def validate_references(
     refs: Sequence[BlobReference],
     store: BlobStore,
@@ -184,6 +195,8 @@ def validate_references(
         return [one(r) for r in refs]
     # Batches of a few references per task: handing a thread one small blob costs as much as
     # checking it. Small enough that the bound still spreads slow storage over every worker.
+    # Local blobs: no more threads than cores (see io_workers); a batch may mix, the first decides.
+    concurrency = io_workers(refs[0].uri, concurrency)
     size = max(1, min(32, len(refs) // (concurrency * 4)))
     batches = [refs[i : i + size] for i in range(0, len(refs), size)]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(batches)), thread_name_prefix="raise-blob") as pool:

@@ -27,7 +27,7 @@ from raise_.errors import (
 )
 from raise_.multimodal.blobstore import BlobStore
 from raise_.multimodal.references import create_reference
-from raise_.multimodal.validation import BlobStatus, validate_references
+from raise_.multimodal.validation import BlobStatus, io_workers, validate_references
 
 
 @pytest.fixture
@@ -292,9 +292,16 @@ def test_validation_on_s3_sees_changes_and_versions(s3_endpoint: str, fs: Featur
     assert registry.validate(unhashed).status is BlobStatus.EXPIRED
 
 
-def test_batch_validation_runs_concurrently_within_its_bound(tmp_path: Path) -> None:
-    images = write_images(tmp_path / "many", 24)
-    refs = [create_reference(str(tmp_path / "many" / n)) for n in images]
+def test_batch_validation_runs_concurrently_within_its_bound() -> None:
+    """Blobs on a remote scheme (fsspec's in-memory store stands in) are read ``concurrency`` at a
+    time, never more; local files by no more threads than cores."""
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    refs = []
+    for i in range(24):
+        memory.pipe(f"/bound/b{i}.png", image_bytes(i))
+        refs.append(create_reference(f"memory://bound/b{i}.png", size_bytes=len(image_bytes(i))))
     lock = threading.Lock()
     state = {"now": 0, "most": 0}
 
@@ -313,3 +320,5 @@ def test_batch_validation_runs_concurrently_within_its_bound(tmp_path: Path) -> 
     results = validate_references(refs, Slow(), concurrency=4)
     assert [r.uri for r in results] == [r.uri for r in refs] and all(r.valid for r in results)
     assert state["most"] == 4
+    assert io_workers("memory://bound/x", 4) == 4
+    assert io_workers("/data/x.png", 64) == io_workers("file:///data/x.png", 64) == (os.cpu_count() or 1)
