@@ -46,7 +46,7 @@ from raise_.multimodal.content_types import ContentType, content_type_of
 from raise_.multimodal.hashing import HashAlgorithm
 from raise_.multimodal.models import BlobReferenceModel, BlobRegistryModel, BlobValidationModel
 from raise_.multimodal.policy import IntegrityMode, IntegrityPolicy
-from raise_.multimodal.references import BlobReference, reference_from_value
+from raise_.multimodal.references import BlobReference, normalise_uri, reference_from_value
 from raise_.multimodal.scanning import ScanSpec, scan
 from raise_.multimodal.validation import (
     BlobStatus,
@@ -429,24 +429,7 @@ class MultimodalService(Service):
     def get_blob_reference_by_uri(self, project_path: str, registry: str, uri: str) -> dict[str, Any]:
         """The newest reference to ``uri`` in the registry."""
 
-        def find(s: Any, reg: BlobRegistryModel) -> BlobReferenceModel:
-            from raise_.multimodal.references import normalise_uri
-
-            row = s.scalar(
-                select(BlobReferenceModel)
-                .where(BlobReferenceModel.registry_id == reg.id, BlobReferenceModel.uri == normalise_uri(uri))
-                .order_by(BlobReferenceModel.created_at.desc())
-                .limit(1)
-            )
-            if row is None:
-                raise BlobReferenceNotFoundError(
-                    f"Registry {reg.name!r} holds no reference to {uri}; register it first.",
-                    {"registry": reg.name, "uri": uri},
-                )
-            found: BlobReferenceModel = row
-            return found
-
-        return self._get(project_path, registry, find)
+        return self._get(project_path, registry, lambda s, reg: self._newest_by_uri(s, reg, uri))
 
     def _get(
         self,
@@ -586,20 +569,7 @@ class MultimodalService(Service):
                     )
                 ]
             ids = [str(self._reference_row(s, reg, i).id) for i in reference_ids or []]
-            for uri in uris or []:
-                from raise_.multimodal.references import normalise_uri
-
-                row = s.scalar(
-                    select(BlobReferenceModel.id)
-                    .where(BlobReferenceModel.registry_id == reg.id, BlobReferenceModel.uri == normalise_uri(uri))
-                    .order_by(BlobReferenceModel.created_at.desc())
-                    .limit(1)
-                )
-                if row is None:
-                    raise BlobReferenceNotFoundError(
-                        f"Registry {registry!r} holds no reference to {uri}.", {"registry": registry, "uri": uri}
-                    )
-                ids.append(str(row))
+            ids += [str(self._newest_by_uri(s, reg, uri).id) for uri in uris or []]
             return ids
 
     def _validate_ids(
@@ -700,26 +670,7 @@ class MultimodalService(Service):
         if not found:
             return
         actor = self.actor()
-        s.execute(
-            insert(BlobValidationModel),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "reference_id": ref_id,
-                    "status": r.status.value,
-                    "valid": r.valid,
-                    "message": r.message,
-                    "actual_checksum": r.actual_checksum,
-                    "actual_size": r.actual_size,
-                    "checksum_matches": r.checksum_matches,
-                    "size_matches": r.size_matches,
-                    "duration_seconds": r.duration_seconds,
-                    "checked_by": actor,
-                    "checked_at": r.checked_at,
-                }
-                for ref_id, r in found
-            ],
-        )
+        s.execute(insert(BlobValidationModel), [self._validation_values(ref_id, r, actor) for ref_id, r in found])
         # "It exists" says nothing of its content: the last full validation's status stands.
         changes = [
             {"id": ref_id, "status": r.status.value, "validated_at": r.checked_at}
@@ -729,27 +680,27 @@ class MultimodalService(Service):
         if changes:
             s.execute(update(BlobReferenceModel), changes)
 
-    def _record(
-        self, s: Any, row: BlobReferenceModel, result: BlobValidationResult, *, existence_only: bool = False
-    ) -> None:
-        s.add(
-            BlobValidationModel(
-                id=uuid.uuid4(),
-                reference_id=row.id,
-                status=result.status.value,
-                valid=result.valid,
-                message=result.message,
-                actual_checksum=result.actual_checksum,
-                actual_size=result.actual_size,
-                checksum_matches=result.checksum_matches,
-                size_matches=result.size_matches,
-                duration_seconds=result.duration_seconds,
-                checked_by=self.actor(),
-                checked_at=result.checked_at,
-            )
-        )
-        if existence_only and result.valid:
-            return  # "it exists" says nothing of its content: the last full validation's status stands
+    @staticmethod
+    def _validation_values(ref_id: uuid.UUID, r: BlobValidationResult, actor: str) -> dict[str, Any]:
+        """The ``blob_validations`` row of one finding."""
+        return {
+            "id": uuid.uuid4(),
+            "reference_id": ref_id,
+            "status": r.status.value,
+            "valid": r.valid,
+            "message": r.message,
+            "actual_checksum": r.actual_checksum,
+            "actual_size": r.actual_size,
+            "checksum_matches": r.checksum_matches,
+            "size_matches": r.size_matches,
+            "duration_seconds": r.duration_seconds,
+            "checked_by": actor,
+            "checked_at": r.checked_at,
+        }
+
+    def _record(self, s: Any, row: BlobReferenceModel, result: BlobValidationResult) -> None:
+        """One finding, on a reference loaded in this session (registering keeps the row it returns)."""
+        s.add(BlobValidationModel(**self._validation_values(row.id, result, self.actor())))
         row.status = result.status.value
         row.validated_at = result.checked_at
 
@@ -833,8 +784,6 @@ class MultimodalService(Service):
         are previewed (the store is not a way to read any file its server can)."""
         if isinstance(size, bool) or not isinstance(size, int) or size not in _PREVIEW_SIZES:
             raise InvalidArgumentError("size is a whole number of pixels from 16 to 1024.", {"size": size})
-        from raise_.multimodal.references import normalise_uri
-
         uri = normalise_uri(uri)
         context = parse_project_path(project_path)
         with self.db.reader() as s:
@@ -991,6 +940,22 @@ class MultimodalService(Service):
             raise BlobRegistryNotFoundError(
                 f"No blob registry {name!r} in {scope}; create it with BlobRegistry(name={name!r}).",
                 {"registry": name, "project": scope},
+            )
+        return row
+
+    @staticmethod
+    def _newest_by_uri(s: Any, reg: BlobRegistryModel, uri: str) -> BlobReferenceModel:
+        """The newest reference to ``uri`` (the same URI with another checksum is a newer blob)."""
+        row: BlobReferenceModel | None = s.scalar(
+            select(BlobReferenceModel)
+            .where(BlobReferenceModel.registry_id == reg.id, BlobReferenceModel.uri == normalise_uri(uri))
+            .order_by(BlobReferenceModel.created_at.desc())
+            .limit(1)
+        )
+        if row is None:
+            raise BlobReferenceNotFoundError(
+                f"Registry {reg.name!r} holds no reference to {uri}; register it first.",
+                {"registry": reg.name, "uri": uri},
             )
         return row
 

@@ -117,9 +117,7 @@ def test_previews_are_pngs_drawn_by_the_server(
     refs = registry.list_references()
     group.write([{"sku": f"s{i}", "image": ref} for i, ref in enumerate(refs)])
     samples = group.feature("image").blob_samples(limit=3, size=32)
-    assert [s["uri"] for s in samples] == [r.uri for r in refs][:3] or {s["uri"] for s in samples} <= {
-        r.uri for r in refs
-    }
+    assert {s["uri"] for s in samples} <= {r.uri for r in refs}  # what the column holds, nothing else
     assert len(samples) == 3 and all(s["thumbnail"]["data"] and s["error"] is None for s in samples)
     missing = Path(samples[0]["uri"])
     missing.unlink()
