@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 # the migrations, their model check and the test fixtures see all of them (models are light).
 from raise_.alerts import models as _alert_models  # noqa: F401
 from raise_.dashboards import models as _dashboard_models  # noqa: F401
+from raise_.inference import models as _inference_models  # noqa: F401
 from raise_.jobs import models as _job_models  # noqa: F401
 from raise_.live import models as _live_models  # noqa: F401
 from raise_.multimodal import models as _multimodal_models  # noqa: F401
@@ -102,6 +103,30 @@ _EXPORTS: dict[str, str] = {
     "InvalidNameError": "raise_.errors",
     "Issue": "raise_.expressions",
     "AirflowConfig": "raise_.orchestration.airflow.config",
+    "AcceleratorConfig": "raise_.inference.specs",
+    "AcceleratorType": "raise_.inference.specs",
+    "BatchConfig": "raise_.inference.specs",
+    "GPUType": "raise_.inference.specs",
+    "TPUType": "raise_.inference.specs",
+    "InferenceMode": "raise_.inference.specs",
+    "InferenceRuntime": "raise_.inference.specs",
+    "ModelFramework": "raise_.inference.specs",
+    "ModelPrecision": "raise_.inference.specs",
+    "ModelSpec": "raise_.inference.specs",
+    "InferenceTransform": "raise_.inference.transform",
+    "embedding_inference": "raise_.inference.transform",
+    "image_inference": "raise_.inference.transform",
+    "classification_inference": "raise_.inference.transform",
+    "llm_inference": "raise_.inference.transform",
+    "inference_transform": "raise_.inference.transform",
+    "InferenceResult": "raise_.inference.records",
+    "ModelInfo": "raise_.inference.records",
+    "InvalidInferenceError": "raise_.errors",
+    "ModelNotFoundError": "raise_.errors",
+    "ModelRuntimeMissingError": "raise_.errors",
+    "ModelLoadFailedError": "raise_.errors",
+    "AcceleratorUnavailableError": "raise_.errors",
+    "InferenceFailedError": "raise_.errors",
     "Job": "raise_.client.jobs",
     "JobRun": "raise_.client.jobs",
     "Lineage": "raise_.client.lineage",
@@ -167,6 +192,7 @@ if TYPE_CHECKING:
     from raise_.dashboards.chart_types import ChartType
     from raise_.dashboards.specs import Chart, DashboardParameter
     from raise_.errors import (
+        AcceleratorUnavailableError,
         AnalysisFailedError,
         AnalysisTimeoutError,
         BlobIntegrityError,
@@ -180,18 +206,44 @@ if TYPE_CHECKING:
         FeatureDeprecatedWarning,
         FeatureExistsError,
         FeatureNotFoundError,
+        InferenceFailedError,
         InvalidAnalysisError,
         InvalidDtypeError,
         InvalidExpressionError,
+        InvalidInferenceError,
         InvalidNameError,
         LineageBreakError,
         LineageBreakWarning,
+        ModelLoadFailedError,
+        ModelNotFoundError,
+        ModelRuntimeMissingError,
         PermissionDeniedError,
         RaiseError,
         SchemaChangeError,
     )
     from raise_.expressions import Issue, Reference, ValidationResult
     from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
+    from raise_.inference.records import InferenceResult, ModelInfo
+    from raise_.inference.specs import (
+        AcceleratorConfig,
+        AcceleratorType,
+        BatchConfig,
+        GPUType,
+        InferenceMode,
+        InferenceRuntime,
+        ModelFramework,
+        ModelPrecision,
+        ModelSpec,
+        TPUType,
+    )
+    from raise_.inference.transform import (
+        InferenceTransform,
+        classification_inference,
+        embedding_inference,
+        image_inference,
+        inference_transform,
+        llm_inference,
+    )
     from raise_.lineage import LineageGraph, LineageNode
     from raise_.models.audit import AuditEntry, AuditQuery
     from raise_.multimodal.checks import BlobIntegrityCheck
@@ -257,6 +309,9 @@ def __dir__() -> list[str]:
 __all__ = [
     "ACL",
     "ACLChainEntry",
+    "AcceleratorConfig",
+    "AcceleratorType",
+    "AcceleratorUnavailableError",
     "Aggregation",
     "AirflowConfig",
     "AnalysisFailedError",
@@ -267,6 +322,7 @@ __all__ = [
     "Array",
     "AuditEntry",
     "AuditQuery",
+    "BatchConfig",
     "BlobIntegrityCheck",
     "BlobIntegrityError",
     "BlobIntegrityWarning",
@@ -315,10 +371,16 @@ __all__ = [
     "Float64",
     "Freshness",
     "FreshnessCheck",
+    "GPUType",
     "HashAlgorithm",
     "HybridTransform",
     "ImpactReport",
     "IncrementalConfig",
+    "InferenceFailedError",
+    "InferenceMode",
+    "InferenceResult",
+    "InferenceRuntime",
+    "InferenceTransform",
     "Int32",
     "Int64",
     "IntegrityMode",
@@ -326,6 +388,7 @@ __all__ = [
     "InvalidAnalysisError",
     "InvalidDtypeError",
     "InvalidExpressionError",
+    "InvalidInferenceError",
     "InvalidNameError",
     "Issue",
     "Job",
@@ -336,6 +399,13 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "LiveTable",
+    "ModelFramework",
+    "ModelInfo",
+    "ModelLoadFailedError",
+    "ModelNotFoundError",
+    "ModelPrecision",
+    "ModelRuntimeMissingError",
+    "ModelSpec",
     "MultimodalSource",
     "NullCheck",
     "ObjectStorage",
@@ -356,6 +426,7 @@ __all__ = [
     "StatTest",
     "String",
     "Struct",
+    "TPUType",
     "Target",
     "Timestamp",
     "UniqueCheck",
@@ -363,9 +434,14 @@ __all__ = [
     "VersionDiff",
     "WriteResult",
     "__version__",
+    "classification_inference",
     "create_reference",
+    "embedding_inference",
     "generate_airflow_dag",
+    "image_inference",
     "infer_content_type",
+    "inference_transform",
+    "llm_inference",
     "parse_dtype",
     "python_transform",
 ]

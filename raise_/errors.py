@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AcceleratorUnavailableError",
     "AlertExistsError",
     "AlertNotFoundError",
     "AnalysisFailedError",
@@ -38,6 +39,7 @@ __all__ = [
     "FeatureNotFoundError",
     "GrantNotFoundError",
     "HtmlRendererMissingError",
+    "InferenceFailedError",
     "InvalidAnalysisError",
     "InvalidArgumentError",
     "InvalidChartError",
@@ -46,6 +48,7 @@ __all__ = [
     "InvalidDtypeError",
     "InvalidExpressionError",
     "InvalidFileError",
+    "InvalidInferenceError",
     "InvalidJobError",
     "InvalidJobTokenError",
     "InvalidNameError",
@@ -59,6 +62,9 @@ __all__ = [
     "LineageBreakWarning",
     "LiveTableExistsError",
     "LiveTableNotFoundError",
+    "ModelLoadFailedError",
+    "ModelNotFoundError",
+    "ModelRuntimeMissingError",
     "OrchestratorUnavailableError",
     "OrganizationExistsError",
     "OrganizationNotFoundError",
@@ -470,6 +476,53 @@ class BlobUnreachableError(RaiseError):
     credentials, a storage that did not answer. The message says which and how to fix it."""
 
     code = "BLOB_UNREACHABLE"
+    http_status = 422
+
+
+class InvalidInferenceError(RaiseError):
+    """An inference transform that cannot run: an unknown framework or precision, a model URI its
+    framework cannot read, mappings that do not fit the model's schema or the target's features."""
+
+    code = "INVALID_INFERENCE"
+    http_status = 422
+
+
+class ModelNotFoundError(_NotFound):
+    """A model URI that resolves to nothing here: the message lists every place that was looked in
+    (Raise never downloads a model at run time)."""
+
+    code = "MODEL_NOT_FOUND"
+
+
+class ModelRuntimeMissingError(RaiseError):
+    """The package a model's framework needs (torch, onnxruntime, xgboost, mlflow, ...) is not
+    installed where the run executes: the message names the extra to install."""
+
+    code = "MODEL_RUNTIME_MISSING"
+    http_status = 422
+
+
+class ModelLoadFailedError(RaiseError):
+    """A model file was found but its framework could not load it (a corrupt file, a wrong
+    framework, a version mismatch): the framework's own message is kept."""
+
+    code = "MODEL_LOAD_FAILED"
+    http_status = 422
+
+
+class AcceleratorUnavailableError(RaiseError):
+    """The run asked for a GPU (or TPU) this machine does not have, and the transform does not
+    allow falling back to the CPU."""
+
+    code = "ACCELERATOR_UNAVAILABLE"
+    http_status = 422
+
+
+class InferenceFailedError(RaiseError):
+    """The model failed on the data past what the batch config tolerates (every retry of a batch,
+    or more failed samples than ``max_failure_rate``): details hold the counts."""
+
+    code = "INFERENCE_FAILED"
     http_status = 422
 
 

@@ -30,6 +30,7 @@ from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import ServiceContext
 from raise_.governance.identity import with_acting_as
+from raise_.inference.service import InferenceService
 from raise_.jobs.service import JobService
 from raise_.live.service import LiveTableService
 from raise_.metadata.database import CatalogDatabase
@@ -141,6 +142,8 @@ class DataService:
         self.multimodal = MultimodalService(self.context, self.storage, schedules=schedules)
         self.storage.write_checks.append(self.multimodal.columns.check_write)
         self.storage.read_checks.append(self.multimodal.columns.check_read)
+        # Bulk inference: models over job rows; the runs are job runs, recorded here too (PRD §18).
+        self.inference = InferenceService(self.context, self.jobs, self.runs)
 
     @property
     def store(self) -> SqlEngine:
@@ -315,6 +318,16 @@ class DataService:
     start_orchestrated_run = _owned_by("orchestration", OrchestrationService.start_orchestrated_run)
     orchestrated_run = _owned_by("orchestration", OrchestrationService.orchestrated_run)
     fail_orchestrated_run = _owned_by("orchestration", OrchestrationService.fail_orchestrated_run)
+
+    # -- bulk inference (PRD §18.12): a job's inference transform, its runs' results, models ---------
+    get_inference_transform = _owned_by("inference", InferenceService.get_inference_transform)
+    set_inference_transform = _owned_by("inference", InferenceService.set_inference_transform)
+    update_inference_transform = _owned_by("inference", InferenceService.update_inference_transform)
+    get_inference_run = _owned_by("inference", InferenceService.get_inference_run)
+    inference_run_metrics = _owned_by("inference", InferenceService.inference_run_metrics)
+    list_models = _owned_by("inference", InferenceService.list_models)
+    get_model = _owned_by("inference", InferenceService.get_model)
+    validate_model = _owned_by("inference", InferenceService.validate_model)
 
     # -- multimodal (PRD §17): blob registries, references, validation, scans, previews --------------
     create_blob_registry = _owned_by("multimodal", MultimodalService.create_blob_registry)

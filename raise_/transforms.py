@@ -3,6 +3,24 @@ definition is written with, in one place."""
 
 from __future__ import annotations
 
+from raise_.inference.specs import (
+    AcceleratorConfig,
+    BatchConfig,
+    GPUType,
+    InferenceRuntime,
+    ModelFramework,
+    ModelPrecision,
+    ModelSpec,
+    TPUType,
+)
+from raise_.inference.transform import (
+    InferenceTransform,
+    classification_inference,
+    embedding_inference,
+    image_inference,
+    inference_transform,
+    llm_inference,
+)
 from raise_.jobs.incremental import IncrementalConfig
 from raise_.jobs.quality import (
     CheckSeverity,
@@ -40,6 +58,8 @@ from raise_.multimodal.references import BlobReference, create_reference
 from raise_.multimodal.validation import BlobStatus
 
 __all__ = [
+    "AcceleratorConfig",
+    "BatchConfig",
     "BlobIntegrityCheck",
     "BlobReference",
     "BlobStatus",
@@ -51,11 +71,17 @@ __all__ = [
     "FeatureGroupSource",
     "FileSystem",
     "FreshnessCheck",
+    "GPUType",
     "HashAlgorithm",
     "HybridTransform",
     "IncrementalConfig",
+    "InferenceRuntime",
+    "InferenceTransform",
     "IntegrityMode",
     "IntegrityPolicy",
+    "ModelFramework",
+    "ModelPrecision",
+    "ModelSpec",
     "NullCheck",
     "ObjectStorage",
     "PythonTransform",
@@ -65,11 +91,17 @@ __all__ = [
     "SQLTransform",
     "Schedule",
     "Source",
+    "TPUType",
     "Target",
     "Transform",
     "TransformContext",
     "UniqueCheck",
+    "classification_inference",
     "create_reference",
+    "embedding_inference",
+    "image_inference",
     "infer_content_type",
+    "inference_transform",
+    "llm_inference",
     "python_transform",
 ]

@@ -24,6 +24,7 @@ from raise_.governance.context import Service
 from raise_.governance.guard import POLICY_ATTRIBUTE
 from raise_.jobs.service import JobService
 from raise_.live.service import LiveTableService
+from raise_.inference.service import InferenceService
 from raise_.multimodal.service import MultimodalService
 from raise_.orchestration.service import OrchestrationService
 from raise_.query.service import QueryService
@@ -45,6 +46,7 @@ SERVICES = {
     "jobs": JobService,
     "orchestration": OrchestrationService,
     "multimodal": MultimodalService,
+    "inference": InferenceService,
 }
 # The storage read path analytics builds on: public to other services, no door of the façade.
 SERVICE_TO_SERVICE = {"plan", "select_features", "authorize_features", "audit_data"}

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from raise_.dashboards.records import DashboardRecord, DashboardView
     from raise_.expressions.model import ValidationResult
     from raise_.governance.records import ACL, ACLChainEntry, EffectiveACLRecord, ExternalGrant, PrincipalGroup
+    from raise_.inference.records import InferenceResult, ModelInfo
     from raise_.jobs.records import DeployResult, JobRecord, JobRunRecord
     from raise_.lineage.graph import LineageGraph, LineageNode
     from raise_.live.records import LiveTableRecord, RefreshEventRecord
@@ -884,6 +885,66 @@ class Backend(Protocol):
         self,
         project_path: str,
         name: str,
+    ) -> dict[str, Any]: ...
+
+    def get_inference_transform(
+        self,
+        project_path: str,
+        name: str,
+    ) -> dict[str, Any]: ...
+
+    def set_inference_transform(
+        self,
+        project_path: str,
+        name: str,
+        transform: dict[str, Any],
+    ) -> dict[str, Any]: ...
+
+    def update_inference_transform(
+        self,
+        project_path: str,
+        name: str,
+        changes: dict[str, Any],
+    ) -> dict[str, Any]: ...
+
+    def get_inference_run(
+        self,
+        project_path: str,
+        name: str,
+        run_id: str,
+    ) -> InferenceResult: ...
+
+    def inference_run_metrics(
+        self,
+        project_path: str,
+        name: str,
+        run_id: str,
+    ) -> dict[str, Any]: ...
+
+    def list_models(
+        self,
+        project_path: str,
+    ) -> list[ModelInfo]: ...
+
+    def get_model(
+        self,
+        project_path: str,
+        uri: str,
+        framework: str | None = None,
+        version: str = "latest",
+    ) -> ModelInfo: ...
+
+    def validate_model(
+        self,
+        project_path: str,
+        uri: str,
+        framework: str | None = None,
+        task: str | None = None,
+        sample: dict[str, list[Any]] | None = None,
+        input_schema: dict[str, str] | None = None,
+        output_schema: dict[str, str] | None = None,
+        config: dict[str, Any] | None = None,
+        timeout: float = 600.0,
     ) -> dict[str, Any]: ...
 
     def list_blob_registries(

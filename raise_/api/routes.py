@@ -330,6 +330,15 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("cancel_job_run", "POST", f"{_P}/jobs/{{name}}/runs/{{run_id}}/cancel"),
     Route("reset_job_checkpoint", "POST", f"{_P}/jobs/{{name}}/checkpoint/reset"),
     Route("job_lineage", "GET", f"{_P}/jobs/{{name}}/lineage"),
+    # -- bulk inference (PRD §18.12): a job's inference transform, its runs, the models ---------------
+    Route("get_inference_transform", "GET", f"{_P}/jobs/{{name}}/inference-transform"),
+    Route("set_inference_transform", "POST", f"{_P}/jobs/{{name}}/inference-transform"),
+    Route("update_inference_transform", "PATCH", f"{_P}/jobs/{{name}}/inference-transform"),
+    Route("get_inference_run", "GET", f"{_P}/jobs/{{name}}/runs/{{run_id}}/inference"),
+    Route("inference_run_metrics", "GET", f"{_P}/jobs/{{name}}/runs/{{run_id}}/inference/metrics"),
+    Route("list_models", "GET", f"{_P}/models"),
+    Route("get_model", "GET", f"{_P}/models/{{uri}}"),
+    Route("validate_model", "POST", f"{_P}/models/{{uri}}/validate"),
     # -- multimodal (PRD §17.11): a project's blob registries, their references, validation, scans --
     Route("list_blob_registries", "GET", f"{_P}/blob-registries"),
     Route("create_blob_registry", "POST", f"{_P}/blob-registries"),

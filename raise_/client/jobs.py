@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from raise_.client.html_table import key_value_table
 from raise_.errors import InvalidArgumentError
+from raise_.inference.records import InferenceResult, ModelInfo
+from raise_.inference.transform import InferenceTransform
 from raise_.jobs.definition import JobDefinition, decode_checkpoint
 from raise_.jobs.records import DeployResult, JobRecord, JobRunRecord
 
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from raise_.client.orchestration import Transforms
 
 __all__ = ["Job", "JobRun", "Jobs"]
+
+#: What the catalog adds to a transform's dict (its row), not part of the transform.
+_ROW_FIELDS = ("id", "created_at", "updated_at")
 
 
 class JobRun:
@@ -52,6 +57,16 @@ class JobRun:
     def reload(self) -> JobRun:
         self._record = self._backend.get_job_run(self._project, self._record.job_name, self._record.id)
         return self
+
+    @property
+    def inference_result(self) -> InferenceResult:
+        """What the model did in this run (an inference job's run): samples, success rate,
+        throughput, latency, device, GPU utilization, peak memory and the model read."""
+        return self._backend.get_inference_run(self._project, self._record.job_name, self._record.id)
+
+    def inference_metrics(self) -> dict[str, Any]:
+        """This run's figures under PRD §18.13's metric names."""
+        return self._backend.inference_run_metrics(self._project, self._record.job_name, self._record.id)
 
     def wait(self, timeout: float | None = None, poll: float = 0.1) -> JobRun:
         """Wait for the run to end (at most ``timeout`` seconds); the run as it is then."""
@@ -191,6 +206,28 @@ class Job:
     def reload(self) -> Job:
         self._record = self._backend.get_job(self.project, self.name)
         return self
+
+    # -- its model (an inference job) ---------------------------------------------------------------
+
+    @property
+    def inference_transform(self) -> InferenceTransform:
+        """The job's inference transform, as the catalog keeps it."""
+        data = self._backend.get_inference_transform(self.project, self.name)
+        return InferenceTransform.from_dict({k: v for k, v in data.items() if k not in _ROW_FIELDS})
+
+    def set_inference_transform(self, transform: InferenceTransform) -> Job:
+        """Run ``transform`` from now on (checked as at creation)."""
+        if not isinstance(transform, InferenceTransform):
+            raise InvalidArgumentError("set_inference_transform takes an InferenceTransform.", {})
+        self._backend.set_inference_transform(self.project, self.name, transform.to_dict())
+        return self.reload()
+
+    def update_inference_transform(self, **changes: Any) -> Job:
+        """Change parts of it: ``job.update_inference_transform(batch_config={"batch_size": 64})``
+        keeps the rest of the batch config."""
+        values = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in changes.items()}
+        self._backend.update_inference_transform(self.project, self.name, values)
+        return self.reload()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -344,6 +381,31 @@ class Jobs:
 
     def delete_job(self, name: str) -> bool:
         return self._backend.delete_job(self.path, name)
+
+    # -- models (PRD §18.12) ------------------------------------------------------------------------
+
+    def list_models(self) -> list[ModelInfo]:
+        """The models this project's inference jobs use, and those Python packages ship here."""
+        return self._backend.list_models(self.path)
+
+    def get_model(self, uri: str, framework: str | None = None, version: str = "latest") -> ModelInfo:
+        """Where ``uri`` resolves on the store's machine (never downloading) and who uses it."""
+        return self._backend.get_model(self.path, uri, framework, version)
+
+    def validate_model(
+        self,
+        uri: str,
+        framework: str | None = None,
+        task: str | None = None,
+        sample: dict[str, list[Any]] | None = None,
+        output_schema: dict[str, str] | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Load the model and run it on ``sample`` in a process of its own: ``valid``, the runtime,
+        device and precision it got, how long it took to load and the outputs it gives."""
+        return self._backend.validate_model(
+            self.path, uri, framework, task, sample, output_schema=output_schema, **options
+        )
 
     @property
     def transforms(self) -> Transforms:

@@ -24,7 +24,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from raise_.errors import QualityCheckFailedError, RaiseError, TransformFailedError
+from raise_.errors import (
+    InferenceFailedError,
+    InvalidInferenceError,
+    QualityCheckFailedError,
+    RaiseError,
+    TransformFailedError,
+)
 from raise_.jobs.definition import JobDefinition, decode_checkpoint, encode_checkpoint
 from raise_.jobs.python_code import check_dependencies, load_function, transform_error
 from raise_.jobs.quality import CheckResult, CheckSeverity, quote
@@ -42,9 +48,11 @@ from raise_.jobs.transforms import HybridTransform, PythonTransform, SQLTransfor
 from raise_.runs.context import RunContext
 from raise_.runs.records import RunRecord
 
-__all__ = ["FAULT_ENV", "OUTPUT_FILE", "fault_point", "run_job_compute"]
+__all__ = ["FAULT_ENV", "OUTPUT_FILE", "STAGED_KEYS", "fault_point", "run_job_compute"]
 
 OUTPUT_FILE: Final = "output.parquet"
+#: Schema metadata of a staged feature-group source: its key columns (entity keys, event time).
+STAGED_KEYS: Final = "raise.keys"
 #: Tests only: the name of a point (``after_read``, ``after_transform``, ``mid_write``,
 #: ``after_write``) at which the process kills itself with SIGKILL, as a crash would.
 FAULT_ENV: Final = "RAISE_JOB_FAULT"
@@ -278,12 +286,63 @@ class _Compute:
         elif isinstance(t, HybridTransform):
             table = _read_all(self.sql_relation(t.sql_transform, kind), f"transform {t.sql_transform.name}")
             pq.write_table(self.python(t.python_transform, _as_input(table, t.python_transform.input_format)), out)
+        elif t.transform_type == "inference":
+            self.inference(t, out)
         else:
             assert isinstance(t, PythonTransform)
             inputs = {name: _as_input(rel.to_arrow_table(), t.input_format) for name, rel in self.relations.items()}
             data = next(iter(inputs.values())) if len(inputs) == 1 else inputs
             pq.write_table(self.python(t, data), out)
         return out
+
+    def passthrough(self, transform: Any, table: pa.Table) -> list[str]:
+        """The columns an inference run keeps beside its outputs: the transform's own list, else
+        the target's key columns (and event time), else the source group's keys."""
+        if transform.passthrough_columns is not None:
+            return list(transform.passthrough_columns)
+        target = self.definition.target
+        keys = list(self.definition.key_columns() or [])
+        if target.event_time:
+            keys.append(target.event_time)
+        if keys:
+            return list(dict.fromkeys(keys))
+        name = next(iter(self.relations))
+        staged = self.staged.get(name)
+        if staged:
+            metadata = pq.read_schema(staged).metadata or {}
+            found = metadata.get(STAGED_KEYS.encode())
+            if found:
+                return [c for c in json.loads(found) if c in table.column_names]
+        raise InvalidInferenceError(
+            "An inference job writes its outputs beside the rows' keys: name them with "
+            "Target(key_columns=[...]) or InferenceTransform(passthrough_columns=[...]) (a feature-group "
+            "source gives its entity keys and event time by itself).",
+            {"field": "target.key_columns"},
+        )
+
+    def inference(self, transform: Any, out: Path) -> None:
+        """Run the model over the source (the first, or the one named ``source``)."""
+        from raise_.inference.execution import run_inference
+
+        name = "source" if "source" in self.relations else next(iter(self.relations))
+        table = self.relations[name].to_arrow_table()
+        try:
+            done = run_inference(
+                transform,
+                table,
+                self.passthrough(transform, table),
+                log=self.ctx.log,
+                cancelled=self.ctx.raise_if_cancelled,
+            )
+        except InferenceFailedError as exc:
+            self.ctx.metric("inference", exc.details.get("inference"))
+            raise
+        self.ctx.metric("inference", done.result.to_dict())
+        self.ctx.log(
+            f"inference: {done.result.processed_samples} of {done.result.total_samples} samples, "
+            f"{done.result.throughput_samples_per_sec:.1f}/s on {done.result.device}"
+        )
+        pq.write_table(done.table, out)
 
     # -- quality ------------------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered, internal
 from raise_.governance.identity import acting_as
 from raise_.jobs.definition import JobDefinition, decode_checkpoint, encode_checkpoint
-from raise_.jobs.execution import OUTPUT_FILE, fault_point
+from raise_.jobs.execution import OUTPUT_FILE, STAGED_KEYS, fault_point
 from raise_.jobs.models import JobCheckpointModel, JobModel, JobQualityReportModel, JobRunModel, JobSourceModel
 from raise_.jobs.records import DeployResult, JobRecord, JobRunRecord
 from raise_.jobs.sources import FeatureGroupSource
@@ -87,7 +87,18 @@ _ACTIVE_RUN: Final = ("pending", "running")
 _RUN_END: Final = {"completed": "succeeded", "failed": "failed", "cancelled": "cancelled", "timed_out": "timed_out"}
 #: Errors a retry cannot fix: the same definition over the same rows fails the same way.
 _NOT_RETRIED: Final = frozenset(
-    {"TRANSFORM_FAILED", "QUALITY_CHECK_FAILED", "INVALID_JOB", "PERMISSION_DENIED", "FEATURE_NOT_FOUND"}
+    {
+        "TRANSFORM_FAILED",
+        "QUALITY_CHECK_FAILED",
+        "INVALID_JOB",
+        "PERMISSION_DENIED",
+        "FEATURE_NOT_FOUND",
+        "INVALID_INFERENCE",
+        "MODEL_NOT_FOUND",
+        "MODEL_RUNTIME_MISSING",
+        "MODEL_LOAD_FAILED",
+        "ACCELERATOR_UNAVAILABLE",
+    }
 )
 #: The job runs this process drives (a run of another process that is gone is an orphan).
 JOB_DRIVERS = LiveRuns()
@@ -209,6 +220,12 @@ class JobService(Service):
         #: Called in the transaction deleting a job, with its id: other subsystems drop their rows
         #: that refer to it (the orchestration service: deployments, tokens, the DAG file).
         self.on_job_deleting: list[Callable[[Any, uuid.UUID], None]] = []
+        #: Called in the transaction creating or changing a job's definition, with the row (flushed)
+        #: and the definition: the inference service keeps its ``inference_transforms`` row.
+        self.on_job_saved: list[Callable[[Any, JobModel, JobDefinition], None]] = []
+        #: Called in the transaction ending a run, with its id, status and metrics (the inference
+        #: service records the run's ``inference_runs`` row).
+        self.on_run_finished: list[Callable[[Any, uuid.UUID, str, dict[str, Any], str | None], None]] = []
 
     # -- rows -------------------------------------------------------------------------------------
 
@@ -300,6 +317,11 @@ class JobService(Service):
                         "first or pass Target(..., create_features=True) to create it from the output's type.",
                         {"group": target_path, "feature": feature},
                     ) from None
+        # A transform that knows what it writes (an inference transform's declared outputs)
+        # checks it against the target's features now, not at the end of a long run.
+        check_target = getattr(definition.transform, "check_against_target", None)
+        if check_target is not None:
+            check_target(definition.target, layout)
         for source in definition.sources:
             if isinstance(source, FeatureGroupSource):
                 path = self._group_path(project_path, source.feature_group)
@@ -354,6 +376,8 @@ class JobService(Service):
                     existing.tags = tags or list(existing.tags or [])
                     self._audit(s, "UPDATE_METADATA", existing, definition=True)
                     row = existing
+                    s.flush()
+                    self._saved(s, row, parsed)
                 else:
                     row = JobModel(
                         id=uuid.uuid4(),
@@ -370,6 +394,7 @@ class JobService(Service):
                     self._apply(s, row, parsed, target_path)
                     s.add(row)
                     s.flush()
+                    self._saved(s, row, parsed)
                     self._audit(s, "CREATE", row, target=target_path, sources=parsed.source_names)
                 record = self._record(s, row)
         except IntegrityError:
@@ -408,6 +433,10 @@ class JobService(Service):
                     config=source.to_dict(),
                 )
             )
+
+    def _saved(self, s: Any, row: JobModel, parsed: JobDefinition) -> None:
+        for hook in list(self.on_job_saved):
+            hook(s, row, parsed)
 
     @filtered("checks read on the job's target group")
     def get_job(self, project_path: str, name: str) -> JobRecord:
@@ -453,6 +482,8 @@ class JobService(Service):
                 raise JobStateError(f"Job {name!r} is deprecated; it cannot change.", {"name": name})
             if parsed is not None and target_path is not None:
                 self._apply(s, row, parsed, target_path)
+                s.flush()
+                self._saved(s, row, parsed)
             if description is not None:
                 row.description = description
             if tags is not None:
@@ -478,13 +509,15 @@ class JobService(Service):
                     {"name": name},
                 )
             job_id = row.id
+            # Other subsystems' rows about it first (deployments, tokens, inference runs): some
+            # refer to its runs.
+            for forget in list(self.on_job_deleting):
+                forget(s, job_id)
             run_ids = select(JobRunModel.id).where(JobRunModel.job_id == job_id)
             s.execute(delete(JobQualityReportModel).where(JobQualityReportModel.run_id.in_(run_ids)))
             s.execute(delete(JobRunModel).where(JobRunModel.job_id == job_id))
             s.execute(delete(JobCheckpointModel).where(JobCheckpointModel.job_id == job_id))
             s.execute(delete(JobSourceModel).where(JobSourceModel.job_id == job_id))
-            for forget in list(self.on_job_deleting):  # other subsystems' rows about it (deployments, tokens)
-                forget(s, job_id)
             self._audit(s, "DELETE", row)
             s.delete(row)
         self._unschedule(str(job_id))
@@ -996,6 +1029,10 @@ class JobService(Service):
                 continue
             path = self._group_path(project, source.feature_group)
             table = self.storage.read(path, list(source.features) if source.features else None, as_of=source.as_of)
+            layout = self.storage.layout(path)
+            # The group's keys travel with its rows: an inference run writes them beside its outputs.
+            keys = [*(layout.entity_keys or []), layout.event_time]
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), STAGED_KEYS: json.dumps(keys)})
             out = staging / "inputs" / f"{source.source_name}.parquet"
             out.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(table, str(out))
@@ -1191,11 +1228,14 @@ class JobService(Service):
         if log is not None:
             values["log"] = log[-64 * 1024 :]
         with self.db.transaction() as s:
-            s.execute(
+            ended = s.execute(
                 update(JobRunModel)
                 .where(JobRunModel.id == uuid.UUID(job_run_id), JobRunModel.status.in_(_ACTIVE_RUN))
                 .values(**values)
             )
+            if getattr(ended, "rowcount", 0):
+                for hook in list(self.on_run_finished):
+                    hook(s, uuid.UUID(job_run_id), status, values.get("metrics") or {}, error[1] if error else None)
             if quality is not None:
                 s.execute(delete(JobQualityReportModel).where(JobQualityReportModel.run_id == uuid.UUID(job_run_id)))
                 s.add(

@@ -37,6 +37,18 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 _SECRET_OPTION = re.compile(r"secret|password|token|key|credential", re.IGNORECASE)
 
 
+def group_path_of(group: object) -> str:
+    """A group given as its name or path, or as the ``FeatureGroup`` object (its full path)."""
+    path = getattr(group, "path", None)
+    if isinstance(path, str) and path:
+        return path
+    if isinstance(group, str):
+        return group
+    raise InvalidJobError(
+        f"A feature group is its name, its path or a FeatureGroup, got {group!r}.", {"field": "group"}
+    )
+
+
 def _text(value: object, what: str, *, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
@@ -254,14 +266,21 @@ class FeatureGroupSource(Source):
     """Features of a group (a full path, or a name in the job's project), derived ones included,
     read with the permissions of whoever runs the job; ``as_of`` reads them as they were then."""
 
-    feature_group: str
+    feature_group: str = ""
     features: list[str] | None = None
     as_of: datetime | str | None = None
     name: str | None = None
+    #: The README's spelling: ``FeatureGroupSource(group="user-signals")`` or ``group=<FeatureGroup>``.
+    group: Any = field(default=None, compare=False, repr=False)
 
     source_type: ClassVar[str] = "feature_group"
 
     def __post_init__(self) -> None:
+        if self.group is not None:
+            if self.feature_group:
+                raise InvalidJobError("Give feature_group= or group=, not both.", {"field": "group"})
+            object.__setattr__(self, "feature_group", group_path_of(self.group))
+            object.__setattr__(self, "group", None)
         _text(self.feature_group, "feature_group")
         object.__setattr__(self, "features", _names(self.features, "features"))
         if isinstance(self.as_of, str):

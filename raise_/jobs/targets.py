@@ -31,6 +31,9 @@ class Target:
     create_features: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.feature_group, str) and getattr(self.feature_group, "path", None):
+            # A FeatureGroup object (the README's Target(feature_group=user_embeddings)): its path.
+            object.__setattr__(self, "feature_group", str(self.feature_group.path))
         if not isinstance(self.feature_group, str) or not self.feature_group.strip():
             raise InvalidJobError("Target needs feature_group=, the group to write.", {"field": "target.feature_group"})
         if not isinstance(self.features, dict) or not all(

@@ -230,6 +230,11 @@ def transform_from_dict(value: Transform | dict[str, Any] | Callable[..., Any]) 
             return SQLTransform(**data)
         if kind == "python":
             return PythonTransform(**data)
+        if kind == "inference":
+            # Imported here: inference builds on jobs, never the reverse at module level.
+            from raise_.inference.transform import InferenceTransform
+
+            return InferenceTransform.from_dict(data)
         if kind == "hybrid":
             sql = transform_from_dict({"transform_type": "sql", **dict(data.pop("sql_transform", {}) or {})})
             py = transform_from_dict({"transform_type": "python", **dict(data.pop("python_transform", {}) or {})})
@@ -238,5 +243,6 @@ def transform_from_dict(value: Transform | dict[str, Any] | Callable[..., Any]) 
     except TypeError as exc:
         raise InvalidJobError(f"Bad {kind} transform: {exc}.", {"field": "transform"}) from None
     raise InvalidJobError(
-        f"Unknown transform type {kind!r}; use 'sql', 'python' or 'hybrid'.", {"field": "transform.transform_type"}
+        f"Unknown transform type {kind!r}; use 'sql', 'python', 'hybrid' or 'inference'.",
+        {"field": "transform.transform_type"},
     )

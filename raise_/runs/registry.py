@@ -34,6 +34,7 @@ BUILTIN_KINDS: Final[Mapping[str, str]] = {
     "audit-alerts": "raise_.scheduling.audit_alerts:check_all_audit_alerts",
     "job-compute": "raise_.jobs.execution:run_job_compute",
     "live-refresh": "raise_.live.refresh:run_live_refresh",
+    "model-validate": "raise_.inference.validation:run_model_validation",
 }
 ENV_RUN_KINDS: Final = "RAISE_RUN_KINDS"
 

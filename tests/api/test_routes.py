@@ -104,6 +104,7 @@ SAMPLES: dict[str, Any] = {
     "registry": "product-images",
     "reference_id": "4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
     "feature": "image_ref@v1",
+    "uri": "hf://sentence-transformers/all-MiniLM-L6-v2",
 }
 
 

@@ -194,15 +194,17 @@ def test_gpus_set_the_limit_the_node_selector_and_the_toleration(gpu: GPUType, c
 
 def test_gpu_types_are_gke_accelerator_labels() -> None:
     assert {g.name: g.value for g in GPUType} == {
-        "T4": "nvidia-tesla-t4",
-        "L4": "nvidia-l4",
-        "A10G": "nvidia-a10g",
-        "A100_40GB": "nvidia-tesla-a100",
-        "A100_80GB": "nvidia-a100-80gb",
-        "H100": "nvidia-h100-80gb",
-        "H200": "nvidia-h200-141gb",
+        "NVIDIA_T4": "nvidia-tesla-t4",
+        "NVIDIA_L4": "nvidia-l4",
+        "NVIDIA_A10G": "nvidia-a10g",
+        "NVIDIA_A100": "nvidia-tesla-a100",
+        "NVIDIA_A100_80GB": "nvidia-a100-80gb",
+        "NVIDIA_H100": "nvidia-h100-80gb",
+        "NVIDIA_H200": "nvidia-h200-141gb",
     }
     assert GPUType.parse("nvidia-l4") is GPUType.L4 is GPUType.parse("L4") is GPUType.parse(" l4 ")
+    assert GPUType.L4 is GPUType.NVIDIA_L4 is GPUType.parse("NVIDIA_L4")
+    assert GPUType.A100_40GB is GPUType.NVIDIA_A100 and GPUType.NVIDIA_A100.memory_gb == 40
 
 
 def test_no_gpu_no_gpu_toleration_and_an_untyped_gpu_no_selector() -> None:
@@ -388,7 +390,11 @@ BAD_RESOURCES = [
     ({"gpu_count": 1.5}, "gpu_count", "whole number ≥ 0"),
     ({"gpu_count": True}, "gpu_count", "whole number ≥ 0"),
     ({"gpu_type": "T4"}, "gpu_type", "gpu_count 0"),
-    ({"gpu_count": 1, "gpu_type": "V100"}, "gpu_type", "use one of T4, L4, A10G, A100_40GB, A100_80GB, H100, H200"),
+    (
+        {"gpu_count": 1, "gpu_type": "V100"},
+        "gpu_type",
+        "use one of NVIDIA_T4, NVIDIA_A10G, NVIDIA_A100, NVIDIA_A100_80GB, NVIDIA_H100, NVIDIA_L4, NVIDIA_H200",
+    ),
 ]
 
 
@@ -432,7 +438,7 @@ def test_a_run_spec_gives_the_resources() -> None:
     spec = {"cpu": 2, "memory": "8Gi", "gpu_count": 1, "gpu_type": "nvidia-l4"}
     request = ResourceRequest.from_spec(spec)
     assert request == ResourceRequest(cpu="2", memory="8Gi", gpu_count=1, gpu_type=GPUType.L4)
-    assert request.to_dict() == {**spec, "cpu": "2", "gpu_type": "L4", "ephemeral_storage": None}
+    assert request.to_dict() == {**spec, "cpu": "2", "gpu_type": "NVIDIA_L4", "ephemeral_storage": None}
     with pytest.raises(InvalidArgumentError, match="Unknown resource field"):
         ResourceRequest.from_spec({"gpus": 2})
 

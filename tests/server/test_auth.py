@@ -29,6 +29,7 @@ SAMPLES = {
     "registry": "product-images",
     "reference_id": "4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
     "feature": "image_ref",
+    "uri": "hf://sentence-transformers/all-MiniLM-L6-v2",
 }
 
 ENDPOINTS = [(r.verb, r.url_path({p: SAMPLES[p] for p in r.path_params}).lstrip("/")) for r in ROUTES]

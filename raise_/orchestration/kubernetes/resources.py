@@ -12,46 +12,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from typing import Any, Final
 
 from raise_.errors import InvalidArgumentError
+
+#: One list of GPU models for inference specs and pods (README *GPU Types*).
+from raise_.inference.specs import GPUType
 
 __all__ = ["GPU_RESOURCE", "GPUType", "ResourceRequest", "parse_quantity"]
 
 #: The extended resource NVIDIA's device plugin advertises (and GKE's, EKS's and AKS's GPU nodes).
 GPU_RESOURCE: Final = "nvidia.com/gpu"
-
-
-class GPUType(str, Enum):  # noqa: UP042 - a str Enum so the member *is* its label value in JSON and YAML
-    """GPU models, valued as GKE's ``cloud.google.com/gke-accelerator`` node label says them.
-
-    On another cloud, set ``KubernetesConfig.gpu_node_label`` to the label its GPU nodes carry
-    (and label them with these values), or select nodes with ``node_selector``."""
-
-    T4 = "nvidia-tesla-t4"
-    L4 = "nvidia-l4"
-    A10G = "nvidia-a10g"
-    A100_40GB = "nvidia-tesla-a100"
-    A100_80GB = "nvidia-a100-80gb"
-    H100 = "nvidia-h100-80gb"
-    H200 = "nvidia-h200-141gb"
-
-    @classmethod
-    def parse(cls, value: GPUType | str) -> GPUType:
-        """A member from itself, its label value (``"nvidia-l4"``) or its name (``"L4"``, ``"l4"``)."""
-        if isinstance(value, GPUType):
-            return value
-        if isinstance(value, str):
-            text = value.strip()
-            for member in cls:
-                if text == member.value or text.upper() == member.name:
-                    return member
-        raise InvalidArgumentError(
-            f"Unknown GPU type {value!r}; use one of {', '.join(m.name for m in cls)} "
-            f"(or their node label values: {', '.join(m.value for m in cls)}).",
-            {"field": "gpu_type"},
-        )
 
 
 _NUMBER: Final = r"(?:\d+\.?\d*|\.\d+)"
