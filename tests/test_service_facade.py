@@ -22,9 +22,9 @@ from raise_.governance.access_service import AccessService
 from raise_.governance.audit_service import AuditService
 from raise_.governance.context import Service
 from raise_.governance.guard import POLICY_ATTRIBUTE
+from raise_.inference.service import InferenceService
 from raise_.jobs.service import JobService
 from raise_.live.service import LiveTableService
-from raise_.inference.service import InferenceService
 from raise_.multimodal.service import MultimodalService
 from raise_.orchestration.service import OrchestrationService
 from raise_.query.service import QueryService
