@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import delete, select
@@ -106,7 +107,8 @@ class InferenceService(Service):
                 gpu_utilization_pct=result.gpu_utilization_pct,
                 peak_memory_gb=result.peak_memory_gb,
                 started_at=result.started_at or run.started_at,
-                completed_at=result.completed_at,
+                # A run that failed before its model ran (no GPU, no model) ends now.
+                completed_at=result.completed_at or datetime.now(UTC),
                 error=error,
                 details={**result.to_dict(), "status": status, "error": error},
             )

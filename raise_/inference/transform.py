@@ -118,6 +118,9 @@ class InferenceTransform(Transform):
     function: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
     transform_type: ClassVar[str] = "inference"
+    #: A model's outputs are new features: a target feature the group lacks is created from the
+    #: output's type on the first write (an embedding's dimension is the model's).
+    creates_features: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -204,10 +207,26 @@ class InferenceTransform(Transform):
             columns.append(str(scores))
         return columns
 
+    def launch_spec(self) -> dict[str, Any]:
+        """What the run's launcher needs beyond the job: the pod's resources (GPUs of the type
+        asked for, the runtime's requests) and image, for the Kubernetes launcher."""
+        out: dict[str, Any] = {}
+        resources = {**self.accelerator.kubernetes_resources()}
+        if self.runtime is not None:
+            known = ("cpu", "memory", "ephemeral_storage")
+            resources.update({k: v for k, v in self.runtime.resources.items() if k in known})
+            out["image"] = self.runtime.image
+        if self.accelerator.memory_gb and "memory" not in resources:
+            # GPU memory is the card's; the pod's memory follows the transform's when it names one.
+            resources["memory"] = f"{self.accelerator.memory_gb}Gi"
+        if resources:
+            out["resources"] = resources
+        return out
+
     def check_against_target(self, target: Any, layout: Any) -> None:
         """Before any run: each declared output fits the feature it is written to (a
         ``float32[384]`` output into a ``float32[384]`` feature, text into a string feature)."""
-        from raise_.errors import FeatureNotFoundError, RaiseError
+        from raise_.errors import RaiseError
         from raise_.types import parse_dtype
 
         outputs = self.model_outputs()
@@ -219,14 +238,7 @@ class InferenceTransform(Transform):
             try:
                 existing = layout.resolve(feature)
             except RaiseError:
-                if target.create_features:
-                    continue
-                raise FeatureNotFoundError(
-                    f"The model's output {output!r} is written to feature {feature!r}, which group "
-                    f"{layout.path} does not have; create it (dtype {declared!r}) or pass "
-                    "Target(..., create_features=True).",
-                    {"group": layout.path, "feature": feature},
-                ) from None
+                continue  # created from the output on the first write
             try:
                 wanted = parse_dtype(declared)
             except RaiseError:

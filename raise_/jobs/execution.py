@@ -324,6 +324,16 @@ class _Compute:
         """Run the model over the source (the first, or the one named ``source``)."""
         from raise_.inference.execution import run_inference
 
+        runtime = transform.runtime
+        if runtime is not None:
+            # The run's process is the transform's own: its environment is the runtime's.
+            os.environ.update(runtime.env_vars)
+            missing = [p for p in runtime.packages if not _installed(p)]
+            if missing:
+                self.ctx.log(
+                    f"runtime packages not installed here (the image {runtime.image} brings them on Kubernetes): "
+                    + ", ".join(missing)
+                )
         name = "source" if "source" in self.relations else next(iter(self.relations))
         table = self.relations[name].to_arrow_table()
         try:
@@ -363,6 +373,13 @@ class _Compute:
                 )
         failed = [r for r in results if not r.passed and r.severity == CheckSeverity.ERROR.value]
         return results, not failed
+
+
+def _installed(requirement: str) -> bool:
+    import importlib.util
+
+    name = re.split(r"[\[<>=!~ ;]", requirement.strip(), maxsplit=1)[0].replace("-", "_")
+    return bool(name) and importlib.util.find_spec(name) is not None
 
 
 def _sql_error(exc: Exception, label: str) -> TransformFailedError:

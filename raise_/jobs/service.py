@@ -308,7 +308,7 @@ class JobService(Service):
         self.authorize("write", Target.path(target_path), "run jobs writing to")
         layout = self.storage.layout(target_path)  # the group exists
         for feature in definition.target.features.values():
-            if not definition.target.create_features:
+            if not _creates_features(definition):
                 try:
                     layout.resolve(feature)
                 except RaiseError:
@@ -942,6 +942,11 @@ class JobService(Service):
                     "staged": staged,
                     "home": str(self.home),
                 }
+                # A transform that asks its launcher for more (an inference transform's GPUs and
+                # image, for the Kubernetes launcher) says so.
+                launch_spec = getattr(definition.transform, "launch_spec", None)
+                if launch_spec is not None:
+                    spec.update(launch_spec())
                 compute = self.runs.submit(
                     JOB_COMPUTE_KIND,
                     spec,
@@ -1123,7 +1128,7 @@ class JobService(Service):
                 layout.resolve(name)
             except RaiseError:
                 missing.append((name, field.type))
-        if missing and not target.create_features:
+        if missing and not _creates_features(definition):
             names_missing = ", ".join(n for n, _ in missing)
             raise FeatureNotFoundError(
                 f"The job's output has column(s) {names_missing} that group {target_path} has no feature for; map "
@@ -1412,6 +1417,12 @@ class JobService(Service):
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=False)
+
+
+def _creates_features(definition: JobDefinition) -> bool:
+    """Whether the job creates the target features it lacks: asked with ``create_features``, or
+    a transform whose outputs are new by nature (a model's embeddings, scores, completions)."""
+    return definition.target.create_features or bool(getattr(definition.transform, "creates_features", False))
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -127,7 +127,10 @@ class ImageEmbedder(_HFModel):
             if hasattr(self.model, "get_image_features"):
                 features = self.model.get_image_features(pixel_values=pixels)
                 if not isinstance(features, torch.Tensor):
-                    features = getattr(features, "pooler_output", None) or features[0]
+                    # transformers 5 returns an output object whose pooler_output is the projected
+                    # embedding (a tensor: never test it for truth).
+                    pooled = getattr(features, "pooler_output", None)
+                    features = pooled if pooled is not None else features[0]
             else:
                 out = self.model(pixel_values=pixels)
                 features = out.pooler_output if getattr(out, "pooler_output", None) is not None else out[0].mean(1)

@@ -46,7 +46,13 @@ def apply_precision(model: Any, ctx: LoadContext, *, quantizable: bool = True) -
     if not quantizable:
         ctx.log("this model cannot be quantized here: it runs in FP32")
         return "fp32"
-    torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-        model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+    # Weights per output channel where the engine has the kernels (x86/fbgemm/onednn): one scale per
+    # tensor loses a sentence encoder's FFN outputs (MiniLM: cosine to FP32 ~0.93 per tensor, ~0.97
+    # per channel).
+    quantization = torch.ao.quantization
+    per_channel = torch.backends.quantized.engine in ("x86", "fbgemm", "onednn")
+    qconfig = quantization.per_channel_dynamic_qconfig if per_channel else quantization.default_dynamic_qconfig
+    quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+        model, {torch.nn.Linear: qconfig}, dtype=torch.qint8, inplace=True
     )
     return "int8"
