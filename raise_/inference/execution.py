@@ -390,8 +390,9 @@ def _assemble(
     columns: dict[str, pa.Array] = {}
     for name in good[0].outputs:
         columns[name] = pa.concat_arrays([o.outputs[name] for o in good]).take(order)
-    kept = table.select(keep).take(pa.array(np.sort(row_ids)))
-    out = kept
+    if not keep:  # nothing to keep beside the outputs (a model's validation)
+        return pa.table(columns), len(row_ids), errors
+    out = table.select(keep).take(pa.array(np.sort(row_ids)))
     for name, values in columns.items():
         if name in out.column_names:
             out = out.drop_columns([name])

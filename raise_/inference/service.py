@@ -20,9 +20,9 @@ from sqlalchemy import delete, select
 
 from raise_.errors import InvalidInferenceError, JobRunNotFoundError, RaiseError
 from raise_.governance.context import Service, ServiceContext
-from raise_.governance.guard import Target, filtered, guarded
+from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.inference.models import InferenceRunModel, InferenceTransformModel
-from raise_.inference.records import InferenceResult, ModelInfo
+from raise_.inference.records import LATENCY_BUCKETS, InferenceResult, ModelInfo
 from raise_.inference.resolve import resolve_model, shipped_models
 from raise_.inference.specs import ModelFramework, ModelSpec
 from raise_.inference.transform import InferenceTransform
@@ -208,6 +208,53 @@ class InferenceService(Service):
             "inference_warmup_seconds": result.warmup_seconds,
         }
 
+    @internal
+    def inference_metrics(self) -> dict[str, Any]:
+        """What ``/metrics`` reports (PRD §18.13), from the catalog's inference runs (so every
+        process sharing the catalog reports the same): counters and histograms over all runs,
+        gauges of the newest."""
+        with self.db.reader() as s:
+            rows = s.execute(
+                select(InferenceRunModel.details, InferenceRunModel.completed_at).order_by(
+                    InferenceRunModel.completed_at
+                )
+            ).all()
+        batch = {str(b): 0 for b in LATENCY_BUCKETS}
+        batch_sum, batch_count = 0.0, 0
+        samples = failed = 0
+        loads: list[float] = []
+        warmups: list[float] = []
+        newest: dict[str, Any] = {}
+        for details, _ in rows:
+            d = dict(details or {})
+            samples += int(d.get("processed_samples") or 0)
+            failed += int(d.get("failed_samples") or 0)
+            histogram = dict(d.get("batch_latency_histogram") or {})
+            for bound in batch:
+                batch[bound] += int(histogram.get(bound, 0))
+            batch_sum += float(d.get("batch_latency_sum_seconds") or 0.0)
+            batch_count += int(d.get("batches") or 0)
+            if d.get("runtime"):  # the model was loaded (a run can fail before)
+                loads.append(float(d.get("model_load_seconds") or 0.0))
+                warmups.append(float(d.get("warmup_seconds") or 0.0))
+                newest = d
+        on_gpu = str(newest.get("device", "cpu")).startswith("cuda")
+        return {
+            "samples": samples,
+            "samples_failed": failed,
+            "batch_durations": {
+                "buckets": [(float(b), n) for b, n in batch.items()],
+                "sum": batch_sum,
+                "count": batch_count,
+            },
+            "throughput": float(newest.get("throughput_samples_per_sec") or 0.0),
+            "gpu_utilization": float(newest.get("gpu_utilization_pct") or 0.0),
+            "gpu_memory_gb": float(newest.get("peak_memory_gb") or 0.0) if on_gpu else 0.0,
+            "queue_depth": int(newest.get("max_queue_depth") or 0),
+            "model_load": _observations(loads),
+            "warmup": _observations(warmups),
+        }
+
     # -- models (PRD §18.12 "Model Registry Integration") ------------------------------------------------
 
     def _describe(self, spec: ModelSpec, used_by: list[str]) -> ModelInfo:
@@ -300,6 +347,15 @@ class InferenceService(Service):
                 "problem": error.message if error else f"the validation run ended {done.status}",
             }
         return {"uri": uri, "valid": True, **dict(done.result or {})}
+
+
+def _observations(values: list[float]) -> dict[str, Any]:
+    """Values as a Prometheus histogram snapshot over the latency buckets."""
+    return {
+        "buckets": [(float(b), sum(1 for v in values if v <= b)) for b in LATENCY_BUCKETS],
+        "sum": float(sum(values)),
+        "count": len(values),
+    }
 
 
 def _framework_for(uri: str) -> str:

@@ -22,6 +22,12 @@ Multimodal data (PRD §17.13): ``raise_blob_references_total``, ``raise_blob_val
 ``raise_blob_scan_duration_seconds`` and ``raise_blob_validation_duration_seconds`` (histograms of
 the scans and validations this server ran).
 
+Bulk inference (PRD §18.13, from the catalog's inference runs): ``raise_inference_samples_total``,
+``raise_inference_samples_failed_total``, ``raise_inference_batch_duration_seconds`` (histogram),
+``raise_inference_throughput_samples_per_sec``, ``raise_inference_gpu_utilization_percent``,
+``raise_inference_gpu_memory_used_gb``, ``raise_inference_queue_depth`` (the newest run's),
+``raise_inference_model_load_seconds`` and ``raise_inference_warmup_seconds`` (histograms).
+
 The scheduler: ``raise_scheduler_task_runs_total{task}``, ``raise_scheduler_task_failures_total{task}``,
 ``raise_scheduler_task_last_duration_seconds{task}``.
 
@@ -74,6 +80,7 @@ class StoreSizes:
     audit_entries: int
     offline_store_bytes: int
     blobs: dict[str, Any] | None = None  # PRD §17.13: MultimodalService.blob_metrics()
+    inference: dict[str, Any] | None = None  # PRD §18.13: InferenceService.inference_metrics()
 
 
 def store_sizes(service: DataService, offline_store: Path) -> StoreSizes:
@@ -86,7 +93,10 @@ def store_sizes(service: DataService, offline_store: Path) -> StoreSizes:
         with contextlib.suppress(FileNotFoundError):
             on_disk += path.stat().st_size
     blobs = service.multimodal.blob_metrics()
-    return StoreSizes(int(orgs), int(domains), int(projects), int(groups), features, int(audit or 0), on_disk, blobs)
+    inference = service.inference.inference_metrics()
+    return StoreSizes(
+        int(orgs), int(domains), int(projects), int(groups), features, int(audit or 0), on_disk, blobs, inference
+    )
 
 
 @dataclass
@@ -172,6 +182,8 @@ class _SnapshotCollector:
             )
         if sizes is not None and sizes.blobs is not None:
             yield from _blob_metrics(sizes.blobs)
+        if sizes is not None and sizes.inference is not None:
+            yield from _inference_metrics(sizes.inference)
         if snap.scheduler is not None:
             runs = CounterMetricFamily(
                 "raise_scheduler_task_runs", "Completed runs of a scheduled task", labels=["task"]
@@ -218,3 +230,24 @@ def _blob_metrics(blobs: dict[str, Any]) -> Iterator[Metric]:
     yield _histogram(
         "raise_blob_validation_duration_seconds", "Duration of one blob validation", blobs["validation_durations"]
     )
+
+
+def _inference_metrics(m: dict[str, Any]) -> Iterator[Metric]:
+    """PRD §18.13, under the ``raise_`` prefix: from the catalog's inference runs."""
+    yield CounterMetricFamily("raise_inference_samples", "Samples inference runs processed", m["samples"])
+    yield CounterMetricFamily("raise_inference_samples_failed", "Samples inference runs failed on", m["samples_failed"])
+    yield _histogram("raise_inference_batch_duration_seconds", "Per-batch model latency", m["batch_durations"])
+    yield GaugeMetricFamily(
+        "raise_inference_throughput_samples_per_sec", "Throughput of the newest inference run", m["throughput"]
+    )
+    yield GaugeMetricFamily(
+        "raise_inference_gpu_utilization_percent", "GPU utilization of the newest inference run", m["gpu_utilization"]
+    )
+    yield GaugeMetricFamily(
+        "raise_inference_gpu_memory_used_gb", "Peak GPU memory of the newest inference run", m["gpu_memory_gb"]
+    )
+    yield GaugeMetricFamily(
+        "raise_inference_queue_depth", "Most prepared batches waiting in the newest inference run", m["queue_depth"]
+    )
+    yield _histogram("raise_inference_model_load_seconds", "Model loading time", m["model_load"])
+    yield _histogram("raise_inference_warmup_seconds", "Warmup duration", m["warmup"])

@@ -37,8 +37,9 @@ def classifier_registry(tmp_path_factory: pytest.TempPathFactory, minilm: Any) -
     x = embed(minilm, [t for t, _ in TRAIN])
     y = np.asarray([label for _, label in TRAIN])
     model = LogisticRegression(max_iter=1000).fit(x, y)
-    experiment = mlflow.set_experiment("raise-tests")
-    with mlflow.start_run(experiment_id=experiment.experiment_id):
+    # Artifacts beside the tracking database (the default would be ./mlruns in the working folder).
+    experiment_id = mlflow.create_experiment("raise-tests", artifact_location=(root / "artifacts").as_uri())
+    with mlflow.start_run(experiment_id=experiment_id):
         mlflow.sklearn.log_model(
             model, name="model", registered_model_name="classifier", pip_requirements=["scikit-learn"]
         )
