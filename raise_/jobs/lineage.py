@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from raise_.jobs.records import JobRecord
 
-__all__ = ["job_datasets", "source_dataset"]
+__all__ = ["job_datasets", "model_dataset", "source_dataset"]
 
 
 def source_dataset(source: dict[str, Any], project: str) -> dict[str, str]:
@@ -31,6 +31,19 @@ def source_dataset(source: dict[str, Any], project: str) -> dict[str, str]:
     return {"namespace": "raise", "name": path}
 
 
+def model_dataset(model: dict[str, Any]) -> dict[str, str]:
+    """A model as an OpenLineage dataset: ``hf`` + ``org/name``, ``s3://bucket`` + key, ``mlflow`` +
+    ``models:/name/1``; the version follows an ``@`` where it is not ``latest``."""
+    uri = str(model.get("uri", ""))
+    scheme, _, rest = uri.partition("://") if "://" in uri else ("file", "", uri)
+    version = str(model.get("version") or "latest")
+    suffix = "" if version == "latest" else f"@{version}"
+    if scheme in ("s3", "gs", "gcs", "az", "abfs"):
+        bucket, _, key = rest.partition("/")
+        return {"namespace": f"{scheme}://{bucket}", "name": key + suffix}
+    return {"namespace": scheme, "name": rest + suffix}
+
+
 def job_datasets(record: JobRecord) -> dict[str, Any]:
     """The job with its input datasets (one per source, with the features read from a group) and
     its output (the target group and the features it writes)."""
@@ -47,6 +60,19 @@ def job_datasets(record: JobRecord) -> dict[str, Any]:
         inputs.append(entry)
     target = definition.get("target", {})
     features = sorted(set((target.get("features") or {}).values()))
+    transform = definition.get("transform") or {}
+    if transform.get("transform_type") == "inference":
+        # The model is an input too: lineage runs from the features it reads, through it, to
+        # the features it writes (which a model's job names by its output mapping).
+        model = dict(transform.get("model") or {})
+        read = sorted(set((transform.get("input_mapping") or {}).values()))
+        for entry in inputs:
+            if entry["type"] == "feature_group" and "features" not in entry and read:
+                entry["features"] = read
+        inputs.append({**model_dataset(model), "type": "model", "model": model})
+        if not features:
+            mapping = target.get("features") or {}
+            features = sorted({mapping.get(c, c) for c in (transform.get("output_mapping") or {}).values()})
     return {
         "job": {"namespace": f"raise://{record.project}", "name": record.name},
         "inputs": inputs,

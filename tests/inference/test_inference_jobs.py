@@ -296,3 +296,26 @@ def test_feature_group_objects_name_sources_and_targets(open_fs: FeatureStore, n
     with pytest.raises(Exception) as caught:
         FeatureGroupSource(group="notes", feature_group="notes")
     assert "not both" in str(caught.value)
+
+
+def test_lineage_runs_through_the_model(open_fs: FeatureStore, notes: pd.DataFrame) -> None:
+    transform = embedding_inference("hf://sentence-transformers/all-MiniLM-L6-v2", "text", "vec")
+    lineage = _job(open_fs, transform).lineage()
+    group, model = lineage["inputs"]
+    assert group["name"] == "acme/mlplatform/recommendation/notes" and group["features"] == ["text"]
+    assert (model["namespace"], model["name"], model["type"]) == (
+        "hf",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "model",
+    )
+    assert model["model"]["framework"] == "huggingface"
+    assert lineage["outputs"] == [
+        {"namespace": "raise", "name": "acme/mlplatform/recommendation/lengths", "features": ["vec"]}
+    ]
+    # the run's OpenLineage events carry the model as an input dataset
+    from raise_.orchestration.openlineage.events import run_event
+
+    job = open_fs.get_job("note-lengths")
+    run = job.run()
+    event = run_event("COMPLETE", job.record, run.record)
+    assert [(d.namespace, d.name) for d in event.inputs][-1] == ("hf", "sentence-transformers/all-MiniLM-L6-v2")

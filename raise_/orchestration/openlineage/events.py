@@ -95,7 +95,7 @@ def _job_facets(job: JobRecord, producer: str) -> dict[str, JobFacet]:
     sql = transform.get("sql") if kind == "sql" else (transform.get("sql_transform") or {}).get("sql")
     if sql:
         facets["sql"] = sql_job.SQLJobFacet(query=str(sql), dialect="duckdb", producer=producer)
-    python = transform if kind == "python" else transform.get("python_transform")
+    python = transform if kind in ("python", "inference") else transform.get("python_transform")
     if python and python.get("source"):
         facets["sourceCode"] = source_code_job.SourceCodeJobFacet(
             language="python", sourceCode=str(python["source"]), producer=producer
