@@ -44,6 +44,14 @@ class DevicePlan:
     fell_back: bool = False
     note: str = ""
     gpu_names: list[str] = field(default_factory=list)
+    #: ``tensor_parallel`` / ``pipeline_parallel``: one copy of the model split over ``devices``
+    #: (not one copy per device, as ``data_parallel``).
+    sharded: bool = False
+
+    @property
+    def replicas(self) -> list[str]:
+        """The device of each copy of the model: every device, or the first of a sharded one."""
+        return self.devices[:1] if self.sharded else list(self.devices)
 
     @property
     def on_gpu(self) -> bool:
@@ -80,7 +88,8 @@ def plan_devices(config: AcceleratorConfig) -> DevicePlan:
         use = min(wanted, visible)
         names = [torch.cuda.get_device_name(i) for i in range(use)]
         note = "" if use == wanted else f"asked for {wanted} GPUs, {visible} visible: using {use}"
-        return DevicePlan([f"cuda:{i}" for i in range(use)], requested, note=note, gpu_names=names)
+        sharded = use > 1 and config.multi_gpu_strategy in ("tensor_parallel", "pipeline_parallel")
+        return DevicePlan([f"cuda:{i}" for i in range(use)], requested, note=note, gpu_names=names, sharded=sharded)
     if config.allow_cpu_fallback:
         return DevicePlan(
             ["cpu"], requested, fell_back=True, note=f"no GPU visible: ran on the CPU instead of {requested}"

@@ -12,6 +12,7 @@ in row order and joined to the rows' keys.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -216,6 +217,9 @@ def run_inference(
     """The model's outputs for ``table``'s rows, with ``passthrough`` columns (the keys)."""
     started_at = datetime.now(UTC)
     t_start = time.perf_counter()
+    # Nothing a run loads may reach a model hub: the files are resolved here, offline.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     mapping = _check_inputs(transform, table)
     keep = [c for c in passthrough if c in table.column_names]
     absent = [c for c in passthrough if c not in table.column_names]
@@ -233,7 +237,10 @@ def run_inference(
     log(f"model {transform.model.uri} from {resolved.origin} ({runtime}) on {', '.join(plan.devices)}")
     t_load = time.perf_counter()
     shared: dict[str, Any] = {}
-    models = [load_runtime(runtime, LoadContext(transform, resolved, d, log, shared)) for d in plan.devices]
+    shard = list(plan.devices) if plan.sharded and runtime == "transformers" else []
+    if plan.sharded and not shard:
+        log(f"only transformers models are split over GPUs; this {runtime} model runs on {plan.devices[0]}")
+    models = [load_runtime(runtime, LoadContext(transform, resolved, d, log, shared, shard)) for d in plan.replicas]
     load_seconds = time.perf_counter() - t_load
     log(f"loaded in {load_seconds:.2f} s at {models[0].precision}")
     config = transform.batch_config

@@ -65,6 +65,8 @@ class LoadContext:
     log: Callable[[str], None] = print
     #: Shared between the copies on several devices (a custom function's cache).
     shared: dict[str, Any] = field(default_factory=dict)
+    #: A sharded plan's devices: the runtime splits one model over them (transformers' device_map).
+    shard_over: list[str] = field(default_factory=list)
 
     @property
     def task(self) -> str:

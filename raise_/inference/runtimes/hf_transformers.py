@@ -141,6 +141,11 @@ def load(ctx: LoadContext) -> LoadedModel:
     transformers = require("transformers", "transformers", "A Hugging Face transformers model")
     path = str(ctx.resolved.path)
     task = ctx.task
+    options: dict[str, Any] = {"local_files_only": True}
+    if ctx.shard_over:
+        # tensor/pipeline parallel: one copy split over the GPUs by accelerate's device map.
+        require("accelerate", "accelerate", "Splitting a model over several GPUs")
+        options["device_map"] = "auto"
     try:
         if task == "image_embedding":
             config = transformers.AutoConfig.from_pretrained(path, local_files_only=True)
@@ -153,16 +158,16 @@ def load(ctx: LoadContext) -> LoadedModel:
         else:
             processor = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
             if task == "classification":
-                model = transformers.AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True)
+                model = transformers.AutoModelForSequenceClassification.from_pretrained(path, **options)
                 cls = TextClassifier
             elif task == "generation":
-                model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+                model = transformers.AutoModelForCausalLM.from_pretrained(path, **options)
                 processor.padding_side = "left"  # generation continues each prompt from its end
                 if processor.pad_token is None:
                     processor.pad_token = processor.eos_token
                 cls = TextGenerator
             elif task == "embedding":
-                model = transformers.AutoModel.from_pretrained(path, local_files_only=True)
+                model = transformers.AutoModel.from_pretrained(path, **options)
                 cls = TextEmbedder
             else:
                 raise InvalidInferenceError(
@@ -178,7 +183,8 @@ def load(ctx: LoadContext) -> LoadedModel:
             {"uri": ctx.resolved.uri},
         ) from None
     model.eval()
-    model.to(ctx.device)
+    if not ctx.shard_over:  # a sharded model is already where its device map put it
+        model.to(ctx.device)
     loaded = cls(model, processor, ctx)
     loaded.precision = apply_precision(model, ctx)
     return loaded
