@@ -104,6 +104,17 @@ class JobRun:
         if r.quality_report:
             checks = r.quality_report.get("checks", [])
             rows.append(("quality", ", ".join(f"{c['name']}: {'ok' if c['passed'] else 'FAILED'}" for c in checks)))
+        inference = r.metrics.get("inference")
+        if isinstance(inference, dict):  # an inference run: what the model did, in one line
+            rows.append(
+                (
+                    "inference",
+                    f"{inference.get('processed_samples', 0):,} of {inference.get('total_samples', 0):,} samples, "
+                    f"{float(inference.get('throughput_samples_per_sec') or 0):.1f}/s on "
+                    f"{inference.get('device', '?')} "
+                    f"({inference.get('runtime', '')}, {inference.get('precision', '')})",
+                )
+            )
         if r.error_code:
             rows.append(("error", f"{r.error_code}: {r.error}"))
         cells = [(k, "" if v is None else str(v)) for k, v in rows]

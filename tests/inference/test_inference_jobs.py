@@ -113,6 +113,7 @@ def test_a_failing_sample_is_left_out_and_counted(open_fs: FeatureStore, notes: 
     assert result.retried_batches == 1 and result.failed_batches == 1 and result.batches == 3
     assert "poisoned sample" in result.sample_errors[0]["error"]
     assert run.rows_written == 9
+    assert "9 of 10 samples" in run._repr_html_() and "on cpu (python" in run._repr_html_()
 
 
 def test_more_failures_than_allowed_fail_the_run_and_write_nothing(open_fs: FeatureStore, notes: pd.DataFrame) -> None:
