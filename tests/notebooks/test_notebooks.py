@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZER = NOTEBOOK_DIR / "nbval_sanitize.cfg"
 
-#: The seed README's example list (``01``–``05``, ``07_transformations`` and ``08_multimodal`` as
-#: notebooks), a quick start before them and the analytics, live-table and dashboard-and-alert stories.
+#: The seed README's example list (``01``–``05``, ``07_transformations``, ``08_multimodal`` and
+#: ``09_bulk_inference`` as notebooks), a quick start before them and the analytics, live-table and
+#: dashboard-and-alert stories.
 EXPECTED = (
     "00_quickstart",
     "01_basic_feature_creation",
@@ -49,6 +50,7 @@ EXPECTED = (
     "07_transformations",
     "08_dashboards_alerts",
     "08_multimodal",
+    "09_bulk_inference",
 )
 #: These play several people in one kernel by switching ``RAISE_USER``; a server knows its users by
 #: their Jupyter login instead, so they run on the embedded engine only. ``08_dashboards_alerts``
