@@ -538,7 +538,7 @@ class BatchConfig:
 @dataclass(frozen=True)
 class InferenceRuntime:
     """The container a run executes in on Kubernetes (PRD §18.6); locally the run uses this
-    Python, with ``env_vars`` set, and refuses when a listed package is missing."""
+    Python, with ``env_vars`` set, and logs the listed packages it lacks (the image brings them)."""
 
     image: str
     python_version: str = "3.10"

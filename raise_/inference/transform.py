@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from raise_.errors import InvalidInferenceError, InvalidJobError
+from raise_.inference.runtimes import refuse_unsupported
 from raise_.inference.specs import (
     AcceleratorConfig,
     BatchConfig,
@@ -130,6 +131,7 @@ class InferenceTransform(Transform):
         elif not isinstance(model, ModelSpec):
             model = ModelSpec.from_dict(model)
         object.__setattr__(self, "model", model)
+        refuse_unsupported(model.model_framework)
         if not isinstance(self.accelerator, AcceleratorConfig):
             object.__setattr__(self, "accelerator", AcceleratorConfig.from_dict(self.accelerator))
         if not isinstance(self.batch_config, BatchConfig):

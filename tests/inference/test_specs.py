@@ -58,6 +58,11 @@ from raise_.transforms import inference_transform
         (lambda: llm_inference("hf://a/b", "p", "c", max_tokens=0), "max_tokens", "1 to 32768"),
         (lambda: llm_inference("hf://a/b", "p", "c", temperature=-1), "temperature", "0 to 10"),
         (
+            lambda: InferenceTransform(name="t", model=ModelSpec(uri="s3://m/saved", framework="tensorflow")),
+            "model.framework",
+            "Export the model to ONNX",
+        ),
+        (
             lambda: InferenceTransform(name="t", model=ModelSpec(uri="hf://a/b"), mode="online"),
             "mode",
             "online serving",

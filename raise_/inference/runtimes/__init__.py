@@ -10,13 +10,24 @@ from raise_.errors import InvalidInferenceError
 from raise_.inference.resolve import ResolvedModel
 from raise_.inference.specs import ModelFramework
 
-__all__ = ["choose_runtime"]
+__all__ = ["choose_runtime", "refuse_unsupported"]
 
 _UNSUPPORTED = {
     ModelFramework.TENSORFLOW: "TensorFlow",
     ModelFramework.JAX: "JAX/Flax",
     ModelFramework.TRITON: "Triton",
 }
+
+
+def refuse_unsupported(framework: ModelFramework) -> None:
+    """Refuse a framework no runtime here reads, when the transform is made (not at its run)."""
+    if framework in _UNSUPPORTED:
+        raise InvalidInferenceError(
+            f"{_UNSUPPORTED[framework]} models do not run here (Raise's runtimes: sentence-transformers, "
+            "transformers, PyTorch, ONNX Runtime, scikit-learn, XGBoost, MLflow, Python). Export the model to "
+            "ONNX and use ModelFramework.ONNX.",
+            {"field": "model.framework", "framework": framework.value},
+        )
 
 
 def choose_runtime(transform: Any, resolved: ResolvedModel) -> str:
@@ -28,13 +39,7 @@ def choose_runtime(transform: Any, resolved: ResolvedModel) -> str:
         return "python"
     if framework is ModelFramework.MLFLOW or resolved.scheme == "mlflow":
         return "mlflow"
-    if framework in _UNSUPPORTED:
-        raise InvalidInferenceError(
-            f"{_UNSUPPORTED[framework]} models do not run here (Raise's runtimes: sentence-transformers, "
-            "transformers, PyTorch, ONNX Runtime, scikit-learn, XGBoost, MLflow, Python). Export the model to "
-            "ONNX and use ModelFramework.ONNX.",
-            {"framework": framework.value},
-        )
+    refuse_unsupported(framework)
     suffix = path.suffix.lower() if path is not None and path.is_file() else ""
     if framework is ModelFramework.ONNX or suffix == ".onnx":
         return "onnx"

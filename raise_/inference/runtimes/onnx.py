@@ -16,7 +16,7 @@ import pyarrow as pa
 from raise_.errors import InvalidInferenceError, ModelLoadFailedError
 from raise_.inference.runtimes.base import LoadContext, LoadedModel, require, to_matrix
 from raise_.inference.runtimes.images import is_image_column, load_images
-from raise_.inference.runtimes.outputs import classify
+from raise_.inference.runtimes.outputs import task_outputs
 
 _NUMPY = {
     "tensor(float)": np.float32,
@@ -66,13 +66,7 @@ class OnnxModel(LoadedModel):
         values = self.session.run(None, prepared)
         if self.keep_names:
             return {name: np.asarray(v) for name, v in zip(self.outputs, values, strict=True)}
-        result = np.asarray(values[0])
-        if self.task == "classification":
-            return classify(result.astype(np.float32), self.params)
-        name = "embedding" if self.task in ("embedding", "image_embedding") else "prediction"
-        if result.ndim == 2 and result.shape[1] == 1 and name == "prediction":
-            result = result[:, 0]
-        return {name: result}
+        return task_outputs(np.asarray(values[0]), self.task, self.params)
 
 
 def load(ctx: LoadContext) -> LoadedModel:

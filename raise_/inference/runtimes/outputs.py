@@ -32,3 +32,14 @@ def classify(scores: np.ndarray, params: dict[str, Any], *, probabilities: bool 
     if scores_column:
         out[str(scores_column)] = out["score"]
     return out
+
+
+def task_outputs(values: np.ndarray, task: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A numeric model's one output as its task's columns: ``label`` + score for classification,
+    ``embedding`` for an embedding task, else ``prediction`` (a single column flattened)."""
+    if task == "classification":
+        return classify(values.astype(np.float32), params)
+    name = "embedding" if task in ("embedding", "image_embedding") else "prediction"
+    if values.ndim == 2 and values.shape[1] == 1 and name == "prediction":
+        values = values[:, 0]
+    return {name: values}

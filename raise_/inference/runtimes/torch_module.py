@@ -20,7 +20,7 @@ import pyarrow as pa
 from raise_.errors import ModelLoadFailedError
 from raise_.inference.runtimes.base import LoadContext, LoadedModel, features_matrix, only_input, require
 from raise_.inference.runtimes.images import is_image_column, load_images
-from raise_.inference.runtimes.outputs import classify
+from raise_.inference.runtimes.outputs import task_outputs
 from raise_.inference.runtimes.torch_precision import apply_precision
 
 
@@ -52,12 +52,7 @@ class TorchModel(LoadedModel):
             if isinstance(out, dict):
                 out = next(iter(out.values()))
             values = out.float().cpu().numpy()
-        if self.task == "classification":
-            return classify(values, self.params)
-        name = "embedding" if self.task in ("embedding", "image_embedding") else "prediction"
-        if values.ndim == 2 and values.shape[1] == 1 and name == "prediction":
-            values = values[:, 0]
-        return {name: values}
+        return task_outputs(values, self.task, self.params)
 
 
 def load(ctx: LoadContext) -> LoadedModel:
