@@ -4,6 +4,8 @@ session as the reference) and a classifier over its embeddings in a real MLflow 
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,27 @@ import pytest
 from inference_data import TRAIN, embed
 
 from raise_ import ACL, FeatureStore
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread_per_model() -> Iterator[None]:
+    """Models in these tests (and the runs' child processes, through the environment) compute on
+    one thread: the suite runs on two workers, and a model taking both cores would starve the
+    other worker's tests of the latency they measure."""
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,9 @@ def test_cancelling_a_subprocess_run_terminates_it(runs: RunService) -> None:
     run = runs.cancel(submitted.id, wait=30)
     assert run.status == "cancelled", run
     assert run.error is not None and run.error.code == "RUN_CANCELLED"
-    assert f"run {run.id} cancelled" in run.log  # the child unwound and recorded it itself
+    # The child unwound and recorded it itself: in its handler, or (on a loaded machine, the
+    # SIGTERM arriving between the run's start and its handler) where the run starts.
+    assert f"run {run.id} cancelled" in run.log or "RunStopped: SIGTERM" in run.log, run.log
     assert not _alive(pid)
 
 
