@@ -12,15 +12,15 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import resource
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from raise_.errors import AcceleratorUnavailableError
 from raise_.inference.specs import AcceleratorConfig, AcceleratorType
+from raise_.runs.memory import peak_rss_bytes
 
-__all__ = ["DevicePlan", "UsageSampler", "cuda_devices", "plan_devices", "process_peak_rss_gb"]
+__all__ = ["DevicePlan", "UsageSampler", "cuda_devices", "plan_devices"]
 
 
 def cuda_devices() -> int:
@@ -113,18 +113,6 @@ def _limit_threads(cores: int) -> None:
             torch.set_num_threads(cores)
 
 
-def process_peak_rss_gb() -> float:
-    """This process's peak resident memory (Linux VmHWM), in GB."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024 / 1e9
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
-
-
 class UsageSampler:
     """Samples GPU utilization through NVML every ``interval`` seconds while the model runs."""
 
@@ -178,7 +166,7 @@ class UsageSampler:
 
     def peak_memory_gb(self) -> float:
         if not self.plan.on_gpu:
-            return process_peak_rss_gb()
+            return peak_rss_bytes() / 1e9
         import torch
 
         return sum(torch.cuda.max_memory_allocated(d) for d in self.plan.devices) / 1e9

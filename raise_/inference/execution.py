@@ -289,10 +289,8 @@ def run_inference(
                     # The hung call keeps its thread; the device gets a fresh one for what follows.
                     devices[slot] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"raise-model-{slot}")
                     message = f"timed out after {config.timeout_seconds:g} s"
-                    outcome = _BatchOutcome(
-                        batch, {}, np.arange(0), config.timeout_seconds, False, [(int(batch[0]), message)]
-                    )
-                    outcome.errors = [(int(r), message) for r in batch]
+                    errors = [(int(r), message) for r in batch]
+                    outcome = _BatchOutcome(batch, {}, np.arange(0), config.timeout_seconds, False, errors)
                 outcomes.append(outcome)
                 bar.update(len(outcome.rows))
 

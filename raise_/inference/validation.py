@@ -13,6 +13,7 @@ from raise_.inference.execution import run_inference
 from raise_.inference.transform import InferenceTransform
 from raise_.runs.context import RunContext
 from raise_.runs.records import RunRecord
+from raise_.types.arrow import dtype_of_arrow
 
 __all__ = ["run_model_validation", "sample_for"]
 
@@ -43,13 +44,8 @@ def run_model_validation(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
     table = sample_for(transform, run.spec.get("sample"))
     done = run_inference(transform, table, [], log=ctx.log, progress=False)
     result = done.result
-    outputs = {}
-    for field in done.table.schema:
-        typ = field.type
-        described = str(typ)
-        if pa.types.is_fixed_size_list(typ):
-            described = f"{typ.value_type}[{typ.list_size}]".replace("float", "float32").replace("float3232", "float32")
-        outputs[field.name] = described
+    # Each output as the feature type it would be written as ("float32[384]", "string").
+    outputs = {f.name: dtype_of_arrow(f.type) or str(f.type) for f in done.table.schema}
     return {
         "runtime": result.runtime,
         "device": result.device,

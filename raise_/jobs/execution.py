@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import signal
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -32,7 +31,7 @@ from raise_.errors import (
     TransformFailedError,
 )
 from raise_.jobs.definition import JobDefinition, decode_checkpoint, encode_checkpoint
-from raise_.jobs.python_code import check_dependencies, load_function, transform_error
+from raise_.jobs.python_code import check_dependencies, load_function, missing_packages, transform_error
 from raise_.jobs.quality import CheckResult, CheckSeverity, quote
 from raise_.jobs.reading import (
     CheckpointBound,
@@ -46,6 +45,7 @@ from raise_.jobs.sandbox import bind_template, sandbox_connection
 from raise_.jobs.sources import ColumnarSource, DatabaseSource, FeatureGroupSource, FileSystem
 from raise_.jobs.transforms import HybridTransform, PythonTransform, SQLTransform, TransformContext
 from raise_.runs.context import RunContext
+from raise_.runs.memory import peak_rss_bytes
 from raise_.runs.records import RunRecord
 
 __all__ = ["FAULT_ENV", "OUTPUT_FILE", "STAGED_KEYS", "fault_point", "run_job_compute"]
@@ -94,19 +94,6 @@ def _python_kind_of(typ: Any) -> type | None:
     if text == "VARCHAR":
         return str
     return None
-
-
-def _peak_rss() -> int:
-    """The most memory this process has held (bytes): Linux's VmHWM, which starts afresh with the
-    program (``ru_maxrss`` keeps the parent's peak across fork and exec)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _to_table(data: Any, label: str) -> pa.Table:
@@ -328,7 +315,7 @@ class _Compute:
         if runtime is not None:
             # The run's process is the transform's own: its environment is the runtime's.
             os.environ.update(runtime.env_vars)
-            missing = [p for p in runtime.packages if not _installed(p)]
+            missing = missing_packages(runtime.packages)
             if missing:
                 self.ctx.log(
                     f"runtime packages not installed here (the image {runtime.image} brings them on Kubernetes): "
@@ -375,13 +362,6 @@ class _Compute:
         return results, not failed
 
 
-def _installed(requirement: str) -> bool:
-    import importlib.util
-
-    name = re.split(r"[\[<>=!~ ;]", requirement.strip(), maxsplit=1)[0].replace("-", "_")
-    return bool(name) and importlib.util.find_spec(name) is not None
-
-
 def _sql_error(exc: Exception, label: str) -> TransformFailedError:
     text = str(exc)
     found = re.search(r"LINE (\d+):", text)
@@ -423,7 +403,7 @@ def _write_relation(rel: duckdb.DuckDBPyRelation, out: Path, label: str) -> None
 
 
 def run_job_compute(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
-    at_start = _peak_rss()  # the interpreter and its imports, before any source is opened
+    at_start = peak_rss_bytes()  # the interpreter and its imports, before any source is opened
     ctx.metric("start_rss_bytes", at_start)
     ctx.log(f"peak memory at start: {at_start // 2**20} MiB")
     job = _Compute(run, ctx)
@@ -432,13 +412,13 @@ def run_job_compute(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
             job.open_sources()
             rows_read, newest, kind = job.register()
         ctx.metric("rows_read", rows_read)
-        ctx.log(f"peak memory after reading: {_peak_rss() // 2**20} MiB")
+        ctx.log(f"peak memory after reading: {peak_rss_bytes() // 2**20} MiB")
         ctx.log(f"read {rows_read} rows from {', '.join(job.relations)}")
         fault_point("after_read")
         ctx.raise_if_cancelled()
         with ctx.stage("transform"):
             output = job.transform(kind)
-        ctx.log(f"peak memory after the transform: {_peak_rss() // 2**20} MiB")
+        ctx.log(f"peak memory after the transform: {peak_rss_bytes() // 2**20} MiB")
         fault_point("after_transform")
         ctx.raise_if_cancelled()
         output_rows = pq.ParquetFile(str(output)).metadata.num_rows
@@ -457,7 +437,7 @@ def run_job_compute(run: RunRecord, ctx: RunContext) -> Mapping[str, Any]:
             "quality": {"passed": passed, "checks": report},
         }
         # What the run's process held at most: a source larger than this was streamed, not loaded.
-        ctx.metric("peak_rss_bytes", _peak_rss())
+        ctx.metric("peak_rss_bytes", peak_rss_bytes())
         (job.staging / "outcome.json").write_text(json.dumps(outcome, default=str))
         if not passed:
             failed = [r.name for r in results if not r.passed and r.severity == CheckSeverity.ERROR.value]

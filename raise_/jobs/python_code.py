@@ -8,13 +8,14 @@ names the transform and the line in the user's function, not a line of Raise.
 from __future__ import annotations
 
 import importlib.util
+import re
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from raise_.errors import InvalidJobError, TransformFailedError
 
-__all__ = ["check_dependencies", "load_function", "transform_error"]
+__all__ = ["check_dependencies", "load_function", "missing_packages", "transform_error"]
 
 
 def _filename(label: str) -> str:
@@ -50,13 +51,20 @@ def transform_error(exc: BaseException, label: str) -> TransformFailedError:
     return TransformFailedError(message, {"transform": label, "line": line, "exception": type(exc).__name__})
 
 
+def missing_packages(requirements: list[str]) -> list[str]:
+    """The requirements (``"transformers>=4.35"``, ``"pkg[extra]"``) whose module this process
+    cannot import (a distribution's name with ``-`` read as its module's ``_``)."""
+    missing = []
+    for requirement in requirements:
+        module = re.split(r"[\[<>=!~; ]", requirement.strip(), maxsplit=1)[0].replace("-", "_")
+        if module and importlib.util.find_spec(module) is None:
+            missing.append(requirement)
+    return missing
+
+
 def check_dependencies(dependencies: list[str], label: str) -> None:
     """Every package a transform says it needs must be importable in the run's process."""
-    missing = []
-    for dep in dependencies:
-        module = dep.split("[")[0].split("=")[0].split("<")[0].split(">")[0].strip().replace("-", "_")
-        if module and importlib.util.find_spec(module) is None:
-            missing.append(dep)
+    missing = missing_packages(dependencies)
     if missing:
         raise TransformFailedError(
             f"{label} needs {', '.join(missing)}, not installed where jobs run; install it on the server.",

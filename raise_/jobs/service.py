@@ -71,6 +71,7 @@ from raise_.runs.service import RunService
 from raise_.scheduling.models import ScheduledItemModel
 from raise_.storage.records import RunMarker
 from raise_.storage.service import StorageService
+from raise_.types.arrow import dtype_of_arrow
 
 if TYPE_CHECKING:
     from raise_.orchestration.openlineage.emitter import LineageEmitter
@@ -123,33 +124,6 @@ def _watch_name(job_id: uuid.UUID | str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _arrow_dtype(typ: pa.DataType) -> str | None:
-    """The feature type a new target feature gets from the output column's Arrow type."""
-    if pa.types.is_boolean(typ):
-        return "bool"
-    for bits in (8, 16, 32, 64):
-        if typ == getattr(pa, f"int{bits}")() or typ == getattr(pa, f"uint{bits}")():
-            return "int32" if bits <= 16 else f"int{bits}" if bits == 32 or typ == pa.int64() else "int64"
-    if pa.types.is_floating(typ):
-        return "float32" if typ == pa.float32() else "float64"
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return "string"
-    if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
-        return "timestamp"
-    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
-        return "bytes"
-    if pa.types.is_decimal(typ):
-        return "float64"
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
-        inner = _arrow_dtype(typ.value_type)
-        if inner is None:
-            return None
-        if pa.types.is_fixed_size_list(typ) and inner in ("float32", "float64", "float16"):
-            return f"{inner}[{typ.list_size}]"
-        return f"{inner}[]"
-    return None
 
 
 def _run_record(row: JobRunModel, job_name: str, report: JobQualityReportModel | None) -> JobRunRecord:
@@ -1139,7 +1113,7 @@ class JobService(Service):
         if missing:
             definitions = []
             for name, typ in missing:
-                dtype = _arrow_dtype(typ)
+                dtype = dtype_of_arrow(typ)
                 if dtype is None:
                     raise InvalidJobError(
                         f"Cannot create feature {name!r} from the output's type {typ}; create it first.",

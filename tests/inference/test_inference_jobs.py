@@ -31,6 +31,7 @@ from raise_ import (
     embedding_inference,
 )
 from raise_.client import FeatureGroup
+from raise_.errors import InvalidJobError
 from raise_.transforms import inference_transform
 
 # Each test runs child processes: once embedded on SQLite, once through the server on PostgreSQL.
@@ -294,7 +295,7 @@ def test_feature_group_objects_name_sources_and_targets(open_fs: FeatureStore, n
     )
     assert job.sources[0].feature_group == "acme/mlplatform/recommendation/notes"
     assert job.target.feature_group == "acme/mlplatform/recommendation/lengths"
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InvalidJobError) as caught:
         FeatureGroupSource(group="notes", feature_group="notes")
     assert "not both" in str(caught.value)
 

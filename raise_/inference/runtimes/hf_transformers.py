@@ -86,9 +86,6 @@ class TextClassifier(_HFModel):
 
 
 class TextGenerator(_HFModel):
-    def tokens(self, texts: list[str]) -> Any:
-        return self.processor(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
-
     def run(self, prepared: Any) -> dict[str, Any]:
         import torch
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from raise_.errors import ModelLoadFailedError
+from raise_.errors import ModelLoadFailedError, ModelRuntimeMissingError
 from raise_.inference.runtimes.base import LoadContext, LoadedModel, features_matrix, require
 
 
@@ -71,9 +71,9 @@ def load(ctx: LoadContext) -> LoadedModel:
             return TabularModel(model, ctx, "xgboost")
         joblib = require("joblib", "joblib", "A scikit-learn model")
         model = joblib.load(str(path))
+    except ModelRuntimeMissingError:
+        raise
     except Exception as exc:
-        if type(exc).__name__ == "ModelRuntimeMissingError":
-            raise
         raise ModelLoadFailedError(
             f"Could not load model {ctx.resolved.uri}: {type(exc).__name__}: {exc}", {"uri": ctx.resolved.uri}
         ) from None
