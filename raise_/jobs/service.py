@@ -942,7 +942,15 @@ class JobService(Service):
                     error = done.error
                     code = error.code if error else "RUN_FAILED"
                     message = error.message if error else f"The run ended {done.status}."
-                    self._finish(
+                    retrying = not (
+                        code in _NOT_RETRIED
+                        or done.status in ("cancelled", "timed_out")
+                        or attempt > definition.retries
+                    )
+                    # A run that will be retried goes from running straight back to pending (not
+                    # finished: the caller of run() waits on, cancel() ends it), the last attempt's
+                    # error shown; passing through `failed` would end that caller's wait early.
+                    ended = self._finish(
                         job_run_id,
                         _RUN_END.get(done.status, "failed"),
                         error=(code, message),
@@ -950,24 +958,13 @@ class JobService(Service):
                         rows_read=int(done.metrics.get("rows_read", 0) or 0),
                         quality=(outcome or {}).get("quality"),
                         log=done.log,
+                        retrying=retrying,
                     )
-                    if (
-                        code in _NOT_RETRIED
-                        or done.status in ("cancelled", "timed_out")
-                        or attempt > definition.retries
-                    ):
+                    if not retrying:
                         if done.status != "cancelled":
                             self._after_failure(job_id, code)
                         return
-                    # Waiting for the next attempt, the run is `pending` again (not finished: the
-                    # caller of run() waits on, cancel() ends it), the last attempt's error shown.
-                    with self.db.transaction() as s:
-                        waiting = s.execute(
-                            update(JobRunModel)
-                            .where(JobRunModel.id == uuid.UUID(job_run_id), JobRunModel.status == "failed")
-                            .values(status="pending", completed_at=None)
-                        )
-                    if not getattr(waiting, "rowcount", 0):
+                    if not ended:
                         return
                     resume_at = time.monotonic() + definition.retry_delay_seconds
                     while time.monotonic() < resume_at:
@@ -1190,8 +1187,14 @@ class JobService(Service):
         checkpoint_after: dict[str, Any] | None = None,
         quality: dict[str, Any] | None = None,
         log: str | None = None,
-    ) -> None:
-        values: dict[str, Any] = {"status": status, "completed_at": _now()}
+        retrying: bool = False,
+    ) -> bool:
+        """End an attempt: the run takes ``status``, or goes back to `pending` when ``retrying``
+        (its hooks still told of this attempt's ``status``). False when the run was no longer
+        active (cancelled meanwhile)."""
+        values: dict[str, Any] = (
+            {"status": "pending", "completed_at": None} if retrying else {"status": status, "completed_at": _now()}
+        )
         if error is not None:
             values.update(error_code=error[0], error=error[1])
         if metrics is not None:
@@ -1225,6 +1228,7 @@ class JobService(Service):
                         checks=list(quality.get("checks") or []),
                     )
                 )
+        return bool(getattr(ended, "rowcount", 0))
 
     def _after_failure(self, job_id: str, code: str) -> None:
         """A scheduled job whose run failed is FAILED until someone looks (PRD §15.9); a manual

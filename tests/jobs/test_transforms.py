@@ -308,6 +308,40 @@ def test_a_crashed_attempt_is_retried(
     assert once.status == "succeeded" and once.attempt == 1
 
 
+def test_a_run_to_be_retried_never_looks_finished_between_attempts(
+    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status a waiting caller polls right after a failed attempt is `pending`: were it `failed`
+    for a moment, run() could return that failure while the retry is still to come (CI saw it)."""
+    from raise_.engine import Engine
+    from raise_.jobs.transforms import PythonTransform
+
+    jobs = Engine.shared(open_org._settings).service.jobs
+    seen: list[str | None] = []
+    finish = jobs._finish
+
+    def finish_and_look(job_run_id: str, status: str, **kw: object) -> bool:
+        ended = finish(job_run_id, status, **kw)  # type: ignore[arg-type]
+        seen.append(jobs._status(job_run_id))  # what a poller sees at this moment
+        return ended
+
+    monkeypatch.setattr(jobs, "_finish", finish_and_look)
+    marker = tmp_path / "crashed-once"
+    source = (
+        "def flaky(context, data):\n"
+        "    import os\n"
+        f"    if not os.path.exists({str(marker)!r}):\n"
+        f"        open({str(marker)!r}, 'w').close()\n"
+        "        os._exit(3)\n"
+        "    out = data.groupby('user_id').agg(clicks=('user_id', 'size'), event_time=('event_time', 'max'))\n"
+        "    return out.reset_index()\n"
+    )
+    flaky = PythonTransform(name="flaky", function_name="flaky", source=source)
+    run = job_with(open_org, flaky, tmp_path, retries=2, retry_delay=0).run()
+    assert run.status == "succeeded" and run.attempt == 2, (run.error, run.log)
+    assert seen[0] == "pending"
+
+
 def test_a_run_waiting_for_its_retry_is_pending_and_cancel_ends_it(
     open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
 ) -> None:
