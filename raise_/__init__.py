@@ -21,6 +21,7 @@ from raise_.notifications import models as _notification_models  # noqa: F401
 from raise_.orchestration import models as _orchestration_models  # noqa: F401
 from raise_.runs import models as _run_models  # noqa: F401
 from raise_.scheduling import models as _schedule_models  # noqa: F401
+from raise_.serving import models as _serving_models  # noqa: F401
 
 __version__ = "0.1.0"
 

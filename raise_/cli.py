@@ -272,6 +272,46 @@ def _serve(args: argparse.Namespace) -> int:
     return result
 
 
+def _serve_online(args: argparse.Namespace) -> int:
+    try:
+        import tornado  # noqa: F401
+
+        from raise_.serving.server import OnlineServerOptions, serve_online
+    except ImportError as exc:
+        print(f"raise serve-online needs tornado ({exc}); pip install 'raise-featurestore[server]'.", file=sys.stderr)
+        return 2
+    options = OnlineServerOptions(
+        host=args.host,
+        port=args.port,
+        home=args.home,
+        catalog_url=args.catalog_url,
+        online_url=args.online_url,
+        threads=args.threads,
+        near_cache_ttl=args.near_cache_ttl,
+    )
+    return serve_online(options)
+
+
+def _serve_online_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "serve-online",
+        help="run the lean online lookup server (no Jupyter): POST /v1/features:lookup with X-API-Key",
+        description=(
+            "Serve online lookups (seed 002 §11: /v1/features:lookup, /v1/features:batchLookup) from the "
+            "online store, with API keys (fs.create_api_key), /health, /ready and /metrics. It opens the "
+            "catalog and the online store only: run it beside the process that owns the store."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=6570, help="port to listen on (default 6570)")
+    p.add_argument("--home", help="store directory (default: $RAISE_HOME, else ~/.raise)")
+    p.add_argument("--catalog-url", help="catalog database URL (default: $RAISE_CATALOG_URL, else SQLite in home)")
+    p.add_argument("--online-url", help="online store URL (default: $RAISE_ONLINE_URL, else $RAISE_HOME/online.db)")
+    p.add_argument("--threads", type=int, default=8, help="lookup threads (default 8)")
+    p.add_argument("--near-cache-ttl", type=float, default=0.5, help="seconds a hot key's answer is reused (≤ 1)")
+    p.set_defaults(func=_serve_online)
+
+
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
@@ -386,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _demo_parser(sub)
     _serve_parser(sub)
+    _serve_online_parser(sub)
     _runs_parsers(sub)
     _lineage_parser(sub)
     jobs_parser(sub)

@@ -18,6 +18,9 @@ class Settings:
 
     ``RAISE_REDIS_URL`` (``redis://localhost:6379/0``) shares analysis results between processes.
 
+    ``RAISE_ONLINE_URL`` (``redis://localhost:6379/1``) puts the online store (served features) in
+    Redis; unset, it is SQLite at ``$RAISE_HOME/online.db``.
+
     ``RAISE_OFFLINE_STORE`` names the offline store implementation (``duckdb``, the default; the
     names are :data:`raise_.storage.offline.OFFLINE_STORES`).
 
@@ -34,6 +37,7 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     redis_url: str | None = None  # RAISE_REDIS_URL: a shared cache of analysis results
     offline_store: str = "duckdb"  # RAISE_OFFLINE_STORE: which implementation holds feature values
+    online_url: str | None = field(default=None, repr=False)  # RAISE_ONLINE_URL: may hold a password
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None, catalog_url: str | None = None) -> Settings:
@@ -44,7 +48,16 @@ class Settings:
         token = (os.environ.get("RAISE_TOKEN", "").strip() or None) if server else None
         redis_url = os.environ.get("RAISE_REDIS_URL", "").strip() or None
         offline = os.environ.get("RAISE_OFFLINE_STORE", "").strip() or "duckdb"
-        return cls(home=home_path, catalog_url=url, url=server, token=token, redis_url=redis_url, offline_store=offline)
+        online = os.environ.get("RAISE_ONLINE_URL", "").strip() or None
+        return cls(
+            home=home_path,
+            catalog_url=url,
+            url=server,
+            token=token,
+            redis_url=redis_url,
+            offline_store=offline,
+            online_url=online,
+        )
 
     @property
     def offline_store_path(self) -> Path:

@@ -57,6 +57,7 @@ class Engine:
             settings.offline_store_path,
             redis_url=settings.redis_url,
             offline_store=settings.offline_store,
+            online_url=settings.online_url,
             runs=self.runs,
             schedules=lambda: self.scheduler,
         )
@@ -71,17 +72,21 @@ class Engine:
         # process that owns the store keeps the feed and the schedules.
         self._background = os.environ.get(BACKGROUND_ENV, "1").strip() != "0"
         self._alert_follower: LiveFollower | None = None
+        self._online_follower: LiveFollower | None = None
         self.service.live.on_tables_changed.append(self._live_tables_changed)
         # Alerts and published dashboards also need the scheduler (and on-change alerts the feed).
         self.service.alerts.on_tables_changed.append(self._live_tables_changed)
         self.service.dashboards.on_published.append(self._live_tables_changed)
         # Active jobs need the scheduler for their schedules and on-change polls.
         self.service.jobs.on_jobs_changed.append(self._live_tables_changed)
+        # Online groups are materialized after each commit, through the feed.
+        self.service.online.on_tables_changed.append(self._live_tables_changed)
         if self._background and (
             self.service.live.any_live_tables()
             or self.service.alerts.any_alerts()
             or self.service.dashboards.any_published()
             or self.service.jobs.any_jobs()
+            or self.service.online.any_online()
         ):
             self.follow_changes()
 
@@ -97,11 +102,13 @@ class Engine:
             if follower is None:
                 follower = self._follower = LiveFollower(self.service.live, self.service.change_feed)
                 self._alert_follower = LiveFollower(self.service.alerts, self.service.change_feed, min_interval=0.0)
+                self._online_follower = LiveFollower(self.service.online, self.service.change_feed, min_interval=0.0)
             else:
                 return follower
         follower.start()
-        assert self._alert_follower is not None
+        assert self._alert_follower is not None and self._online_follower is not None
         self._alert_follower.start()
+        self._online_follower.start()
         if self._scheduler_loop:
             self.scheduler.start()
         return follower
@@ -114,6 +121,11 @@ class Engine:
     def alert_follower(self) -> LiveFollower | None:
         """The follower that checks on-change alerts after each commit to what they read."""
         return self._alert_follower
+
+    @property
+    def online_follower(self) -> LiveFollower | None:
+        """The follower that materializes online groups after each commit to them."""
+        return self._online_follower
 
     @property
     def scheduler(self) -> Scheduler:
@@ -155,15 +167,16 @@ class Engine:
             scheduler, self._scheduler = self._scheduler, None
             follower, self._follower = self._follower, None
             alert_follower, self._alert_follower = self._alert_follower, None
-        if follower is not None:
-            follower.stop()
-        if alert_follower is not None:
-            alert_follower.stop()
+            online_follower, self._online_follower = self._online_follower, None
+        for each in (follower, alert_follower, online_follower):
+            if each is not None:
+                each.stop()
         self.service.change_feed.stop()
         if scheduler is not None:
             scheduler.stop()
         self.service.jobs.shutdown()
         self.runs.shutdown()
+        self.service.online.close()
         self.service.close_store()
         self.db.dispose()
 

@@ -41,6 +41,7 @@ __all__ = [
     "HtmlRendererMissingError",
     "InferenceFailedError",
     "InvalidAnalysisError",
+    "InvalidApiKeyError",
     "InvalidArgumentError",
     "InvalidChartError",
     "InvalidConditionError",
@@ -414,6 +415,13 @@ class OrchestratorUnavailableError(RaiseError):
 
     code = "ORCHESTRATOR_UNAVAILABLE"
     http_status = 502
+
+
+class InvalidApiKeyError(RaiseError):
+    """An API key of the online server that is unknown, expired or revoked."""
+
+    code = "INVALID_API_KEY"
+    http_status = 401
 
 
 class InvalidJobTokenError(RaiseError):

@@ -41,6 +41,7 @@ from raise_.orchestration.service import OrchestrationService
 from raise_.query.service import QueryService
 from raise_.runs.assembly import store_runs
 from raise_.runs.service import RunService
+from raise_.serving.service import OnlineService
 from raise_.storage.offline import SqlEngine, open_offline_store
 from raise_.storage.service import StorageService
 
@@ -94,6 +95,7 @@ class DataService:
         offline_store_path: Path,
         redis_url: str | None = None,
         offline_store: str = "duckdb",
+        online_url: str | None = None,
         runs: RunService | None = None,
         schedules: Callable[[], Scheduler] | None = None,
     ) -> None:
@@ -144,6 +146,15 @@ class DataService:
         self.storage.read_checks.append(self.multimodal.columns.check_read)
         # Bulk inference: models over job rows; the runs are job runs, recorded here too (PRD §18).
         self.inference = InferenceService(self.context, self.jobs, self.runs)
+        # Online serving: the latest values in SQLite or Redis, looked up in microseconds (issue 24).
+        self.online = OnlineService(
+            self.context,
+            self.namespaces,
+            self.features,
+            self.storage,
+            online_url=online_url,
+            home=offline_store_path.parent,
+        )
 
     @property
     def store(self) -> SqlEngine:
@@ -328,6 +339,18 @@ class DataService:
     list_models = _owned_by("inference", InferenceService.list_models)
     get_model = _owned_by("inference", InferenceService.get_model)
     validate_model = _owned_by("inference", InferenceService.validate_model)
+
+    # -- online serving (issue 24): materialize, look up, freshness, the online server's API keys ----
+    materialize = _owned_by("online", OnlineService.materialize)
+    materialize_group = _owned_by("online", OnlineService.materialize_group)
+    set_online = _owned_by("online", OnlineService.set_online)
+    online_freshness = _owned_by("online", OnlineService.online_freshness)
+    get_online_features = _owned_by("online", OnlineService.get_online_features)
+    lookup = _owned_by("online", OnlineService.lookup)
+    batch_lookup = _owned_by("online", OnlineService.batch_lookup)
+    create_api_key = _owned_by("online", OnlineService.create_api_key)
+    list_api_keys = _owned_by("online", OnlineService.list_api_keys)
+    revoke_api_key = _owned_by("online", OnlineService.revoke_api_key)
 
     # -- multimodal (PRD §17): blob registries, references, validation, scans, previews --------------
     create_blob_registry = _owned_by("multimodal", MultimodalService.create_blob_registry)

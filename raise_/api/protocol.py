@@ -44,6 +44,13 @@ if TYPE_CHECKING:
         VerifyReport,
     )
     from raise_.orchestration.tokens import IssuedToken
+    from raise_.serving.records import (
+        ApiKeyRecord,
+        IssuedApiKey,
+        MaterializeResult,
+        OnlineFreshness,
+        OnlineLookupResult,
+    )
     from raise_.storage.records import CommitRecord, SnapshotRecord, WriteResult
 
 __all__ = ["Backend"]
@@ -946,6 +953,79 @@ class Backend(Protocol):
         config: dict[str, Any] | None = None,
         timeout: float = 600.0,
     ) -> dict[str, Any]: ...
+
+    def materialize(
+        self,
+        project_path: str,
+        groups: list[str] | None = None,
+        features: list[str] | None = None,
+        *,
+        full: bool = False,
+    ) -> list[MaterializeResult]: ...
+
+    def materialize_group(
+        self,
+        group_path: str,
+        features: list[str] | None = None,
+        *,
+        full: bool = False,
+    ) -> MaterializeResult: ...
+
+    def set_online(
+        self,
+        group_path: str,
+        online: bool = True,
+        features: list[str] | None = None,
+    ) -> OnlineFreshness: ...
+
+    def online_freshness(
+        self,
+        group_path: str,
+    ) -> OnlineFreshness: ...
+
+    def get_online_features(
+        self,
+        project_path: str,
+        features: list[str],
+        entity_rows: list[dict[str, Any]],
+    ) -> OnlineLookupResult: ...
+
+    def lookup(
+        self,
+        entity_name: str,
+        keys: list[Any],
+        features: list[Any],
+        options: dict[str, Any] | None = None,
+        project: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    def batch_lookup(
+        self,
+        entity_name: str,
+        keys: list[Any],
+        features: list[Any],
+        options: dict[str, Any] | None = None,
+        project: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    def create_api_key(
+        self,
+        org: str,
+        name: str,
+        projects: list[str],
+        expires_in: str | int | None = "90d",
+    ) -> IssuedApiKey: ...
+
+    def list_api_keys(
+        self,
+        org: str,
+    ) -> list[ApiKeyRecord]: ...
+
+    def revoke_api_key(
+        self,
+        org: str,
+        name: str,
+    ) -> bool: ...
 
     def list_blob_registries(
         self,

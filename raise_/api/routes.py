@@ -339,6 +339,17 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("list_models", "GET", f"{_P}/models"),
     Route("get_model", "GET", f"{_P}/models/{{uri}}"),
     Route("validate_model", "POST", f"{_P}/models/{{uri}}/validate"),
+    # -- online serving (issue 24): materialize, look up (seed 002 §11's shape too), API keys ----------
+    Route("materialize", "POST", f"{_P}/online/materialize"),
+    Route("materialize_group", "POST", f"{_G}/online/materialize"),
+    Route("set_online", "PUT", f"{_G}/online"),
+    Route("online_freshness", "GET", f"{_G}/online"),
+    Route("get_online_features", "POST", f"{_P}/online/features"),
+    Route("lookup", "POST", "/features:lookup"),
+    Route("batch_lookup", "POST", "/features:batchLookup"),
+    Route("create_api_key", "POST", "/orgs/{org}/api-keys"),
+    Route("list_api_keys", "GET", "/orgs/{org}/api-keys"),
+    Route("revoke_api_key", "DELETE", "/orgs/{org}/api-keys/{name}"),
     # -- multimodal (PRD §17.11): a project's blob registries, their references, validation, scans --
     Route("list_blob_registries", "GET", f"{_P}/blob-registries"),
     Route("create_blob_registry", "POST", f"{_P}/blob-registries"),

@@ -14,6 +14,7 @@ from raise_.client.access import AccessControlled
 from raise_.client.analysis import Analyzes
 from raise_.client.feature import Feature, warn_if_deprecated
 from raise_.client.live import LiveTables
+from raise_.client.online import ServesOnlineGroup
 from raise_.errors import RaiseError
 from raise_.expressions.model import ValidationResult
 from raise_.governance.records import ExternalGrant
@@ -62,7 +63,7 @@ def feature_definition(
     return entry
 
 
-class FeatureGroup(AccessControlled, Analyzes, LiveTables):
+class FeatureGroup(AccessControlled, Analyzes, LiveTables, ServesOnlineGroup):
     def __init__(self, backend: Backend, record: FeatureGroupRecord) -> None:
         self._backend = backend
         self._record = record

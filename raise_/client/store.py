@@ -25,6 +25,7 @@ from raise_.client.group import FeatureGroup, feature_definition
 from raise_.client.jobs import Jobs
 from raise_.client.live import LiveTable
 from raise_.client.namespace import Domain, Organization, Project
+from raise_.client.online import ServesOnline
 from raise_.config import Settings
 from raise_.durations import parse_duration
 from raise_.errors import InvalidArgumentError
@@ -47,7 +48,7 @@ def current_store() -> FeatureStore:
     return _CURRENT[0] if _CURRENT[0] is not None else FeatureStore()
 
 
-class FeatureStore(Analyzes, Dashboards, Alerts, Jobs):
+class FeatureStore(Analyzes, Dashboards, Alerts, Jobs, ServesOnline):
     """A connection to the store, in the context of one project.
 
     ``FeatureStore("acme/mlplatform/recommendation")`` or ``FeatureStore(org=..., domain=...,
@@ -188,12 +189,14 @@ class FeatureStore(Analyzes, Dashboards, Alerts, Jobs):
         owner: str | None = None,
         tags: list[str] | None = None,
         if_exists: str = "error",
+        online: bool = False,
     ) -> FeatureGroup:
         """Create a feature group in this project.
 
         ``entity_keys`` and ``event_time`` name the key and time columns of its data (fixed by
         the first write when not given); ``ttl`` (``"30d"``, a ``timedelta`` or seconds) bounds
-        how old a value may be in a point-in-time join.
+        how old a value may be in a point-in-time join, and in an online lookup. ``online=True``
+        keeps its latest values in the online store after every commit (``group.set_online()``).
         """
         record = self._backend.create_feature_group(
             self.path,
@@ -206,7 +209,10 @@ class FeatureStore(Analyzes, Dashboards, Alerts, Jobs):
             ttl_seconds=None if ttl is None else parse_duration(ttl, "ttl"),
             if_exists=if_exists,
         )
-        return FeatureGroup(self._backend, record)
+        group = FeatureGroup(self._backend, record)
+        if online:
+            group.set_online(True)
+        return group
 
     def feature_group(self, name: str) -> FeatureGroup:
         """A group of this project by name (``"user-signals"``), or of another project by a longer

@@ -1,0 +1,159 @@
+"""Online serving in the SDK: ``fs.materialize``, ``fs.get_online_features``, ``group.materialize``,
+``group.set_online`` and the online server's API keys (issue 24)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from raise_.serving.records import (
+    ApiKeyRecord,
+    IssuedApiKey,
+    MaterializeResult,
+    OnlineFeatureValue,
+    OnlineFreshness,
+    OnlineLookupResult,
+)
+from raise_.storage.layout import storage_arrow_type
+from raise_.types import parse_dtype
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from raise_.client.backend import Backend
+
+__all__ = ["OnlineFeatures", "ServesOnline", "ServesOnlineGroup"]
+
+
+class OnlineFeatures:
+    """What ``fs.get_online_features`` returns: per entity row, per feature, its value, event
+    time, version and status (``OK``, ``NOT_FOUND``, ``EXPIRED``, ``DENIED``), in the order asked.
+
+    ``result[i]["user-signals.clicks"]`` is the :class:`OnlineFeatureValue` of row ``i``;
+    :meth:`to_dict` gives columns (Feast's shape), :meth:`to_pandas` a typed frame."""
+
+    def __init__(self, result: OnlineLookupResult, dtypes: Sequence[str] | None = None) -> None:
+        self._result = result
+        self._dtypes = list(dtypes or [])
+
+    @property
+    def features(self) -> list[str]:
+        return list(self._result.features)
+
+    @property
+    def entity_rows(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._result.entity_rows]
+
+    def __len__(self) -> int:
+        return len(self._result.values)
+
+    def __getitem__(self, index: int) -> dict[str, OnlineFeatureValue]:
+        return dict(zip(self._result.features, self._result.values[index], strict=True))
+
+    def __iter__(self) -> Iterator[dict[str, OnlineFeatureValue]]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def _key_columns(self) -> list[str]:
+        names: list[str] = []
+        for row in self._result.entity_rows:
+            names += [k for k in row if k not in names]
+        return names
+
+    def to_dict(self, *, with_status: bool = False) -> dict[str, list[Any]]:
+        """``{"user_id": [1, 2], "user-signals.clicks": [10, None], ...}``; ``with_status`` adds
+        ``"<feature>__status"``, ``"<feature>__event_time"`` and ``"<feature>__version"`` columns."""
+        out: dict[str, list[Any]] = {k: [r.get(k) for r in self._result.entity_rows] for k in self._key_columns()}
+        for j, name in enumerate(self._result.features):
+            column = [row[j] for row in self._result.values]
+            out[name] = [v.value for v in column]
+            if with_status:
+                out[f"{name}__status"] = [v.status for v in column]
+                out[f"{name}__event_time"] = [v.event_time for v in column]
+                out[f"{name}__version"] = [v.version for v in column]
+        return out
+
+    def statuses(self) -> dict[str, list[str]]:
+        """Per feature, the status of each row."""
+        return {name: [row[j].status for row in self._result.values] for j, name in enumerate(self._result.features)}
+
+    def to_arrow(self) -> pa.Table:
+        """The values as an Arrow table, each feature column of its feature's type."""
+        data = self.to_dict()
+        columns: dict[str, pa.Array] = {}
+        for name, values in data.items():
+            position = self._result.features.index(name) if name in self._result.features else -1
+            dtype = self._dtypes[position] if 0 <= position < len(self._dtypes) and self._dtypes[position] else None
+            arrow_type = storage_arrow_type(parse_dtype(dtype).arrow_type()) if dtype else None
+            columns[name] = pa.array(values, type=arrow_type)
+        return pa.table(columns)
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.to_arrow().to_pandas()
+
+    def __repr__(self) -> str:
+        found = sum(1 for row in self._result.values for v in row if v.status == "OK")
+        total = sum(len(row) for row in self._result.values)
+        return f"OnlineFeatures({len(self)} rows × {len(self._result.features)} features, {found}/{total} OK)"
+
+    def _repr_html_(self) -> str:
+        return str(self.to_pandas()._repr_html_())
+
+
+class ServesOnline:
+    """``FeatureStore``'s online-serving methods."""
+
+    _backend: Backend
+    path: str
+
+    def materialize(
+        self, groups: list[str] | None = None, features: list[str] | None = None, *, full: bool = False
+    ) -> list[MaterializeResult]:
+        """Copy the latest value of each entity's features into the online store: of ``groups``
+        (default: those already online or materialized) or of ``features``
+        (``["user-signals.clicks", ...]``). Only what changed since the last copy is copied,
+        unless ``full``."""
+        return self._backend.materialize(self.path, groups, features, full=full)
+
+    def get_online_features(self, features: list[str], entity_rows: list[dict[str, Any]]) -> OnlineFeatures:
+        """The latest values of ``features`` (``"user-signals.click_count"``, ``"user-signals.ctr@v1"``)
+        for each of ``entity_rows`` (``[{"user_id": 1}, ...]``), from the online store."""
+        result = self._backend.get_online_features(self.path, features, entity_rows)
+        return OnlineFeatures(result, result.dtypes)
+
+    def create_api_key(
+        self, name: str, projects: list[str] | None = None, expires_in: str | int | None = "90d"
+    ) -> IssuedApiKey:
+        """An API key for ``raise serve-online`` (``X-API-Key``), shown once; it looks features up
+        as you, in ``projects`` only (default: this project)."""
+        org = self.path.split("/")[0]
+        return self._backend.create_api_key(org, name, projects or ["/".join(self.path.split("/")[1:])], expires_in)
+
+    def list_api_keys(self) -> list[ApiKeyRecord]:
+        return self._backend.list_api_keys(self.path.split("/")[0])
+
+    def revoke_api_key(self, name: str) -> bool:
+        return self._backend.revoke_api_key(self.path.split("/")[0], name)
+
+
+class ServesOnlineGroup:
+    """``FeatureGroup``'s online-serving methods."""
+
+    _backend: Backend
+    path: str
+
+    def materialize(self, features: list[str] | None = None, *, full: bool = False) -> MaterializeResult:
+        """Copy this group's latest values into the online store (only what changed since the last
+        copy, unless ``full``); ``features`` (default: all you may read) are kept online."""
+        return self._backend.materialize_group(self.path, features, full=full)
+
+    def set_online(self, online: bool = True, features: list[str] | None = None) -> OnlineFreshness:
+        """Keep this group's online copy current after every commit (materialized now, then by the
+        change feed), or stop (``False``: the copy stays as of its last commit)."""
+        return self._backend.set_online(self.path, online, features)
+
+    def online_freshness(self) -> OnlineFreshness:
+        """Whether the group is online, its last materialized commit and how far behind it is."""
+        return self._backend.online_freshness(self.path)
