@@ -77,9 +77,8 @@ def _vector_bytes(column: pa.ChunkedArray, arrow_type: pa.DataType) -> list[byte
     # Nulls in the list's own slots still take their room in the flat values: fill to keep offsets.
     flat = pc.fill_null(combined.values, 0).to_numpy(zero_copy_only=False).astype(element, copy=False)
     flat = flat[combined.offset * dim : (combined.offset + n) * dim]
-    rows: list[bytes | None] = (
-        np.ascontiguousarray(flat).reshape(n, dim).view(np.dtype((np.void, element.itemsize * dim))).reshape(n).tolist()
-    )
+    packed = np.ascontiguousarray(flat).reshape(n, dim).view(np.dtype((np.void, element.itemsize * dim)))
+    rows: list[Any] = packed.reshape(n).tolist()  # void items come back as bytes
     if valid is not None:
         rows = [r if ok else None for r, ok in zip(rows, valid, strict=True)]
     return rows
