@@ -41,6 +41,7 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 def random_rows(rng: random.Random, keys: list[int], *, base: datetime = T0) -> pa.Table:
     """Rows of every type for ``keys`` (nulls included), as an Arrow table of the stored types."""
+
     def maybe(value: Any) -> Any:
         return None if rng.random() < 0.1 else value
 
