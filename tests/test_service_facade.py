@@ -29,6 +29,7 @@ from raise_.multimodal.service import MultimodalService
 from raise_.orchestration.service import OrchestrationService
 from raise_.query.service import QueryService
 from raise_.service import OWNERS, DataService
+from raise_.serving.service import OnlineService
 from raise_.storage.service import StorageService
 
 SERVICES = {
@@ -47,6 +48,7 @@ SERVICES = {
     "orchestration": OrchestrationService,
     "multimodal": MultimodalService,
     "inference": InferenceService,
+    "online": OnlineService,
 }
 # The storage read path analytics builds on: public to other services, no door of the façade.
 SERVICE_TO_SERVICE = {"plan", "select_features", "authorize_features", "audit_data"}

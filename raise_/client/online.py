@@ -123,6 +123,21 @@ class ServesOnline:
         result = self._backend.get_online_features(self.path, features, entity_rows)
         return OnlineFeatures(result, result.dtypes)
 
+    def lookup(
+        self, entity_name: str, keys: list[Any], features: list[Any], options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Seed 002's lookup: ``entity_name`` is a group of this project (``"user-signals"``),
+        ``keys`` its entity keys, ``features`` names (``"clicks"``, ``"ctr@v1"``, or
+        ``{"name": "ctr", "version": "v1"}``). Returns ``{"entity_name", "results": [{"key",
+        "features": {name: {"value", "ts", "version", "status"}}, "status"}]}``, plain JSON."""
+        return self._backend.lookup(entity_name, keys, features, options, self.path)
+
+    def batch_lookup(
+        self, entity_name: str, keys: list[Any], features: list[Any], options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """:meth:`lookup` of up to 5,000 keys (seed 002's ``:batchLookup``)."""
+        return self._backend.batch_lookup(entity_name, keys, features, options, self.path)
+
     def create_api_key(
         self, name: str, projects: list[str] | None = None, expires_in: str | int | None = "90d"
     ) -> IssuedApiKey:

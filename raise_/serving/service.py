@@ -21,6 +21,7 @@ hot keys, :mod:`raise_.serving.hotkeys`), and gives each value its status: ``OK`
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import secrets
 import threading
@@ -46,7 +47,8 @@ from raise_.errors import (
 )
 from raise_.governance.access_cache import GENERATION_TABLE
 from raise_.governance.context import Service, ServiceContext
-from raise_.governance.guard import Target, guarded, internal
+from raise_.governance.guard import Target, filtered, guarded, internal
+from raise_.governance.identity import acting_as
 from raise_.progress import rows_bar
 from raise_.serving import codec
 from raise_.serving.hotkeys import HotKeyReader
@@ -181,6 +183,7 @@ class OnlineService(Service):
         with self._lock_of(group_path):
             return self._materialize(storage, storage.layout(group_path), features, full=full)
 
+    @filtered("materializes each group as materialize_group does: write on it")
     def materialize(
         self,
         project_path: str,
@@ -467,6 +470,15 @@ class OnlineService(Service):
 
     # -- freshness ---------------------------------------------------------------------------------
 
+    @internal
+    def refresh_freshness_metrics(self) -> tuple[int, int]:
+        """For ``/metrics``: each online group's freshness measured now (as its enabler), and the
+        hot-key counts (near-cache hits, coalesced lookups)."""
+        for path, by in sorted(self._online_map().items()):
+            with acting_as(by), contextlib.suppress(RaiseError):
+                self.online_freshness(path)
+        return self.hot.cached, self.hot.coalesced
+
     @guarded("read", lambda a: Target.path(a["group_path"]), "read the online freshness of")
     def online_freshness(self, group_path: str) -> OnlineFreshness:
         group = self.namespaces.get_feature_group(group_path)
@@ -503,6 +515,7 @@ class OnlineService(Service):
 
     # -- lookups -----------------------------------------------------------------------------------
 
+    @filtered("checks read on every feature looked up: DENIED values for the others")
     def get_online_features(
         self, project_path: str, features: list[str], entity_rows: list[dict[str, Any]]
     ) -> OnlineLookupResult:
@@ -638,6 +651,7 @@ class OnlineService(Service):
             self.actor(), group.path, group.group_id, len(keys), [f.label for f in group.features], denied=denied
         )
 
+    @filtered("checks read on every feature looked up: DENIED values for the others")
     def lookup(
         self,
         entity_name: str,
@@ -724,6 +738,7 @@ class OnlineService(Service):
             )
         return {"entity_name": entity_name, "results": out}
 
+    @filtered("checks read on every feature looked up: DENIED values for the others")
     def batch_lookup(
         self,
         entity_name: str,
@@ -737,6 +752,7 @@ class OnlineService(Service):
 
     # -- API keys (seed 004) -----------------------------------------------------------------------
 
+    @filtered("checks read on each project the key is for")
     def create_api_key(
         self, org: str, name: str, projects: list[str], expires_in: str | int | None = "90d"
     ) -> IssuedApiKey:
@@ -791,6 +807,7 @@ class OnlineService(Service):
             last_used_at=row.last_used_at,
         )
 
+    @filtered("only the caller's keys, or all of them for an admin of the organization")
     def list_api_keys(self, org: str) -> list[ApiKeyRecord]:
         """The organization's API keys you created (admins of the organization: all of them)."""
         admin = self.access.can("admin", Target.path(org))
@@ -798,6 +815,7 @@ class OnlineService(Service):
             rows = s.scalars(select(ApiKeyModel).where(ApiKeyModel.org == org).order_by(ApiKeyModel.name)).all()
             return [self._key_record(r) for r in rows if admin or r.principal == self.actor()]
 
+    @filtered("the key's creator, or an admin of the organization")
     def revoke_api_key(self, org: str, name: str) -> bool:
         """Revoke a key (its creator, or an admin of the organization); False if it was revoked already."""
         with self.db.transaction() as s:

@@ -28,6 +28,11 @@ Bulk inference (PRD §18.13, from the catalog's inference runs): ``raise_inferen
 ``raise_inference_gpu_memory_used_gb``, ``raise_inference_queue_depth`` (the newest run's),
 ``raise_inference_model_load_seconds`` and ``raise_inference_warmup_seconds`` (histograms).
 
+Online serving (issue 24): ``raise_online_lookup_duration_seconds`` (histogram), lookups, keys,
+hits and misses per group, near-cache and coalesced answers, materializations, and each online
+group's ``raise_online_commits_behind`` and ``raise_online_lag_seconds``
+(:mod:`raise_.serving.metrics`; freshness refreshed for the online groups at each scrape).
+
 The scheduler: ``raise_scheduler_task_runs_total{task}``, ``raise_scheduler_task_failures_total{task}``,
 ``raise_scheduler_task_last_duration_seconds{task}``.
 
@@ -49,6 +54,8 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from raise_.serving.metrics import SERVING_METRICS
 
 if TYPE_CHECKING:
     from raise_.service import DataService
@@ -81,6 +88,7 @@ class StoreSizes:
     offline_store_bytes: int
     blobs: dict[str, Any] | None = None  # PRD §17.13: MultimodalService.blob_metrics()
     inference: dict[str, Any] | None = None  # PRD §18.13: InferenceService.inference_metrics()
+    online: tuple[int, int] | None = None  # issue 24: near-cache hits and coalesced lookups
 
 
 def store_sizes(service: DataService, offline_store: Path) -> StoreSizes:
@@ -94,9 +102,9 @@ def store_sizes(service: DataService, offline_store: Path) -> StoreSizes:
             on_disk += path.stat().st_size
     blobs = service.multimodal.blob_metrics()
     inference = service.inference.inference_metrics()
-    return StoreSizes(
-        int(orgs), int(domains), int(projects), int(groups), features, int(audit or 0), on_disk, blobs, inference
-    )
+    online = service.online.refresh_freshness_metrics()
+    counts = (int(orgs), int(domains), int(projects), int(groups))
+    return StoreSizes(*counts, features, int(audit or 0), on_disk, blobs, inference, online)
 
 
 @dataclass
@@ -184,6 +192,8 @@ class _SnapshotCollector:
             yield from _blob_metrics(sizes.blobs)
         if sizes is not None and sizes.inference is not None:
             yield from _inference_metrics(sizes.inference)
+        if sizes is not None and sizes.online is not None:
+            yield from SERVING_METRICS.families(*sizes.online)
         if snap.scheduler is not None:
             runs = CounterMetricFamily(
                 "raise_scheduler_task_runs", "Completed runs of a scheduled task", labels=["task"]

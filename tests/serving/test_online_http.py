@@ -245,3 +245,31 @@ def test_a_thousand_concurrent_lookups_of_one_key_share_few_store_reads(
     shared = metrics["raise_online_near_cache_hits_total"] + metrics["raise_online_coalesced_total"]
     # 1,000 lookups of one key, served in well under a minute: all but a few share another's read
     assert shared >= 990, metrics
+
+
+def test_the_jupyter_servers_metrics_show_online_serving(served: FeatureStore) -> None:
+    if not os.environ.get("RAISE_URL"):
+        pytest.skip("scrapes the Jupyter server: the remote variant")
+    group = served.feature_group("user-signals")
+    group.set_online(True)
+    headers = {"Authorization": f"token {os.environ['RAISE_TOKEN']}"}
+    before = _parse_metrics(
+        requests.get(os.environ["RAISE_URL"] + "raise/v1/metrics", headers=headers, timeout=30).text
+    )
+    served.get_online_features(["user-signals.clicks"], [{"user_id": 1}, {"user_id": 2}, {"user_id": 3}])
+    group.write([{"user_id": 3, "event_time": T0, "clicks": 1, "ctr_base": 0.0, "name": "cy"}])
+    behind = 'raise_online_commits_behind{group="acme/mlplatform/recommendation/user-signals"}'
+    deadline = time.monotonic() + 30
+    while True:  # the server's change follower materializes the write; the scrape measures it
+        after = _parse_metrics(
+            requests.get(os.environ["RAISE_URL"] + "raise/v1/metrics", headers=headers, timeout=30).text
+        )
+        if after.get(behind) == 0 and group.online_freshness().entities == 3:
+            break
+        assert time.monotonic() < deadline, after.get(behind)
+        time.sleep(0.1)
+    keys = "raise_online_lookup_keys_total"
+    assert after[keys] - before.get(keys, 0) == 3
+    assert after['raise_online_lag_seconds{group="acme/mlplatform/recommendation/user-signals"}'] == 0
+    assert after["raise_online_lookup_duration_seconds_count"] >= 1
+    group.set_online(False)
