@@ -99,7 +99,12 @@ class OnlineFeatures:
         return f"OnlineFeatures({len(self)} rows × {len(self._result.features)} features, {found}/{total} OK)"
 
     def _repr_html_(self) -> str:
-        return str(self.to_pandas()._repr_html_())
+        """The values with each one's status and event time (what a notebook shows)."""
+        import pandas as pd
+
+        data = self.to_dict(with_status=True)
+        shown = {k: v for k, v in data.items() if not k.endswith("__version")}
+        return str(pd.DataFrame(shown)._repr_html_())
 
 
 class ServesOnline:

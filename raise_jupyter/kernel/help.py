@@ -132,6 +132,15 @@ COMMANDS: tuple[Command, ...] = (
         "key_columns: [user_id, date]}\nincremental: {mode: incremental, checkpoint_column: event_time}",
         True,
     ),
+    Command(
+        "lookup",
+        "%raise lookup GROUP KEY [KEY ...] [--features F1,F2] [-o VAR]",
+        "Look KEYs up in the online store (what a model in production gets): per key and feature its value, "
+        "event time, version and status (OK, NOT_FOUND, EXPIRED, DENIED). A KEY is a value for a group with "
+        "one entity key, else key=value,key2=value2. Default features: those the group keeps online.",
+        "%raise lookup user-signals 1 2 --features clicks,ctr",
+        False,
+    ),
     Command("help", "%raise help [COMMAND]", "This help, or one command's.", "%raise help sql", False),
 )
 

@@ -25,6 +25,7 @@ from raise_.analytics.specs import spec_from_dict
 from raise_.catalog.paths import split_version
 from raise_.client.dashboards import definition_from_text
 from raise_.client.feature import Feature
+from raise_.client.online import OnlineFeatures
 from raise_.client.store import FeatureStore
 from raise_.errors import (
     DashboardNotFoundError,
@@ -107,6 +108,7 @@ class RaiseMagics(Magics):
             "dashboard": (self._dashboard, True),
             "alert": (self._alert, True),
             "job": (self._job, None),
+            "lookup": (self._lookup, False),
             "help": (self._help, False),
         }
 
@@ -464,6 +466,36 @@ class RaiseMagics(Magics):
         job_run = job.run() if options.run else None
         return JobShown(job, how, job_run)
 
+    def _lookup(self, args: list[str], cell: str | None) -> OnlineFeatures:
+        parser = _Parser("lookup")
+        parser.add_argument("group")
+        parser.add_argument("keys", nargs="+", metavar="KEY")
+        parser.add_argument("--features", metavar="F1,F2")
+        parser.add_argument("-o", "--output", metavar="VAR")
+        options = parser.parse_args(args)
+        if options.output is not None and not _is_variable_name(options.output):
+            raise InvalidArgumentError(
+                f"-o {options.output!r}: give a Python variable name to store the result in.",
+                {"output": options.output},
+            )
+        group = resolve_group(self.store, options.group)
+        if options.features:
+            labels = [f.strip() for f in options.features.split(",") if f.strip()]
+        else:  # what the group keeps online
+            labels = group.online_freshness().features
+            if not labels:
+                raise InvalidArgumentError(
+                    f"Group {group.name!r} has nothing in the online store yet: run group.materialize() "
+                    f"(or %raise lookup {options.group} KEY --features a,b after materializing them).",
+                    {"group": group.name},
+                )
+        keys = list(group.entity_keys or [])
+        rows = [_entity_row(text, keys) for text in options.keys]
+        result = self.store.get_online_features([f"{group.path}.{label}" for label in labels], rows)
+        if options.output is not None and self.shell is not None:
+            self.shell.user_ns[options.output] = result
+        return result
+
     def _help(self, args: list[str], cell: str | None) -> HelpText:
         parser = _Parser("help")
         parser.add_argument("command", nargs="?")
@@ -645,6 +677,30 @@ def _job_body(cell: str) -> dict[str, Any]:
     if isinstance(tags, str):
         body["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
     return body
+
+
+def _entity_row(text: str, keys: list[str]) -> dict[str, Any]:
+    """``42`` → {key: 42} for a group with one key; ``user_id=1,item_id=a`` for several."""
+
+    def value(raw: str) -> Any:
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+
+    if "=" not in text:
+        if len(keys) != 1:
+            raise InvalidArgumentError(
+                f"The group is keyed by {', '.join(keys) or 'nothing yet'}: write each key as "
+                f"{','.join(f'{k}=...' for k in keys) or 'key=value'}.",
+                {"key": text},
+            )
+        return {keys[0]: value(text)}
+    row = {}
+    for part in text.split(","):
+        name, _, raw = part.partition("=")
+        row[name.strip()] = value(raw.strip())
+    return row
 
 
 def _add_hint(exc: RaiseError, hint: str) -> None:
