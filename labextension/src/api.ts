@@ -40,6 +40,7 @@ export const ROUTES = {
   listVersions: { method: 'list_versions', verb: 'GET', path: '/groups/{group_path:4}/features/{name}/versions' },
   getLineage: { method: 'get_lineage', verb: 'GET', path: '/features/{group_path:4}/{name}[@{version}]/lineage' },
   commits: { method: 'commits', verb: 'GET', path: '/groups/{group_path:4}/commits' },
+  onlineFreshness: { method: 'online_freshness', verb: 'GET', path: '/groups/{group_path:4}/online' },
   listLiveTables: { method: 'list_live_tables', verb: 'GET', path: '/groups/{group_path:4}/live-tables' },
   listJobs: { method: 'list_jobs', verb: 'GET', path: '/projects/{project_path:3}/jobs', query: ['group'] },
   listDashboards: { method: 'list_dashboards', verb: 'GET', path: '/projects/{project_path:3}/dashboards' },
@@ -150,6 +151,26 @@ export interface ICommit {
   rows: number;
   actor: string | null;
   committed_at: string;
+}
+
+/**
+ * How far a group's online copy is behind its offline data (raise_/serving/records.py
+ * `OnlineFreshness`). `online`: materialized after every commit (`group.set_online(True)`);
+ * `materialized`: it has an online copy at all (false: the other fields say nothing of one).
+ * `lag_seconds` is 0 when current, else the age of the newest commit the copy lacks.
+ */
+export interface IOnlineFreshness {
+  group: string; // the group's path
+  online: boolean;
+  materialized: boolean;
+  materialized_commit: number | null;
+  newest_commit: number | null; // null: nothing written to the group yet
+  commits_behind: number;
+  materialized_at: string | null; // ISO time
+  lag_seconds: number | null;
+  entities: number;
+  features: string[]; // the labels (`name@version`) held online
+  store: 'sqlite' | 'redis' | string;
 }
 
 /**
@@ -695,6 +716,14 @@ export class RaiseClient {
   /** Every write to a group, oldest first. */
   commits(groupPath: string): Promise<ICommit[]> {
     return this.call(ROUTES.commits, { group_path: groupPath });
+  }
+
+  /**
+   * How fresh a group's online copy is (`GET /groups/{path}/online`): the commit it was last
+   * materialized at, how many commits it is behind and for how long.
+   */
+  onlineFreshness(groupPath: string): Promise<IOnlineFreshness> {
+    return this.call(ROUTES.onlineFreshness, { group_path: groupPath });
   }
 
   /** A group's live tables, by name (`GET /groups/{path}/live-tables`). */

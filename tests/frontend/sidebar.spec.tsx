@@ -3,9 +3,9 @@ import * as React from 'react';
 
 import { IInsertResult } from '../../labextension/src/components/FeatureDetail';
 import { RaiseSidebar, VersionBanner } from '../../labextension/src/components/Sidebar';
-import { RaiseApiError } from '../../labextension/src/api';
+import { IOnlineFreshness, RaiseApiError } from '../../labextension/src/api';
 import { formatDuration } from '../../labextension/src/components/common';
-import { refreshPolicyText } from '../../labextension/src/components/GroupDetail';
+import { formatLag, refreshPolicyText } from '../../labextension/src/components/GroupDetail';
 import { CatalogModel } from '../../labextension/src/model';
 import { alert, ctrLineage, dashboard, FakeClient, GROUP, groupRecord, liveTable } from './fixtures';
 
@@ -504,6 +504,173 @@ describe('a feature group\'s detail', () => {
     expect(screen.getAllByTestId('raise-group-commit')[0].textContent).toBe('#7 append, 10 rows 2026-11-07 09:00 UTC');
     expect(screen.getByTestId('raise-group-ttl').textContent).toBe('90 minutes');
     expect(fake.callsOf('getFeatureGroup')).toHaveLength(2);
+  });
+});
+
+/** A group's online freshness as the server answers it, by default a current copy kept online. */
+function freshness(overrides: Partial<IOnlineFreshness> = {}): IOnlineFreshness {
+  return {
+    group: GROUP,
+    online: true,
+    materialized: true,
+    materialized_commit: 2,
+    newest_commit: 2,
+    commits_behind: 0,
+    materialized_at: '2026-11-02T10:16:05.123456+00:00',
+    lag_seconds: 0,
+    entities: 1234,
+    features: ['click_count@v1', 'ctr@v1'],
+    store: 'sqlite',
+    ...overrides
+  };
+}
+
+/** A FakeClient that answers `onlineFreshness` too: each group's answer, or the error it fails with. */
+class OnlineFake extends FakeClient {
+  freshness: Record<string, IOnlineFreshness | Error> = {};
+
+  async onlineFreshness(groupPath: string): Promise<IOnlineFreshness> {
+    this.calls.push({ method: 'onlineFreshness', args: [groupPath] });
+    await this.gate;
+    const answer = this.freshness[groupPath] ?? freshness({ group: groupPath, materialized: false, online: false });
+    if (answer instanceof Error) {
+      throw answer;
+    }
+    return answer;
+  }
+}
+
+describe('a feature group\'s online copy', () => {
+  const openGroup = async (fake: OnlineFake): Promise<{ model: CatalogModel; online: HTMLElement }> => {
+    const { model } = await renderSidebar(fake);
+    fireEvent.click(node('group', GROUP));
+    const detail = await screen.findByTestId('raise-group-detail');
+    await waitFor(() => expect(detail.getAttribute('aria-busy')).toBe('false'));
+    const online = screen.getByTestId('raise-group-online');
+    await waitFor(() => expect(online.textContent).not.toContain('Loading'));
+    return { model, online };
+  };
+
+  it('says when the group is not online, and how to put it there', async () => {
+    const fake = new OnlineFake();
+    fake.freshness[GROUP] = freshness({
+      online: false,
+      materialized: false,
+      materialized_commit: null,
+      materialized_at: null,
+      lag_seconds: null,
+      entities: 0,
+      features: []
+    });
+    const { online } = await openGroup(fake);
+    expect(within(online).getByTestId('raise-online').dataset.materialized).toBe('false');
+    expect(within(online).getByTestId('raise-online-status').textContent).toBe('Not online');
+    expect(within(online).getByTestId('raise-online-hint').textContent).toBe(
+      'Copy it to the online store with group.materialize(), or keep it current with group.set_online(True).'
+    );
+    expect(online.querySelectorAll('code')).toHaveLength(2);
+    expect(within(online).queryByTestId('raise-online-commit')).toBeNull();
+    expect(fake.callsOf('onlineFreshness')).toEqual([[GROUP]]);
+  });
+
+  it('shows a current copy: kept online, its commit, entities, store and when it was materialized', async () => {
+    const fake = new OnlineFake();
+    fake.freshness[GROUP] = freshness();
+    const { online } = await openGroup(fake);
+    expect(online.textContent).toBe(
+      'OnlineOnline (kept current)commit 2 of 2 · current1,234 entities in sqlite · materialized 2026-11-02 10:16 UTC'
+    );
+    const status = within(online).getByTestId('raise-online-status');
+    expect(status.className).toContain('jp-RaiseBadge-current');
+    expect(within(online).getByTestId('raise-online').dataset.behind).toBe('0');
+    expect(within(online).getByTestId('raise-online-store').getAttribute('title')).toBe('Held online: click_count@v1, ctr@v1');
+  });
+
+  it('shows how far a copy is behind, and what a refresh brings', async () => {
+    const fake = new OnlineFake();
+    fake.freshness[GROUP] = freshness({
+      online: false,
+      materialized_commit: 1,
+      newest_commit: 3,
+      commits_behind: 2,
+      lag_seconds: 3912.5,
+      entities: 1,
+      store: 'redis'
+    });
+    const { model, online } = await openGroup(fake);
+    expect(within(online).getByTestId('raise-online-status').textContent).toBe('Materialized');
+    expect(within(online).getByTestId('raise-online-status').className).toContain('jp-RaiseBadge-behind');
+    expect(within(online).getByTestId('raise-online-commit').textContent).toBe(
+      'commit 1 of 3 · 2 commits behind, lag 1 hour 5 minutes'
+    );
+    expect(within(online).getByTestId('raise-online-store').textContent).toBe(
+      '1 entity in redis · materialized 2026-11-02 10:16 UTC'
+    );
+
+    fake.freshness[GROUP] = freshness({ online: false, materialized_commit: 3, newest_commit: 3, store: 'redis' });
+    await act(() => model.refresh());
+    await waitFor(() =>
+      expect(within(online).getByTestId('raise-online-commit').textContent).toBe('commit 3 of 3 · current')
+    );
+    expect(fake.callsOf('onlineFreshness')).toEqual([[GROUP], [GROUP]]);
+
+    // a slow reload of the detail: asked as it starts, alongside the other parts, and once only
+    let answer!: () => void;
+    fake.gate = new Promise(resolve => (answer = resolve));
+    fake.freshness[GROUP] = freshness({ online: true, materialized_commit: 3, newest_commit: 4, commits_behind: 1, lag_seconds: 30 });
+    let refreshed!: Promise<void>;
+    act(() => {
+      refreshed = model.selectGroup(GROUP);
+    });
+    expect(screen.getByTestId('raise-group-detail').getAttribute('aria-busy')).toBe('true');
+    await waitFor(() => expect(fake.callsOf('onlineFreshness')).toHaveLength(3));
+    expect(fake.callsOf('commits')).toHaveLength(3);
+    await act(async () => {
+      answer();
+      await refreshed;
+    });
+    await waitFor(() =>
+      expect(within(online).getByTestId('raise-online-commit').textContent).toBe(
+        'commit 3 of 4 · 1 commit behind, lag 30 seconds'
+      )
+    );
+    expect(fake.callsOf('onlineFreshness')).toHaveLength(3);
+  });
+
+  it.each([
+    ['refused', new RaiseApiError("alice@acme may not read 'user-signals'.", 403, 'PERMISSION_DENIED')],
+    ['an older server', new RaiseApiError('No Raise route at GET /raise/v1/groups/.../online', 404, 'ROUTE_NOT_FOUND')]
+  ])('leaves the rest of the detail as it is when its freshness cannot be had (%s)', async (_, error) => {
+    const fake = new OnlineFake();
+    fake.freshness[GROUP] = error;
+    const { online } = await openGroup(fake);
+    const note = within(online).getByTestId('raise-online-unavailable');
+    expect(note.textContent).toBe('Online freshness unavailable.');
+    expect(note.getAttribute('title')).toBe(error.message);
+    expect(within(online).queryByRole('alert')).toBeNull(); // a muted note, not an error
+    expect(screen.getByTestId('raise-group-keys').textContent).toBe('user_id');
+    expect(screen.getAllByTestId('raise-group-feature')).toHaveLength(6);
+    expect(screen.getByTestId('raise-group-rows').dataset.rows).toBe('30000');
+    expect(screen.getByTestId('raise-group-live-tables').textContent).toBe('Live tablesNo live tables in this group.');
+  });
+});
+
+describe('formatLag', () => {
+  it.each([
+    [0, 'under a second'],
+    [0.4, 'under a second'],
+    [1, '1 second'],
+    [45.9, '45 seconds'],
+    [60, '1 minute'],
+    [754, '12 minutes 34 seconds'],
+    [720, '12 minutes'],
+    [3600, '1 hour'],
+    [3912.5, '1 hour 5 minutes'],
+    [7260, '2 hours 1 minute'],
+    [273600, '3 days 4 hours'],
+    [86400 * 400, '400 days']
+  ])('%s seconds is %s', (seconds, text) => {
+    expect(formatLag(seconds)).toBe(text);
   });
 });
 

@@ -75,7 +75,7 @@ def test_help_lists_every_command_with_an_example(ip: Any) -> None:
         assert command.example.splitlines()[0] in text
     assert [c.name for c in COMMANDS] == [
         "use", "sql", "features", "derive", "lineage", "catalog", "form", "analyze", "live", "dashboard", "alert",
-        "job", "help",
+        "job", "lookup", "help",
     ]  # fmt: skip
 
 

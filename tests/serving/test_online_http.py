@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from raise_ import ACL, FeatureStore
+from raise_ import FeatureStore
 from raise_.errors import InvalidApiKeyError, InvalidArgumentError
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,14 +1,24 @@
 /**
  * One feature group: its entity keys, event-time column, TTL, owner and tags, its features (type,
  * derived ones marked, each opening its own detail), its writes (the rows they added up to and the
- * last few commits), its live tables (status, refresh policy, last refresh) and the transformation
- * jobs writing to it (status, schedule, last run). Everything is as the server's routes answer it.
+ * last few commits), its online copy (the commit last materialized, how far behind and for how
+ * long), its live tables (status, refresh policy, last refresh) and the transformation jobs writing
+ * to it (status, schedule, last run). Everything is as the server's routes answer it.
  */
 import * as React from 'react';
 
-import { ICommit, IFeatureGroup, IJob, IJobRun, IJobSchedule, ILiveTable, IRefreshPolicy } from '../api';
+import {
+  ICommit,
+  IFeatureGroup,
+  IJob,
+  IJobRun,
+  IJobSchedule,
+  ILiveTable,
+  IOnlineFreshness,
+  IRefreshPolicy
+} from '../api';
 import { CatalogModel, IFeatureSummary, IGroupDetail } from '../model';
-import { formatDuration, formatTime, PartError, Section, StatusBadge, Tags } from './common';
+import { formatDuration, formatTime, PartError, Section, StatusBadge, Tags, WithCode } from './common';
 
 /** How many of the newest commits the detail lists. */
 export const LAST_COMMITS = 5;
@@ -167,6 +177,159 @@ function Data(props: { commits: ICommit[] | null; error?: string }): JSX.Element
         ))}
       </ul>
     </>
+  );
+}
+
+const LAG_UNITS: [number, string][] = [
+  [86400, 'day'],
+  [3600, 'hour'],
+  [60, 'minute']
+];
+
+const plural = (n: number, unit: string): string => `${n.toLocaleString('en-US')} ${unit}${n === 1 ? '' : 's'}`;
+
+/**
+ * A lag as people say it, in at most two units, rounded down: `45 seconds`, `12 minutes`,
+ * `1 hour 5 minutes`, `3 days 4 hours`; under a second is `under a second`.
+ */
+export function formatLag(seconds: number): string {
+  if (seconds < 1) {
+    return 'under a second';
+  }
+  const whole = Math.floor(seconds);
+  for (const [i, [size, unit]] of LAG_UNITS.entries()) {
+    if (whole >= size) {
+      const n = Math.floor(whole / size);
+      const [nextSize, nextUnit] = LAG_UNITS[i + 1] ?? [1, 'second'];
+      const rest = Math.floor((whole % size) / nextSize);
+      return rest ? `${plural(n, unit)} ${plural(rest, nextUnit)}` : plural(n, unit);
+    }
+  }
+  return plural(whole, 'second');
+}
+
+/** A group's online freshness as the detail has it: loading (null), or its answer or why it failed. */
+interface IOnlineState {
+  path: string;
+  freshness: IOnlineFreshness | null;
+  error?: string;
+}
+
+/**
+ * Fetches a group's online freshness alongside the model's loads of its detail: when the detail
+ * opens on a group, and once per reload (as the reload starts, or when it is first seen finished).
+ * A failed fetch is kept as its message; an answer for an earlier request is dropped.
+ */
+function useOnlineFreshness(model: CatalogModel, detail: IGroupDetail): IOnlineState | null {
+  const [state, setState] = React.useState<IOnlineState | null>(null);
+  const latest = React.useRef(0);
+  const fetchedFor = React.useRef<string | null>(null);
+  const covers = React.useRef(false); // a fetch went out while the shown load was running
+  React.useEffect(
+    () => () => {
+      latest.current += 1;
+      fetchedFor.current = null;
+    },
+    []
+  );
+  React.useEffect(() => {
+    const { path, loading } = detail;
+    if (fetchedFor.current === path && covers.current) {
+      covers.current = loading; // its load finished: the next load fetches again
+      return; // a fetch for this load has gone out already
+    }
+    fetchedFor.current = path;
+    covers.current = loading;
+    const request = ++latest.current;
+    void (async () => {
+      let next: IOnlineState;
+      try {
+        next = { path, freshness: await model.client.onlineFreshness(path) };
+      } catch (error) {
+        next = { path, freshness: null, error: (error as Error)?.message || String(error) };
+      }
+      if (request === latest.current) {
+        setState(next);
+      }
+    })();
+  }, [model, detail]);
+  return state && state.path === detail.path ? state : null;
+}
+
+function OnlineCopy(props: { state: IOnlineState | null }): JSX.Element {
+  const { state } = props;
+  if (!state) {
+    return <div className="jp-RaiseDetail-muted">Loading…</div>;
+  }
+  const f = state.freshness;
+  if (!f) {
+    return (
+      <div className="jp-RaiseDetail-muted" data-testid="raise-online-unavailable" title={state.error}>
+        Online freshness unavailable.
+      </div>
+    );
+  }
+  if (!f.materialized) {
+    return (
+      <div data-testid="raise-online" data-materialized="false" data-online={String(f.online)}>
+        <div className="jp-RaiseGroup-liveHeader">
+          <span className="jp-RaiseBadge jp-RaiseBadge-online jp-RaiseBadge-offline" data-testid="raise-online-status">
+            Not online
+          </span>
+        </div>
+        <div className="jp-RaiseDetail-muted" data-testid="raise-online-hint">
+          <WithCode
+            text={
+              f.online
+                ? 'Kept current from its next commit; `group.materialize()` copies it now.'
+                : 'Copy it to the online store with `group.materialize()`, or keep it current with `group.set_online(True)`.'
+            }
+          />
+        </div>
+      </div>
+    );
+  }
+  const behind = f.commits_behind;
+  const commit =
+    f.materialized_commit === null || f.materialized_commit === 0
+      ? 'no commit yet'
+      : f.newest_commit === null
+        ? `commit ${f.materialized_commit}`
+        : `commit ${f.materialized_commit} of ${f.newest_commit}`;
+  const lag = behind > 0 && f.lag_seconds !== null ? `, lag ${formatLag(f.lag_seconds)}` : '';
+  return (
+    <div
+      data-testid="raise-online"
+      data-materialized="true"
+      data-online={String(f.online)}
+      data-commit={f.materialized_commit ?? undefined}
+      data-behind={behind}
+    >
+      <div className="jp-RaiseGroup-liveHeader">
+        <span
+          className={`jp-RaiseBadge jp-RaiseBadge-online jp-RaiseBadge-${behind > 0 ? 'behind' : 'current'}`}
+          data-testid="raise-online-status"
+          title={f.online ? 'Materialized after every commit' : 'Materialized when asked (group.materialize())'}
+        >
+          {f.online ? 'Online (kept current)' : 'Materialized'}
+        </span>
+      </div>
+      <div className="jp-RaiseDetail-muted" data-testid="raise-online-commit">
+        {commit}
+        {' · '}
+        <span data-testid="raise-online-freshness">
+          {behind > 0 ? `${plural(behind, 'commit')} behind${lag}` : 'current'}
+        </span>
+      </div>
+      <div
+        className="jp-RaiseDetail-muted"
+        data-testid="raise-online-store"
+        title={f.features.length ? `Held online: ${f.features.join(', ')}` : undefined}
+      >
+        {f.entities.toLocaleString('en-US')} {f.entities === 1 ? 'entity' : 'entities'} in {f.store}
+        {f.materialized_at ? ` · materialized ${formatTime(f.materialized_at)}` : ''}
+      </div>
+    </div>
   );
 }
 
@@ -373,6 +536,7 @@ export function GroupDetail(props: {
 }): JSX.Element {
   const { model, detail } = props;
   const group = detail.group;
+  const online = useOnlineFreshness(model, detail);
   const parts = detail.path.split('/');
   return (
     <section
@@ -404,6 +568,9 @@ export function GroupDetail(props: {
       </Section>
       <Section title="Data" testid="raise-group-data">
         <Data commits={detail.commits} error={detail.errors.commits} />
+      </Section>
+      <Section title="Online" testid="raise-group-online">
+        <OnlineCopy state={online} />
       </Section>
       <Section title="Live tables" testid="raise-group-live-tables">
         <LiveTables tables={detail.liveTables} error={detail.errors.liveTables} />
