@@ -131,7 +131,6 @@ class OnlineService(Service):
         self.plans = PlanCache(self._access_generation)
         self.hot = HotKeyReader[list[StoredEntity | None]](ttl=near_cache_ttl)
         self.auditor = LookupAuditor(self.db)
-        self._online_groups: dict[str, str] | None = None  # group path → enabler (None: not loaded)
         self.on_tables_changed: list[Callable[[], None]] = []  # the change follower re-reads the online groups
         self._verified: dict[str, tuple[float, ApiKeyRecord]] = {}  # key hash → (when verified, record)
 
@@ -251,9 +250,18 @@ class OnlineService(Service):
         labels = sorted({c.label for c in columns})
         by_label = {c.label: c for c in columns}
         plan, _ = storage.plan(layout, [(layout, by_label[label]) for label in labels])
-        newest = {path: self._newest_commit(storage, other) for path, other in plan.groups.items()}
-        newest.setdefault(layout.path, self._newest_commit(storage, layout))
-        own = newest[layout.path]
+        cursors: dict[str, int] = (state or {}).get("cursors", {})
+        since = int(cursors.get(layout.path, 0))
+        # The commit log after the copy's cursor: its newest commit, and whether one overwrote the group.
+        own_events = storage.offline.commits_after(since, [layout]) if storage.offline.has_data(layout) else []
+        own_events = [e for e in own_events if e.table == table]
+        newest = {
+            path: self._newest_commit(storage, other, int(cursors.get(path, 0)))
+            for path, other in plan.groups.items()
+            if path != layout.path
+        }
+        own = newest[layout.path] = max((e.commit_id for e in own_events), default=since)
+        overwritten = state is not None and any(e.kind == "overwrite" for e in own_events)
         requested = features if features is not None else (state or {}).get("requested")
         base_state = {
             "group": layout.path,
@@ -262,21 +270,19 @@ class OnlineService(Service):
             "requested": requested,
         }
         mode = "full"
-        cursors: dict[str, int] = (state or {}).get("cursors", {})
-        if not full and state is not None and state.get("labels") == labels:
+        if not full and state is not None and state.get("labels") == labels and not overwritten:
             upstream_moved = any(cursors.get(p, -1) != c for p, c in newest.items() if p != layout.path)
-            since = int(cursors.get(layout.path, 0))
-            overwritten = any(
-                e.kind == "overwrite" for e in storage.offline.commits_after(since, [layout]) if e.table == table
-            )
-            if not upstream_moved and not overwritten:
+            if not upstream_moved:
                 mode = "unchanged" if since == own else "incremental"
         written = 0
         key_types = (state or {}).get("key_types")
         if mode == "incremental":
-            written, key_types = self._copy_changes(storage, layout, labels, by_label, int(cursors[layout.path]))
+            written, changed_types = self._copy_changes(storage, layout, labels, by_label, since)
+            key_types = changed_types or key_types
         elif mode == "full":
-            written, key_types = self._copy_all(storage, layout, labels, by_label, replace=state is not None)
+            # Entities an overwrite removed must go: only then is the copy emptied first (lookups
+            # miss until it is written again); a new feature version rewrites entities in place.
+            written, key_types = self._copy_all(storage, layout, labels, by_label, own, replace=overwritten)
         store.set_state(
             table,
             {
@@ -294,9 +300,10 @@ class OnlineService(Service):
         return MaterializeResult(layout.path, mode, written, own, labels, seconds, store.name)
 
     @staticmethod
-    def _newest_commit(storage: StorageService, layout: GroupLayout) -> int:
-        events = storage.offline.commits_after(0, [layout]) if storage.offline.has_data(layout) else []
-        return max((e.commit_id for e in events), default=0)
+    def _newest_commit(storage: StorageService, layout: GroupLayout, since: int = 0) -> int:
+        """The group's newest commit, looking only past ``since`` (a commit it is known to have)."""
+        events = storage.offline.commits_after(since, [layout]) if storage.offline.has_data(layout) else []
+        return max((e.commit_id for e in events if e.table == layout.table), default=since)
 
     def _copy_all(
         self,
@@ -304,19 +311,16 @@ class OnlineService(Service):
         layout: GroupLayout,
         labels: list[str],
         by_label: dict[str, FeatureColumn],
+        newest: int,
         *,
         replace: bool,
     ) -> tuple[int, list[str]]:
-        data = storage.read(layout.path, labels) if labels else storage.read(layout.path, [])
+        data = storage.read(layout.path, labels)
         key_types = self._key_types(layout, data)
-        if replace:  # entities an overwrite removed must go: start from an empty table
+        if replace:
             self.store.clear(layout.table)
-        commits = self._row_commits(storage, layout, data)
-        return self._write_rows(layout, data, labels, by_label, commits), key_types
-
-    def _row_commits(self, storage: StorageService, layout: GroupLayout, data: pa.Table) -> list[int]:
-        # A full copy reads the present: each row's commit is at most the group's newest.
-        return [self._newest_commit(storage, layout)] * data.num_rows
+        # A full copy reads the present: each entity is recorded with the group's newest commit.
+        return self._write_rows(layout, data, labels, by_label, [newest] * data.num_rows), key_types
 
     def _copy_changes(
         self,
@@ -325,11 +329,11 @@ class OnlineService(Service):
         labels: list[str],
         by_label: dict[str, FeatureColumn],
         since: int,
-    ) -> tuple[int, list[str]]:
+    ) -> tuple[int, list[str] | None]:
         changed = storage.changes(layout.path, since, labels)
+        if changed.num_rows == 0:  # an empty commit: nothing to write, and no key types to learn
+            return 0, None
         key_types = self._key_types(layout, changed)
-        if changed.num_rows == 0:
-            return 0, key_types
         keys = codec.encode_keys([changed.column(k) for k in layout.entity_keys or []])
         times = [t if t is not None else -(2**62) for t in codec.micros(changed.column(layout.event_time))]
         commits = changed.column(COMMIT_COLUMN).to_pylist()
@@ -358,12 +362,14 @@ class OnlineService(Service):
         by_label: dict[str, FeatureColumn],
         commits: list[int],
     ) -> int:
+        total: int = data.num_rows
+        if total == 0:
+            return 0
         if not layout.entity_keys:
             raise InvalidArgumentError(
                 f"Group {layout.group.name!r} has no entity keys, so it has no latest value per entity to serve.",
                 {"group": layout.group.name},
             )
-        total: int = data.num_rows
         bar = rows_bar(total, f"materialize {layout.group.name}")
         try:
             for start in range(0, total, _WRITE_BATCH):
@@ -403,7 +409,6 @@ class OnlineService(Service):
                         enabled_at=_now(),
                     )
                 )
-        self._online_groups = None
         for hook in list(self.on_tables_changed):
             hook()
         if online:
@@ -411,11 +416,10 @@ class OnlineService(Service):
         return self.online_freshness(group_path)
 
     def _online_map(self) -> dict[str, str]:
-        if self._online_groups is None:
-            with self.db.reader() as s:
-                rows = s.execute(select(OnlineGroupModel.group_path, OnlineGroupModel.enabled_by)).all()
-            self._online_groups = {path: by for path, by in rows}
-        return self._online_groups
+        """Group path → who turned it online (read each time: another process may have changed it)."""
+        with self.db.reader() as s:
+            rows = s.execute(select(OnlineGroupModel.group_path, OnlineGroupModel.enabled_by)).all()
+        return {path: by for path, by in rows}
 
     def _kept_features(self, group_path: str) -> list[str] | None:
         group = self.namespaces.get_feature_group(group_path)
@@ -457,7 +461,9 @@ class OnlineService(Service):
             e.table == layout.table for e in storage.offline.commits_after(int(cursors.get(group_path, 0)), [layout])
         ):
             return True
-        return any(self._newest_commit(storage, storage.layout(p)) != c for p, c in cursors.items() if p != group_path)
+        return any(
+            self._newest_commit(storage, storage.layout(p), c) != c for p, c in cursors.items() if p != group_path
+        )
 
     @internal
     def refresh_now(self, group_path: str, trigger: str) -> MaterializeResult:
@@ -485,19 +491,20 @@ class OnlineService(Service):
         state = self.store.state(group.physical_table)
         online = group.path in self._online_map()
         newest: int | None = None
-        newest_at: datetime | None = None
-        behind = 0
+        pending: list[Any] = []  # commits not yet online, oldest first
         if self.storage is not None:
             layout = self.storage.layout(group_path)
             commits = self.storage.offline.commits(layout) if self.storage.offline.has_data(layout) else []
             if commits:
-                newest, newest_at = commits[-1].commit_id, commits[-1].committed_at
+                newest = commits[-1].commit_id
             done = int((state or {}).get("cursors", {}).get(group.path, 0))
-            behind = sum(1 for c in commits if c.commit_id > done)
+            pending = [c for c in commits if c.commit_id > done]
+        behind = len(pending)
         materialized_at = datetime.fromisoformat(state["materialized_at"].replace("Z", "+00:00")) if state else None
+        # The lag: how long the copy has been stale (since the oldest commit it lacks); 0 when current.
         lag: float | None = None
         if state is not None:
-            lag = 0.0 if behind == 0 else max(0.0, (_now() - (newest_at or _now())).total_seconds())
+            lag = 0.0 if not pending else max(0.0, (_now() - pending[0].committed_at).total_seconds())
         SERVING_METRICS.freshness(group.path, behind, lag)
         return OnlineFreshness(
             group=group.path,
