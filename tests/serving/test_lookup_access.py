@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from serving_helpers import TWO_COMBOS
 
 from raise_ import ACL, FeatureStore
 from raise_.engine import Engine
@@ -32,6 +33,7 @@ def store(open_org: FeatureStore, monkeypatch: pytest.MonkeyPatch) -> FeatureSto
 FEATURES = ["user-signals.clicks", "user-signals.revenue_30d"]
 
 
+@TWO_COMBOS
 def test_a_feature_the_caller_may_not_read_comes_back_denied(
     store: FeatureStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -45,6 +47,7 @@ def test_a_feature_the_caller_may_not_read_comes_back_denied(
         assert (denied.status, denied.value, denied.event_time) == ("DENIED", None, None)
 
 
+@TWO_COMBOS
 def test_an_acl_change_reaches_lookups_within_the_recheck(store: FeatureStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAISE_USER", "rita@acme")
     assert store.get_online_features(FEATURES, [{"user_id": 1}])[0]["user-signals.revenue_30d"].status == "DENIED"
@@ -62,6 +65,7 @@ def test_an_acl_change_reaches_lookups_within_the_recheck(store: FeatureStore, m
     assert store.get_online_features(FEATURES, [{"user_id": 1}])[0]["user-signals.revenue_30d"].status == "DENIED"
 
 
+@TWO_COMBOS
 def test_lookups_are_audited_once_per_caller_group_and_minute(
     store: FeatureStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from serving_helpers import TWO_COMBOS
 
 from raise_ import FeatureStore
 from raise_.client import FeatureGroup
@@ -151,6 +152,7 @@ def test_online_values_equal_the_offline_read_after_mixed_writes(open_org: Featu
     assert signals.online_freshness().entities == 5
 
 
+@TWO_COMBOS
 def test_an_incremental_copy_writes_only_newer_rows_per_entity(open_org: FeatureStore, signals: FeatureGroup) -> None:
     rng = random.Random(7)
     signals.write(random_rows(rng, [1, 2, 3], base=T0 + timedelta(days=30)))
@@ -169,6 +171,7 @@ def test_an_incremental_copy_writes_only_newer_rows_per_entity(open_org: Feature
     assert signals.online_freshness().commits_behind == 1
 
 
+@TWO_COMBOS
 def test_a_new_feature_version_makes_a_full_copy_with_it(open_org: FeatureStore, signals: FeatureGroup) -> None:
     rng = random.Random(3)
     signals.write(random_rows(rng, [1, 2]))
@@ -190,6 +193,7 @@ def caught_up(group: FeatureGroup, follower: Any, timeout: float = 30.0) -> None
         time.sleep(0.02)
 
 
+@TWO_COMBOS
 def test_online_groups_are_materialized_after_every_commit(open_org: FeatureStore) -> None:
     group = open_org.create_feature_group("user-signals", entity_keys=["user_id"], event_time="event_time", online=True)
     group.create_features_from_schema({"clicks": "int64"})
@@ -213,6 +217,7 @@ def test_online_groups_are_materialized_after_every_commit(open_org: FeatureStor
     assert group.online_freshness().commits_behind == 1
 
 
+@TWO_COMBOS
 def test_values_older_than_the_ttl_come_back_expired(open_org: FeatureStore) -> None:
     group = open_org.create_feature_group("sessions", entity_keys=["user_id"], event_time="event_time", ttl="1h")
     group.create_features_from_schema({"clicks": "int64"})
@@ -224,6 +229,7 @@ def test_values_older_than_the_ttl_come_back_expired(open_org: FeatureStore) -> 
     assert (fresh["sessions.clicks"].status, fresh["sessions.clicks"].value) == ("OK", 6)
 
 
+@TWO_COMBOS
 def test_results_keep_the_order_asked_and_convert_to_pandas(open_org: FeatureStore, signals: FeatureGroup) -> None:
     signals.write(
         pd.DataFrame(
@@ -255,6 +261,7 @@ def test_results_keep_the_order_asked_and_convert_to_pandas(open_org: FeatureSto
     assert frame["user-signals.i64@v1"].isna().tolist() == [False, True, False]
 
 
+@TWO_COMBOS
 def test_bad_lookups_say_what_is_wrong(open_org: FeatureStore, signals: FeatureGroup) -> None:
     signals.write(pd.DataFrame({"user_id": [1], "event_time": [T0], "i64": [1]}))
     signals.materialize(features=["i64"])

@@ -29,6 +29,19 @@ ROWS = [
 ]
 
 
+def backends(*combos: tuple[str, str, str]) -> pytest.MarkDecorator:
+    """Only these (backend, catalog, online store) combinations: the whole matrix repeats what the
+    other combinations show, at a server start and a store each."""
+    params = [
+        pytest.param(*c, marks=pytest.mark.postgres) if c[1] == "postgresql" else pytest.param(*c) for c in combos
+    ]
+    return pytest.mark.parametrize(("store_on_both_backends", "catalog_url", "online_store"), params, indirect=True)
+
+
+EMBEDDED_BOTH_STORES = backends(("embedded", "sqlite", "sqlite"), ("embedded", "postgresql", "redis"))
+REMOTE_BOTH_STORES = backends(("remote", "sqlite", "redis"), ("remote", "postgresql", "sqlite"))
+
+
 @pytest.fixture
 def store_env(store_on_both_backends: Path, online_store: str) -> Path:
     return store_on_both_backends
@@ -43,6 +56,12 @@ def served(open_org: FeatureStore) -> FeatureStore:
     return open_org
 
 
+@backends(
+    ("embedded", "sqlite", "redis"),
+    ("embedded", "postgresql", "sqlite"),
+    ("remote", "sqlite", "sqlite"),
+    ("remote", "postgresql", "redis"),
+)
 def test_lookups_through_the_server_equal_the_offline_read(served: FeatureStore) -> None:
     result = served.get_online_features(
         ["user-signals.clicks", "user-signals.name"], [{"user_id": 2}, {"user_id": 1}, {"user_id": 9}]
@@ -58,6 +77,7 @@ def test_lookups_through_the_server_equal_the_offline_read(served: FeatureStore)
         served.get_online_features(["user-signals.clicks"], [{"nobody": 1}])
 
 
+@REMOTE_BOTH_STORES
 def test_seed_002_lookup_shape_over_the_jupyter_server(served: FeatureStore) -> None:
     if not os.environ.get("RAISE_URL"):
         pytest.skip("the HTTP request goes to the Jupyter server: the remote variant")
@@ -140,6 +160,7 @@ def online_server(served: FeatureStore, store_env: Path) -> Iterator[str]:
     process.wait(15)
 
 
+@EMBEDDED_BOTH_STORES
 def test_serve_online_answers_with_an_api_key_only(served: FeatureStore, online_server: str) -> None:
     issued = served.create_api_key("model-server")
     assert issued.key not in repr(issued)
@@ -186,6 +207,7 @@ def test_serve_online_answers_with_an_api_key_only(served: FeatureStore, online_
         Engine.shared(served._settings).service.online.verify_api_key(issued.key)
 
 
+@EMBEDDED_BOTH_STORES
 def test_serve_online_health_ready_and_metrics(served: FeatureStore, online_server: str) -> None:
     issued = served.create_api_key("scraper")
     assert requests.get(online_server + "/health", timeout=10).json() == {"status": "ok"}
@@ -214,6 +236,7 @@ def _parse_metrics(text: str) -> dict[str, float]:
 
 
 @pytest.mark.slow
+@EMBEDDED_BOTH_STORES
 def test_a_thousand_concurrent_lookups_of_one_key_share_few_store_reads(
     served: FeatureStore, online_server: str
 ) -> None:
@@ -247,6 +270,7 @@ def test_a_thousand_concurrent_lookups_of_one_key_share_few_store_reads(
     assert shared >= 990, metrics
 
 
+@REMOTE_BOTH_STORES
 def test_the_jupyter_servers_metrics_show_online_serving(served: FeatureStore) -> None:
     if not os.environ.get("RAISE_URL"):
         pytest.skip("scrapes the Jupyter server: the remote variant")
