@@ -491,7 +491,9 @@ class RaiseMagics(Magics):
                 )
         keys = list(group.entity_keys or [])
         rows = [_entity_row(text, keys) for text in options.keys]
-        result = self.store.get_online_features([f"{group.path}.{label}" for label in labels], rows)
+        # Columns named as the store's own groups are ("user-signals.clicks"); another project's by path.
+        prefix = group.name if group.path.rsplit("/", 1)[0] == self.store.path else group.path
+        result = self.store.get_online_features([f"{prefix}.{label}" for label in labels], rows)
         if options.output is not None and self.shell is not None:
             self.shell.user_ns[options.output] = result
         return result

@@ -34,7 +34,7 @@ def test_lookup_shows_the_online_values_of_the_keys(ip: Any, online: FeatureStor
     result = ip.run_line_magic("raise", "lookup user-signals 2 1 7 -o answer")
     assert isinstance(result, OnlineFeatures) and ip.user_ns["answer"] is result
     offline = {r["user_id"]: r for r in online.feature_group("user-signals").read().to_arrow().to_pylist()}
-    path = "acme/mlplatform/recommendation/user-signals"
+    path = "user-signals"
     assert result.to_dict() == {
         "user_id": [2, 1, 7],
         f"{path}.clicks@v1": [offline[2]["clicks"], offline[1]["clicks"], None],

@@ -36,8 +36,8 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 SANITIZER = NOTEBOOK_DIR / "nbval_sanitize.cfg"
 
 #: The seed README's example list (``01``–``05``, ``07_transformations``, ``08_multimodal`` and
-#: ``09_bulk_inference`` as notebooks), a quick start before them and the analytics, live-table and
-#: dashboard-and-alert stories.
+#: ``09_bulk_inference`` as notebooks), a quick start before them and the analytics, live-table,
+#: dashboard-and-alert and online-serving stories.
 EXPECTED = (
     "00_quickstart",
     "01_basic_feature_creation",
@@ -51,6 +51,7 @@ EXPECTED = (
     "08_dashboards_alerts",
     "08_multimodal",
     "09_bulk_inference",
+    "10_online_serving",
 )
 #: These play several people in one kernel by switching ``RAISE_USER``; a server knows its users by
 #: their Jupyter login instead, so they run on the embedded engine only. ``08_dashboards_alerts``
