@@ -168,14 +168,20 @@ def _run_in_process(home: Path, job: str, fault: str | None) -> dict[str, object
 
 
 def test_exactly_once_after_sigkill_at_every_point(
-    open_org: FeatureStore, feed: FeatureGroup, fresh_store: Path, tmp_path: Path
+    open_org: FeatureStore, feed: FeatureGroup, fresh_store: Path, tmp_path: Path, catalog_url: str
 ) -> None:
     folder = tmp_path / "events"
     frames = [batch(1, 25, folder)]
     copy_job(open_org, folder, IncrementalConfig.append(checkpoint_column="id"), name="once")
     Engine.close_all()  # the store now belongs to the processes below, one at a time
     next_id = 26
-    for fault in ("after_read", "after_transform", "mid_write", "after_write"):
+    # Every point on SQLite; on PostgreSQL the two where the owner itself dies (the catalog's part
+    # of the recovery): the child-process points do not touch the catalog differently, and each point
+    # costs two process runs (the suite's time).
+    faults = ["after_read", "after_transform", "mid_write", "after_write"]
+    if catalog_url.startswith("postgresql"):
+        faults = ["mid_write", "after_write"]
+    for fault in faults:
         killed = _run_in_process(fresh_store, "once", fault)
         if fault in ("mid_write", "after_write"):
             assert killed is None  # the owner itself died
@@ -196,7 +202,7 @@ def test_exactly_once_after_sigkill_at_every_point(
     job = fs.get_job("once")
     assert job.checkpoint == every["id"].max()
     statuses = [r.status for r in job.runs]
-    assert statuses.count("succeeded") >= 5 and all(s in ("succeeded", "failed") for s in statuses)
+    assert statuses.count("succeeded") >= len(faults) + 1 and all(s in ("succeeded", "failed") for s in statuses)
     after_write = [r for r in job.runs if "recovered" in r.log]
     assert len(after_write) == 1 and after_write[0].status == "succeeded"  # its commit landed: set right
     orphaned = [r for r in job.runs if r.error_code == "RUN_ORPHANED"]
