@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from raise_.errors import InvalidArgumentError
 from raise_.serving.records import (
     ApiKeyRecord,
     IssuedApiKey,
@@ -91,7 +93,24 @@ class OnlineFeatures:
         return pa.table(columns)
 
     def to_pandas(self) -> pd.DataFrame:
-        return self.to_arrow().to_pandas()
+        """A frame of the values; integer and boolean features keep their type where a value is
+        missing (pandas' nullable ``Int64``/``boolean``), as they are not floats."""
+        import pandas as pd
+
+        nullable = {
+            pa.int8(): pd.Int8Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+            pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(),
+            pa.bool_(): pd.BooleanDtype(),
+        }
+        table = self.to_arrow()
+        keys = set(self._key_columns())
+        frame = table.to_pandas()
+        for field in table.schema:
+            if field.name not in keys and field.type in nullable and table.column(field.name).null_count:
+                frame[field.name] = table.column(field.name).to_pandas(types_mapper=nullable.get)
+        return frame
 
     def __repr__(self) -> str:
         found = sum(1 for row in self._result.values for v in row if v.status == "OK")
@@ -177,3 +196,20 @@ class ServesOnlineGroup:
     def online_freshness(self) -> OnlineFreshness:
         """Whether the group is online, its last materialized commit and how far behind it is."""
         return self._backend.online_freshness(self.path)
+
+    def wait_until_online(self, timeout: float = 10.0) -> OnlineFreshness:
+        """Wait until the online copy holds every commit (after a write to an online group); a
+        ``TimeoutError`` after ``timeout`` seconds."""
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}.", {})
+        deadline = time.monotonic() + timeout
+        while True:
+            fresh = self.online_freshness()
+            if fresh.materialized and fresh.commits_behind == 0:
+                return fresh
+            if time.monotonic() >= deadline:
+                why = "" if fresh.online else ": the group is not online (set_online(True))"
+                name = self.path.rsplit("/", 1)[-1]
+                behind = f"{fresh.commits_behind} commit(s) behind after {timeout:g} s"
+                raise TimeoutError(f"The online copy of {name!r} is still {behind}{why}")
+            time.sleep(0.05)

@@ -205,6 +205,7 @@ def test_online_groups_are_materialized_after_every_commit(open_org: FeatureStor
             pd.DataFrame({"user_id": [1, 2], "event_time": [T0 + timedelta(hours=i)] * 2, "clicks": [i, 10 * i]})
         )
     caught_up(group, follower)
+    assert group.wait_until_online(timeout=5).commits_behind == 0
     online = open_org.get_online_features(["user-signals.clicks"], [{"user_id": 1}, {"user_id": 2}])
     assert [r["user-signals.clicks"].value for r in online] == [2, 20]
     fresh = group.online_freshness()
@@ -253,11 +254,11 @@ def test_results_keep_the_order_asked_and_convert_to_pandas(open_org: FeatureSto
         {
             "user_id": [1, 2, 3],
             "user-signals.name": ["a", None, "c"],
-            "user-signals.i64@v1": pd.array([10, None, 30], dtype="float64"),
+            "user-signals.i64@v1": pd.array([10, None, 30], dtype="Int64"),  # an integer, not a float
             "user-signals.f64": [np.nan, np.nan, 0.5],
         }
     )
-    pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(frame, expected)
     assert frame["user-signals.i64@v1"].isna().tolist() == [False, True, False]
 
 
