@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.namespace_service import NamespaceService
-from raise_.catalog.paths import parse_project_path
+from raise_.catalog.paths import parse_feature_path, parse_project_path
 from raise_.config import Settings
 from raise_.errors import InvalidArgumentError, PermissionDeniedError, RaiseError
 from raise_.governance.context import ServiceContext
@@ -78,6 +78,22 @@ def lookup_service(settings: Settings, *, online_url: str | None = None, near_ca
 
 def _in_scope(key: ApiKeyRecord, group_path: str) -> bool:
     return "/".join(group_path.split("/")[:3]) in key.projects
+
+
+def _check_features_in_scope(key: ApiKeyRecord, project: str, features: object) -> None:
+    """A feature named by a longer path (``other/project/group.feature``) must be in the key's
+    projects too: a key never reads outside them, whatever its creator may read."""
+    context = parse_project_path(project)
+    for f in features if isinstance(features, list) else []:
+        name = f.get("name") if isinstance(f, dict) else f
+        if not isinstance(name, str) or "." not in name.split("@")[0]:
+            continue  # a feature of the looked-up group itself
+        group_path = parse_feature_path(name, context).group_path
+        if not _in_scope(key, group_path):
+            raise PermissionDeniedError(
+                f"This API key may look features up in {', '.join(key.projects)} only, not {name!r}.",
+                {"feature": name},
+            )
 
 
 def make_app(service: OnlineService, threads: int = 8) -> Any:
@@ -158,6 +174,7 @@ def make_app(service: OnlineService, threads: int = 8) -> Any:
             raise PermissionDeniedError(
                 f"This API key may look features up in {', '.join(key.projects)} only.", {"group": group_path}
             )
+        _check_features_in_scope(key, "/".join(group_path.split("/")[:3]), body.get("features"))
         return service.lookup(group_path, body.get("keys"), body.get("features"), body.get("options"))  # type: ignore[arg-type]
 
     def online_features(key: ApiKeyRecord, body: dict[str, Any]) -> Any:
@@ -166,6 +183,7 @@ def make_app(service: OnlineService, threads: int = 8) -> Any:
             raise PermissionDeniedError(
                 f"This API key may look features up in {', '.join(key.projects)} only: name one as 'project'.", {}
             )
+        _check_features_in_scope(key, project, body.get("features"))
         result = service.get_online_features(project, body.get("features"), body.get("entity_rows"))  # type: ignore[arg-type]
         rows = []
         for row in result.values:

@@ -181,6 +181,13 @@ def test_serve_online_answers_with_an_api_key_only(served: FeatureStore, online_
         timeout=10,
     )
     assert rows.status_code == 200 and rows.json()["results"][0]["user-signals.clicks"]["value"] == 3
+    elsewhere = requests.post(
+        online_server + "/v1/online/features",
+        json={"features": ["acme/mlplatform/other/user-signals.clicks"], "entity_rows": [{"user_id": 1}]},
+        headers={"X-API-Key": issued.key},
+        timeout=10,
+    )
+    assert elsewhere.status_code == 403 and elsewhere.json()["error"]["code"] == "PERMISSION_DENIED"
     # mistakes are 4xx with a code, never a 500
     for payload, status in [
         (b"{not json", 400),
@@ -188,6 +195,8 @@ def test_serve_online_answers_with_an_api_key_only(served: FeatureStore, online_
         (json.dumps({**body, "features": ["nope"]}).encode(), 404),
         (json.dumps({**body, "entity_name": "other/proj/x/user-signals"}).encode(), 403),
         (json.dumps({**body, "surprise": 1}).encode(), 400),
+        # a longer path reaching another project: outside the key's scope, whoever created it
+        (json.dumps({**body, "features": ["acme/mlplatform/other/user-signals.clicks"]}).encode(), 403),
     ]:
         answer = requests.post(
             online_server + "/v1/features:lookup", data=payload, headers={"X-API-Key": issued.key}, timeout=10
