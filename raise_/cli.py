@@ -307,7 +307,7 @@ def _serve_online_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--home", help="store directory (default: $RAISE_HOME, else ~/.raise)")
     p.add_argument("--catalog-url", help="catalog database URL (default: $RAISE_CATALOG_URL, else SQLite in home)")
     p.add_argument("--online-url", help="online store URL (default: $RAISE_ONLINE_URL, else $RAISE_HOME/online.db)")
-    p.add_argument("--threads", type=int, default=8, help="lookup threads (default 8)")
+    p.add_argument("--threads", type=int, default=0, help="lookup threads (0, the default: the event loop; N: a pool)")
     p.add_argument("--near-cache-ttl", type=float, default=0.5, help="seconds a hot key's answer is reused (≤ 1)")
     p.set_defaults(func=_serve_online)
 

@@ -23,10 +23,14 @@ MAX_NEAR_CACHE_TTL: Final = 1.0
 
 
 class _Flight(Generic[T]):
-    __slots__ = ("done", "error", "value")
+    """A store read under way: its leader holds ``lock`` until the answer is set (a plain lock, not
+    an Event: a flight nobody waits for, the usual case, costs next to nothing)."""
+
+    __slots__ = ("error", "lock", "value")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.lock.acquire()
         self.value: T | None = None
         self.error: BaseException | None = None
 
@@ -62,7 +66,8 @@ class HotKeyReader(Generic[T]):
                 leader = True
                 generation = self._generation.get(table, 0)
         if not leader:
-            flight.done.wait()
+            flight.lock.acquire()  # released by the leader once the answer is in
+            flight.lock.release()
             if flight.error is not None:
                 raise flight.error
             return flight.value  # type: ignore[return-value]
@@ -72,7 +77,7 @@ class HotKeyReader(Generic[T]):
             flight.error = exc
             with self._lock:
                 self._flights.pop(full, None)
-            flight.done.set()
+            flight.lock.release()
             raise
         flight.value = value
         with self._lock:
@@ -83,7 +88,7 @@ class HotKeyReader(Generic[T]):
                 self._cache.move_to_end(full)
                 while len(self._cache) > self.capacity:
                     self._cache.popitem(last=False)
-        flight.done.set()
+        flight.lock.release()
         return value
 
     def invalidate(self, table: Hashable) -> None:

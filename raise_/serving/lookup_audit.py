@@ -38,6 +38,8 @@ class LookupAuditor:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, str], _Count] = {}  # (minute, actor, group path)
         self._minute = ""
+        self._stamp = -1
+        self._label = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -45,10 +47,18 @@ class LookupAuditor:
     def _minute_of(when: datetime) -> str:
         return when.strftime("%Y-%m-%dT%H:%MZ")
 
+    def _minute_now(self) -> str:
+        """This minute's label, formatted once per minute (a lookup must not pay for strftime)."""
+        now = self.clock()
+        stamp = int(now.timestamp()) // 60
+        if stamp != self._stamp:
+            self._stamp, self._label = stamp, self._minute_of(now)
+        return self._label
+
     def record(
         self, actor: str, group_path: str, group_id: str, keys: int, features: list[str], denied: int = 0
     ) -> None:
-        minute = self._minute_of(self.clock())
+        minute = self._minute_now()
         with self._lock:
             count = self._counts.get((minute, actor, group_path))
             if count is None:

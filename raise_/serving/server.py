@@ -14,8 +14,10 @@ the load needs. Routes (seed 002 §11, seed 004):
   200, else 503), ``GET /metrics`` (Prometheus; needs a key, as seed 002's ``/v1/metrics``).
 
 Every lookup route needs ``X-API-Key`` (``fs.create_api_key``): the lookup acts as the key's
-creator and only in the key's projects. Lookups run on a small thread pool, so concurrent
-lookups of one hot key share one store read (:mod:`raise_.serving.hotkeys`).
+creator and only in the key's projects. Lookups run on the event loop (``--threads 0``, the default:
+measured fastest, bench/online.py) or on a pool of threads (``--threads N``), where concurrent lookups
+of one hot key also share one store read (:mod:`raise_.serving.hotkeys`); either way a hot key's
+repeats are answered from the near cache.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class OnlineServerOptions:
     home: str | None = None
     catalog_url: str | None = None
     online_url: str | None = None
-    threads: int = 8
+    threads: int = 0  # 0: lookups on the event loop (see make_app)
     near_cache_ttl: float = 0.5
 
 
@@ -96,11 +98,14 @@ def _check_features_in_scope(key: ApiKeyRecord, project: str, features: object) 
             )
 
 
-def make_app(service: OnlineService, threads: int = 8) -> Any:
+def make_app(service: OnlineService, threads: int = 0) -> Any:
     """The tornado application (tests run it on a loopback port)."""
     import tornado.web
 
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="raise-online")
+    # threads=0: lookups run on the event loop itself (a lookup is tens of microseconds of work: a
+    # hop to a thread and back costs more, and threads fighting for the GIL lengthen the tail);
+    # threads>0: on a pool, so that concurrent lookups of one hot key also coalesce.
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="raise-online") if threads > 0 else None
 
     class Base(tornado.web.RequestHandler):
         def set_default_headers(self) -> None:
@@ -136,7 +141,10 @@ def make_app(service: OnlineService, threads: int = 8) -> Any:
             try:
                 key = self.key()
                 body = self.body_json()
-                result = await asyncio.get_running_loop().run_in_executor(pool, self._as_key, key, work, body)
+                if pool is None:
+                    result = self._as_key(key, work, body)
+                else:
+                    result = await asyncio.get_running_loop().run_in_executor(pool, self._as_key, key, work, body)
             except RaiseError as exc:
                 self.fail(exc)
                 return
@@ -215,7 +223,7 @@ def make_app(service: OnlineService, threads: int = 8) -> Any:
                 return {"status": "ready", "store": service.store.name}
 
             try:
-                body = await asyncio.get_running_loop().run_in_executor(pool, check)
+                body = check() if pool is None else await asyncio.get_running_loop().run_in_executor(pool, check)
             except Exception as exc:  # not ready: say which part, never a secret (no URLs)
                 self.set_status(503)
                 self.finish(json.dumps({"status": "unavailable", "reason": type(exc).__name__}))

@@ -342,13 +342,10 @@ class OnlineService(Service):
             j = newest.get(key)
             if j is None or (times[i], commits[i]) >= (times[j], commits[j]):
                 newest[key] = i
-        stored = self.store.event_times(layout.table, list(newest))
-        keep = [i for key, i in newest.items() if times[i] >= stored.get(key, -(2**62))]
-        if not keep:
-            return 0, key_types
-        rows = changed.take(pa.array(sorted(keep), type=pa.int64()))
+        rows = changed.take(pa.array(sorted(newest.values()), type=pa.int64()))
         row_commits = rows.column(COMMIT_COLUMN).to_pylist()
-        return self._write_rows(layout, rows, labels, by_label, row_commits), key_types
+        # Written only where the store holds nothing newer (a late row never hides a newer value).
+        return self._write_rows(layout, rows, labels, by_label, row_commits, only_newer=True), key_types
 
     @staticmethod
     def _key_types(layout: GroupLayout, data: pa.Table) -> list[str]:
@@ -361,6 +358,8 @@ class OnlineService(Service):
         labels: list[str],
         by_label: dict[str, FeatureColumn],
         commits: list[int],
+        *,
+        only_newer: bool = False,
     ) -> int:
         total: int = data.num_rows
         if total == 0:
@@ -371,6 +370,7 @@ class OnlineService(Service):
                 {"group": layout.group.name},
             )
         bar = rows_bar(total, f"materialize {layout.group.name}")
+        written = 0
         try:
             for start in range(0, total, _WRITE_BATCH):
                 chunk = data.slice(start, _WRITE_BATCH)
@@ -380,11 +380,11 @@ class OnlineService(Service):
                     commits=commits[start : start + _WRITE_BATCH],
                     values={label: codec.encode_column(by_label[label].dtype, chunk.column(label)) for label in labels},
                 )
-                self.store.write(layout.table, batch)
+                written += self.store.write(layout.table, batch, only_newer=only_newer)
                 bar.update(chunk.num_rows)
         finally:
             bar.close()
-        return total
+        return written
 
     # -- online groups: materialized after every commit --------------------------------------------
 
@@ -710,8 +710,12 @@ class OnlineService(Service):
                 raise InvalidArgumentError(f"A feature is a name or {{'name': ..., 'version': ...}}, got {f!r}.", {})
             names.append(label)
             refs.append(label if "." in label.split("@")[0] else f"{group_name}.{label}")
-        group = self.namespaces.get_feature_group(group_path)
-        entity_keys = list(group.entity_keys or [])
+        # The group's keys from the lookup plan (cached): no catalog query per request.
+        planned = [g for g in self._plan(project_path, refs).groups if g.path == group_path]
+        if planned:
+            entity_keys = list(planned[0].entity_keys)
+        else:  # only other groups' features were asked for
+            entity_keys = list(self.namespaces.get_feature_group(group_path).entity_keys or [])
         rows = []
         for key in keys:
             if isinstance(key, dict):

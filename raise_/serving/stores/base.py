@@ -45,8 +45,10 @@ class StoredEntity:
 class OnlineStore(Protocol):
     name: str
 
-    def write(self, table: str, batch: OnlineBatch) -> None:
-        """Upsert every entity of ``batch`` (an entity's entry is replaced whole)."""
+    def write(self, table: str, batch: OnlineBatch, *, only_newer: bool = False) -> int:
+        """Upsert the entities of ``batch`` (an entity's entry is replaced whole); with
+        ``only_newer``, not those whose stored event time is later than the batch's. Returns how
+        many were written."""
         ...
 
     def clear(self, table: str) -> None:

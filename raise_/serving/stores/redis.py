@@ -47,7 +47,17 @@ class RedisOnlineStore:
     def _keys_set(self, table: str) -> bytes:
         return self.prefix + f"{table}:__keys".encode()
 
-    def write(self, table: str, batch: OnlineBatch) -> None:
+    def write(self, table: str, batch: OnlineBatch, *, only_newer: bool = False) -> int:
+        if only_newer:  # keep entities whose stored row is newer: their event times first
+            stored = self.event_times(table, batch.keys)
+            keep = [i for i, k in enumerate(batch.keys) if batch.event_times[i] >= stored.get(k, -(2**62))]
+            if len(keep) < len(batch):
+                batch = OnlineBatch(
+                    [batch.keys[i] for i in keep],
+                    [batch.event_times[i] for i in keep],
+                    [batch.commits[i] for i in keep],
+                    {label: [column[i] for i in keep] for label, column in batch.values.items()},
+                )
         labels = list(batch.values)
         encoded_labels = [label.encode() for label in labels]
         columns = [batch.values[label] for label in labels]
@@ -66,6 +76,7 @@ class RedisOnlineStore:
                 pipe.hset(redis_key, mapping=mapping)  # type: ignore[arg-type]
             pipe.sadd(keys_set, *batch.keys[start:stop])
             pipe.execute()
+        return len(batch)
 
     def clear(self, table: str) -> None:
         keys_set = self._keys_set(table)

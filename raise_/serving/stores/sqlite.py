@@ -39,6 +39,7 @@ class SQLiteOnlineStore:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._columns: dict[str, list[str]] = {}
+        self._queries: dict[tuple[str, tuple[str, ...]], tuple[list[str], str]] = {}  # (table, labels) → SELECT
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {_STATE} (tbl TEXT PRIMARY KEY, state TEXT NOT NULL)")
@@ -81,7 +82,7 @@ class SQLiteOnlineStore:
                 existing = [*existing, label]
         self._columns[table] = list(existing)
 
-    def write(self, table: str, batch: OnlineBatch) -> None:
+    def write(self, table: str, batch: OnlineBatch, *, only_newer: bool = False) -> int:
         conn = self._conn()
         labels = list(batch.values)
         with self._lock:
@@ -90,20 +91,29 @@ class SQLiteOnlineStore:
         # Replaced whole: a feature this batch does not carry is null for these entities.
         names = ["k", "t", "c", *labels]
         others = [c for c in columns if c not in names]
-        sql = (
-            f"INSERT OR REPLACE INTO {self._table(table)} ({', '.join(_q(n) for n in [*names, *others])}) "
-            f"VALUES ({', '.join('?' for _ in names)}{', NULL' * len(others)})"
-        )
+        target = ", ".join(_q(n) for n in [*names, *others])
+        values = f"VALUES ({', '.join('?' for _ in names)}{', NULL' * len(others)})"
+        if only_newer:  # the store keeps an entity whose stored row is newer: one statement decides
+            assignments = ", ".join(f"{_q(n)} = excluded.{_q(n)}" for n in [*names[1:], *others])
+            sql = (
+                f"INSERT INTO {self._table(table)} ({target}) {values} "
+                f"ON CONFLICT(k) DO UPDATE SET {assignments} WHERE excluded.t >= {self._table(table)}.t"
+            )
+        else:
+            sql = f"INSERT OR REPLACE INTO {self._table(table)} ({target}) {values}"
         rows = zip(
             batch.keys, batch.event_times, batch.commits, *(batch.values[label] for label in labels), strict=True
         )
         conn.execute("BEGIN IMMEDIATE")
+        before = conn.total_changes
         try:
             conn.executemany(sql, rows)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        written = conn.total_changes - before
         conn.execute("COMMIT")
+        return written
 
     def clear(self, table: str) -> None:
         conn = self._conn()
@@ -113,25 +123,42 @@ class SQLiteOnlineStore:
         conn.execute("COMMIT")
         with self._lock:
             self._columns.pop(table, None)
+            self._queries = {k: v for k, v in self._queries.items() if k[0] != table}
 
     def read(self, table: str, keys: Sequence[str], labels: Sequence[str]) -> list[StoredEntity | None]:
         conn = self._conn()
-        columns = self._columns.get(table) or self._existing_columns(conn, table)
-        if any(label not in columns for label in labels):  # another process may have added it since
-            self._columns.pop(table, None)
-            columns = self._existing_columns(conn, table)
-        if not columns:
-            return [None] * len(keys)
-        present = [label for label in labels if label in columns]
-        select = ", ".join(["k", "t", "c", *(_q(label) for label in present)])
+        query = self._queries.get((table, tuple(labels)))
+        if query is None:
+            query = self._query(conn, table, labels)
+            if query is None:
+                return [None] * len(keys)
+        present, select = query
         found: dict[str, StoredEntity] = {}
+        if len(keys) == 1:  # the common case, one B-tree descent: kept lean
+            for row in conn.execute(f"{select} WHERE k = ?", (keys[0],)):
+                found[row[0]] = StoredEntity(row[1], row[2], dict(zip(present, row[3:], strict=True)))
+            return [found.get(keys[0])]
         for start in range(0, len(keys), _CHUNK):
             chunk = list(keys[start : start + _CHUNK])
-            marks = "?" if len(chunk) == 1 else ", ".join("?" for _ in chunk)
-            where = "k = ?" if len(chunk) == 1 else f"k IN ({marks})"
-            for row in conn.execute(f"SELECT {select} FROM {self._table(table)} WHERE {where}", chunk):
+            marks = ", ".join("?" for _ in chunk)
+            for row in conn.execute(f"{select} WHERE k IN ({marks})", chunk):
                 found[row[0]] = StoredEntity(row[1], row[2], dict(zip(present, row[3:], strict=True)))
         return [found.get(k) for k in keys]
+
+    def _query(self, conn: sqlite3.Connection, table: str, labels: Sequence[str]) -> tuple[list[str], str] | None:
+        """The SELECT (without its WHERE) of ``labels`` from ``table``, kept per label list: the
+        labels the table has (another process may have added some since: looked up again once)."""
+        columns = set(self._columns.get(table) or self._existing_columns(conn, table))
+        if any(label not in columns for label in labels):
+            self._columns.pop(table, None)
+            columns = set(self._existing_columns(conn, table))
+        if not columns:
+            return None
+        present = [label for label in labels if label in columns]
+        select = f"SELECT {', '.join(['k', 't', 'c', *(_q(label) for label in present)])} FROM {self._table(table)}"
+        if len(present) == len(labels):  # complete: reusable until the table changes
+            self._queries[(table, tuple(labels))] = (present, select)
+        return present, select
 
     def event_times(self, table: str, keys: Sequence[str]) -> dict[str, int]:
         conn = self._conn()
