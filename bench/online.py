@@ -1148,7 +1148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-feast-redis", action="store_true", help="Feast on SQLite only")
     parser.add_argument("--feast-timeout", type=int, default=1_800, help="seconds per Feast run")
     parser.add_argument(
-        "--serve-threads", type=int, default=None, help="raise serve-online --threads (default: its own default, 0: the event loop)"
+        "--serve-threads",
+        type=int,
+        default=None,
+        help="raise serve-online --threads (default: its own, 0: the event loop)",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--tmp", default=None, help="directory for the temporary stores (default: the system's)")

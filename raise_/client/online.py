@@ -130,7 +130,10 @@ class ServesOnline:
     """``FeatureStore``'s online-serving methods."""
 
     _backend: Backend
-    path: str
+
+    @property
+    def path(self) -> str:  # the class this is mixed into has its own
+        raise NotImplementedError
 
     def materialize(
         self, groups: list[str] | None = None, features: list[str] | None = None, *, full: bool = False
@@ -181,7 +184,10 @@ class ServesOnlineGroup:
     """``FeatureGroup``'s online-serving methods."""
 
     _backend: Backend
-    path: str
+
+    @property
+    def path(self) -> str:  # the class this is mixed into has its own
+        raise NotImplementedError
 
     def materialize(self, features: list[str] | None = None, *, full: bool = False) -> MaterializeResult:
         """Copy this group's latest values into the online store (only what changed since the last
