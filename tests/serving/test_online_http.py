@@ -275,8 +275,10 @@ def test_a_thousand_concurrent_lookups_of_one_key_share_few_store_reads(
         requests.get(online_server + "/metrics", headers={"X-API-Key": issued.key}, timeout=10).text
     )
     shared = metrics["raise_online_near_cache_hits_total"] + metrics["raise_online_coalesced_total"]
-    # 1,000 lookups of one key, served in well under a minute: all but a few share another's read
-    assert shared >= 990, metrics
+    # 1,000 lookups of one key: the store is read at most once per near-cache period (0.5 s) while
+    # they last, plus a few (a busy machine only makes them last longer), never once per lookup
+    store_reads = 1_000 - shared
+    assert store_reads <= 5 + took / 0.5 and store_reads <= 130, (store_reads, took, metrics)
 
 
 @REMOTE_BOTH_STORES
