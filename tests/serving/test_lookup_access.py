@@ -104,7 +104,9 @@ def test_concurrent_reads_of_one_key_share_one_store_read() -> None:
     threads = [threading.Thread(target=lambda: results.append(hot.get("t", "k", slow_read))) for _ in range(50)]
     for t in threads:
         t.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while hot.coalesced < 49 and time.monotonic() < deadline:  # every other thread waits on the first's read
+        time.sleep(0.01)
     gate.set()
     for t in threads:
         t.join(5)
