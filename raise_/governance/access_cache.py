@@ -24,7 +24,15 @@ from typing import Any, Final
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-__all__ = ["GENERATION_TABLE", "WATCHED_TABLES", "AccessCache", "CacheEntries", "install", "uninstall"]
+__all__ = [
+    "GENERATION_TABLE",
+    "WATCHED_TABLES",
+    "AccessCache",
+    "CacheEntries",
+    "install",
+    "read_generation",
+    "uninstall",
+]
 
 GENERATION_TABLE: Final = "access_generation"
 WATCHED_TABLES: Final = (
@@ -40,6 +48,12 @@ WATCHED_TABLES: Final = (
 )
 _BUMP: Final = f"UPDATE {GENERATION_TABLE} SET n = n + 1 WHERE id = 1"
 _READ: Final = text(f"SELECT n FROM {GENERATION_TABLE} WHERE id = 1")
+
+
+def read_generation(session: Session) -> int | None:
+    """The access generation now (None: the counter row is missing, as before migrations)."""
+    value = session.execute(_READ).scalar()
+    return None if value is None else int(value)
 
 
 def _sqlite_install() -> list[str]:
@@ -119,7 +133,7 @@ class AccessCache:
         self._lock = threading.Lock()
 
     def entries(self, session: Session) -> CacheEntries | None:
-        generation = session.execute(_READ).scalar()
+        generation = read_generation(session)
         if generation is None:
             return None
         current = self._entries

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 
 from raise_.catalog.feature_service import FeatureService
 from raise_.catalog.namespace_service import NamespaceService
@@ -45,7 +45,7 @@ from raise_.errors import (
     InvalidArgumentError,
     RaiseError,
 )
-from raise_.governance.access_cache import GENERATION_TABLE
+from raise_.governance.access_cache import read_generation
 from raise_.governance.context import Service, ServiceContext
 from raise_.governance.guard import Target, filtered, guarded, internal
 from raise_.governance.identity import acting_as
@@ -154,7 +154,7 @@ class OnlineService(Service):
 
     def _access_generation(self) -> int:
         with self.db.reader() as s:
-            return int(s.execute(text(f"SELECT n FROM {GENERATION_TABLE} WHERE id = 1")).scalar() or 0)
+            return read_generation(s) or 0
 
     def _storage(self) -> StorageService:
         if self.storage is None:

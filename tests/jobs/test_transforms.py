@@ -285,10 +285,10 @@ def test_a_sql_job_may_run_in_the_stores_process(
     assert refused.error_code == "TRANSFORM_FAILED"
 
 
-def test_a_crashed_attempt_is_retried(
-    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
-) -> None:
-    marker = tmp_path / "crashed-once"
+def crashes_once(marker: Path) -> object:
+    """A Python transform whose process exits (status 3) the first time, until ``marker`` exists."""
+    from raise_.jobs.transforms import PythonTransform
+
     source = (
         "def flaky(context, data):\n"
         "    import os\n"
@@ -298,9 +298,13 @@ def test_a_crashed_attempt_is_retried(
         "    out = data.groupby('user_id').agg(clicks=('user_id', 'size'), event_time=('event_time', 'max'))\n"
         "    return out.reset_index()\n"
     )
-    from raise_.jobs.transforms import PythonTransform
+    return PythonTransform(name="flaky", function_name="flaky", source=source)
 
-    flaky = PythonTransform(name="flaky", function_name="flaky", source=source)
+
+def test_a_crashed_attempt_is_retried(
+    open_org: FeatureStore, totals: FeatureGroup, events: pd.DataFrame, tmp_path: Path
+) -> None:
+    flaky = crashes_once(tmp_path / "crashed-once")
     run = job_with(open_org, flaky, tmp_path, retries=2, retry_delay=0).run()
     assert run.status == "succeeded" and run.attempt == 2, (run.error, run.log)
     assert run.rows_written == events.user_id.nunique()
@@ -314,7 +318,6 @@ def test_a_run_to_be_retried_never_looks_finished_between_attempts(
     """The status a waiting caller polls right after a failed attempt is `pending`: were it `failed`
     for a moment, run() could return that failure while the retry is still to come (CI saw it)."""
     from raise_.engine import Engine
-    from raise_.jobs.transforms import PythonTransform
 
     jobs = Engine.shared(open_org._settings).service.jobs
     seen: list[str | None] = []
@@ -326,17 +329,7 @@ def test_a_run_to_be_retried_never_looks_finished_between_attempts(
         return ended
 
     monkeypatch.setattr(jobs, "_finish", finish_and_look)
-    marker = tmp_path / "crashed-once"
-    source = (
-        "def flaky(context, data):\n"
-        "    import os\n"
-        f"    if not os.path.exists({str(marker)!r}):\n"
-        f"        open({str(marker)!r}, 'w').close()\n"
-        "        os._exit(3)\n"
-        "    out = data.groupby('user_id').agg(clicks=('user_id', 'size'), event_time=('event_time', 'max'))\n"
-        "    return out.reset_index()\n"
-    )
-    flaky = PythonTransform(name="flaky", function_name="flaky", source=source)
+    flaky = crashes_once(tmp_path / "crashed-once")
     run = job_with(open_org, flaky, tmp_path, retries=2, retry_delay=0).run()
     assert run.status == "succeeded" and run.attempt == 2, (run.error, run.log)
     assert seen[0] == "pending"

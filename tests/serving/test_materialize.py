@@ -133,7 +133,7 @@ def test_online_values_equal_the_offline_read_after_mixed_writes(open_org: Featu
     first = signals.materialize()
     assert first.mode == "full" and first.entities_written == 0
     written_keys: set[int] = set()
-    for step in range(8):
+    for _ in range(8):
         keys = rng.sample(universe, rng.randrange(1, 15))
         # upsert replaces (key, event time); append adds rows, some later and some earlier (late data)
         mode = rng.choice(["append", "append", "upsert"])
@@ -142,7 +142,6 @@ def test_online_values_equal_the_offline_read_after_mixed_writes(open_org: Featu
         result = signals.materialize()
         assert result.mode == "incremental" and result.entities_written <= len(set(keys)), result
         assert_online_equals_offline(open_org, signals, universe)
-        assert step >= 0
     # an overwrite leaves fewer entities: the copy drops those that are gone
     survivors = rng.sample(sorted(written_keys), 5)
     signals.write(random_rows(rng, survivors), mode="overwrite")

@@ -59,10 +59,6 @@ class OnlineStore(Protocol):
         """The entries of ``keys`` (None: not there), with the values of ``labels`` only."""
         ...
 
-    def event_times(self, table: str, keys: Sequence[str]) -> dict[str, int]:
-        """The stored event time of each of ``keys`` that has an entry."""
-        ...
-
     def count(self, table: str) -> int:
         """How many entities ``table`` holds."""
         ...

@@ -49,7 +49,7 @@ class RedisOnlineStore:
 
     def write(self, table: str, batch: OnlineBatch, *, only_newer: bool = False) -> int:
         if only_newer:  # keep entities whose stored row is newer: their event times first
-            stored = self.event_times(table, batch.keys)
+            stored = self._event_times(table, batch.keys)
             keep = [i for i, k in enumerate(batch.keys) if batch.event_times[i] >= stored.get(k, -(2**62))]
             if len(keep) < len(batch):
                 batch = OnlineBatch(
@@ -107,7 +107,7 @@ class RedisOnlineStore:
             out.append(StoredEntity(int(row[0]), int(row[1] or 0), dict(zip(labels, row[2:], strict=True))))
         return out
 
-    def event_times(self, table: str, keys: Sequence[str]) -> dict[str, int]:
+    def _event_times(self, table: str, keys: Sequence[str]) -> dict[str, int]:
         pipe = self._client.pipeline(transaction=False)
         for key in keys:
             pipe.hget(self._key(table, key), _EVENT_TIME)

@@ -160,17 +160,6 @@ class SQLiteOnlineStore:
             self._queries[(table, tuple(labels))] = (present, select)
         return present, select
 
-    def event_times(self, table: str, keys: Sequence[str]) -> dict[str, int]:
-        conn = self._conn()
-        if not self._existing_columns(conn, table):
-            return {}
-        out: dict[str, int] = {}
-        for start in range(0, len(keys), _CHUNK):
-            chunk = list(keys[start : start + _CHUNK])
-            sql = f"SELECT k, t FROM {self._table(table)} WHERE k IN ({', '.join('?' for _ in chunk)})"
-            out.update(dict(conn.execute(sql, chunk).fetchall()))
-        return out
-
     def count(self, table: str) -> int:
         conn = self._conn()
         if not self._existing_columns(conn, table):
